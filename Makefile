@@ -1,0 +1,55 @@
+# Quick start: `make run` serves the kiosk with demo content; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test translations messages chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "linli needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.run-deps
+
+translations: | $(BIN)/python
+	@test -x $(BIN)/pybabel || $(MAKE) $(VENV)/.run-deps
+	$(BIN)/pybabel compile --domain messages --directory translations --statistics 2>&1 | grep -v '^$$' || true
+	@test -f translations/zh_Hans/LC_MESSAGES/messages.mo && test -f translations/en/LC_MESSAGES/messages.mo
+
+run: $(VENV)/.run-deps translations
+	$(BIN)/flask --app wsgi init
+	@echo ""
+	@echo "  Kiosk:          http://127.0.0.1:$(PORT)/"
+	@echo "  Staff console:  http://127.0.0.1:$(PORT)/staff/"
+	@echo ""
+	LINLI_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn --config python:app.gunicorn_conf wsgi:app
+
+test: $(VENV)/.dev-deps translations chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's Chromium: run 'sudo apt-get install chromium'."; exit 1; \
+	  fi; }
+
+# After changing user-visible text: extract it and merge it into both catalogs.
+messages: $(VENV)/.dev-deps
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project linli -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) translations/*/LC_MESSAGES/*.mo

@@ -1,0 +1,86 @@
+"""linli: the community-center lobby kiosk and noticeboard."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from jinja2 import StrictUndefined
+
+from . import db as _db_events  # noqa: F401  (registers the SQLite connection pragmas)
+from .config import Config, from_environment, instance_secret_key, normalise_database_url
+from .extensions import babel, csrf, db, htmx, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = 365 * 24 * 3600
+
+
+class LinliFlask(Flask):
+    def get_send_file_max_age(self, filename):
+        # Static URLs carry a content hash (see assets.py), so a versioned file never changes.
+        if request.args.get("v"):
+            return YEAR
+        return super().get_send_file_max_age(filename)
+
+
+def create_app(config: dict | None = None, **overrides) -> Flask:
+    """Build the app. Configuration: defaults, instance/config.py, environment, arguments."""
+    instance_path = overrides.pop("instance_path", None) or os.environ.get("LINLI_INSTANCE") \
+        or str(ROOT / "instance")
+    app = LinliFlask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    app.config.update(config or {})
+    app.config.update(overrides)
+
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(instance_path) / 'linli.db'}"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(instance_path)
+
+    # A misspelt name in a template fails loudly instead of rendering as nothing.
+    app.jinja_env.undefined = StrictUndefined
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import assets, cli, errors, security, web
+
+    web.init_app(app)
+    assets.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "app" / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+    login.init_app(app)
+    login.login_view = "staff.home"
+    login.login_message = None  # the sign-in page says what to do
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .kiosk import bp as kiosk_bp
+    from .notices import bp as notices_bp
+    from .staff import bp as staff_bp
+
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(staff_bp)

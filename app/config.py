@@ -1,0 +1,76 @@
+"""Configuration: sensible defaults, then instance/config.py, then the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+LOCALES = ("zh_Hans", "en")
+
+
+class Config:
+    SITE_NAME = "邻里屏"
+    # Locale and zone used when nothing else decides.
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent.parent / "translations")
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A kiosk page may stay open for days: its CSRF token must not expire under it.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # htmx request timeout, in milliseconds, before the kiosk shows "reconnecting".
+    HTMX_TIMEOUT_MS = 10_000
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+
+
+# Environment variables read as configuration, and the key each one sets.
+ENVIRONMENT_KEYS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "REDIS_URL": "REDIS_URL",
+    "LINLI_SITE_NAME": "SITE_NAME",
+    "LINLI_TIMEZONE": "BABEL_DEFAULT_TIMEZONE",
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    return {key: environ[name] for name, key in ENVIRONMENT_KEYS.items() if environ.get(name)}
+
+
+def normalise_database_url(url: str) -> str:
+    """Let DATABASE_URL use the common postgres:// forms and still reach psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the install's secret key from instance/, creating it once (mode 0600).
+
+    Every gunicorn worker and every restart must share one key, or open kiosk pages lose
+    their sessions and CSRF tokens; a hard link makes the first worker's key the only one.
+    """
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(draft, path)  # atomic: fails if another process got there first
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,14 @@
+"""gunicorn settings shared by `make run`, the browser tests and benchmarks."""
+
+import os
+
+# gthread keeps connections alive cheaply; a long SSE or poll never blocks a whole worker.
+worker_class = "gthread"
+workers = int(os.environ.get("LINLI_WORKERS", "2"))
+threads = int(os.environ.get("LINLI_THREADS", "4"))
+bind = os.environ.get("LINLI_BIND", "127.0.0.1:8000")
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("LINLI_ACCESS_LOG") or None
+errorlog = "-"

@@ -1,0 +1,23 @@
+"""Site-wide tables, and the import of every area's models (Alembic sees them all)."""
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .clock import utcnow
+from .extensions import db
+
+
+class SiteFlag(db.Model):
+    """One-off facts about this install, e.g. when the demo content was loaded."""
+
+    __tablename__ = "site_flags"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+from .notices import models as _notices  # noqa: E402,F401
+from .staff import models as _staff  # noqa: E402,F401

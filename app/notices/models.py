@@ -1,0 +1,29 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..extensions import db
+
+URGENCIES = ("normal", "urgent")
+
+
+class Notice(db.Model):
+    """A notice from the committee, written in Chinese with an optional English version."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint("urgency IN ('normal', 'urgent')", name="urgency"),
+        Index("ix_notices_window", "starts_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str | None] = mapped_column(String(160))
+    body_en: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

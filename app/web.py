@@ -1,0 +1,90 @@
+"""htmx helpers: which element asked, page or fragment, events, safe redirects."""
+
+import json
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, render_template, request, url_for
+from htmx_flask import make_response
+
+# Every page renders inside <main id="main">; a tile or link that targets it gets
+# the page without its frame (see templates/*/base.html).
+MAIN_REGION = "main"
+
+
+def wants_fragment(regions) -> bool:
+    """True when htmx asked for one of the regions this page declares.
+
+    A history restore wants the whole page, whatever element it names.
+    """
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and htmx.target in regions
+
+
+def page_or_fragment(template: str, fragments: dict[str, str] | None = None, **context):
+    """Render the full page, its main region, or one of its declared fragments.
+
+    ``fragments`` maps an element id the page declares to the partial template the
+    page includes for it, so page and partial share one piece of markup.
+    """
+    fragments = fragments or {}
+    if wants_fragment(fragments):
+        return render_template(fragments[request.htmx.target], **context)
+    main_only = wants_fragment((MAIN_REGION,))
+    return render_template(template, main_only=main_only, **context)
+
+
+def events(response, **named):
+    """Add htmx events to a response's HX-Trigger header as ASCII-only JSON.
+
+    Names follow ``<area>-<noun>-<past-verb>``; payloads carry ids, never HTML.
+    """
+    existing = response.headers.get("HX-Trigger")
+    payload = json.loads(existing) if existing else {}
+    payload.update({name.replace("_", "-"): value for name, value in named.items()})
+    response.headers["HX-Trigger"] = json.dumps(payload, ensure_ascii=True)
+    return response
+
+
+def local_target(candidate: str | None, fallback_endpoint: str = "kiosk.home") -> str:
+    """A same-site path to go back to, never another host."""
+    if candidate:
+        parts = urlsplit(candidate)
+        if not parts.scheme and not parts.netloc and candidate.startswith("/") \
+                and not candidate.startswith("//") and "\\" not in candidate:
+            return candidate
+    return url_for(fallback_endpoint)
+
+
+def reload_or_back(candidate: str | None, fallback_endpoint: str = "kiosk.home"):
+    """After a POST that changes how pages look: htmx reloads the page it is on;
+    a plain form gets a 303 to the local page it came from."""
+    if request.htmx:
+        return make_response("", 200, refresh=True)
+    return redirect(local_target(candidate, fallback_endpoint), code=303)
+
+
+def htmx_config() -> dict:
+    """htmx 2 settings for <meta name="htmx-config">: a shared screen keeps no page copies,
+    nothing is evaluated (the CSP forbids it), requests never leave this server."""
+    return {
+        "historyCacheSize": 0,
+        "refreshOnHistoryMiss": True,
+        "allowEval": False,
+        "allowScriptTags": False,
+        "selfRequestsOnly": True,
+        "includeIndicatorStyles": False,
+        "timeout": current_app.config["HTMX_TIMEOUT_MS"],
+    }
+
+
+def init_app(app) -> None:
+    from .i18n import current_locale, html_lang, other_locale
+    from .i18n import LANGUAGE_NAMES
+
+    app.jinja_env.globals.update(
+        html_lang=html_lang,
+        current_locale=current_locale,
+        other_locale=other_locale,
+        language_names=LANGUAGE_NAMES,
+        htmx_config=htmx_config,
+    )

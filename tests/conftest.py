@@ -1,0 +1,113 @@
+"""Fixtures: a fresh app and database per test, with no app context held while the
+client runs (a held context leaks the cached locale and CSRF token between requests).
+
+The database is SQLite unless DATABASE_URL names another (CI runs the suite again on
+PostgreSQL). Migrations run once per session; each test then starts from that state.
+"""
+
+import os
+import shutil
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from app import create_app
+from app.extensions import db
+
+DATABASE_URL = os.environ.get("DATABASE_URL")
+ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def _app_config(url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the test database, so migrations start from nothing."""
+    from app.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def empty_tables(url: str) -> None:
+    """Remove every row but the migration version, and restart the id sequences."""
+    from app.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(url))
+    tables = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
+    if tables:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """The URL of a database at the newest migration: a template file on SQLite."""
+    if ON_POSTGRES:
+        reset_postgres(DATABASE_URL)
+        url = DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'linli.db'}"
+    app = create_app(_app_config(url), instance_path=str(tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+        # Closing every connection checkpoints SQLite's WAL into the file copied below.
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path):
+    """A database of this test's own, already migrated and empty."""
+    if ON_POSTGRES:
+        empty_tables(migrated_database)
+        return migrated_database
+    path = tmp_path / "linli.db"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on this test's database; keyword arguments override the config."""
+
+    def build(**config):
+        instance = tmp_path / "instance"
+        instance.mkdir(exist_ok=True)
+        return create_app(_app_config(database_url, **config), instance_path=str(instance))
+
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_in_app(app):
+    """Call a function inside an app context and return its result (ids, not objects)."""
+
+    def run(function, *args, **kwargs):
+        with app.app_context():
+            return function(*args, **kwargs)
+
+    return run

@@ -1,0 +1,100 @@
+"""The kiosk home: tiles, notices strip, page-or-fragment, preferences, static files."""
+
+import re
+from datetime import timedelta
+
+from app.clock import utcnow
+from app.notices.services import add_notice
+
+
+def add(run_in_app, title, *, hours_from_now=-1, hours_long=48, urgent=False):
+    now = utcnow()
+    return run_in_app(add_notice, title, "", urgent=urgent,
+                      starts_at=now + timedelta(hours=hours_from_now),
+                      ends_at=now + timedelta(hours=hours_from_now + hours_long))
+
+
+def test_home_shows_a_tile_for_each_existing_board_only(client):
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="tile-notices"' in page and 'hx-get="/notices/"' in page and 'href="/notices/"' in page
+    # Boards arrive with their own blueprints; until then their tiles stay hidden.
+    for board in ("wall", "classes", "experts", "friends"):
+        assert f'id="tile-{board}"' not in page
+
+
+def test_home_shows_current_notices_urgent_first(client, run_in_app):
+    add(run_in_app, "普通通知")
+    add(run_in_app, "停水通知", urgent=True, hours_from_now=-2)
+    add(run_in_app, "明天的通知", hours_from_now=24)
+    add(run_in_app, "过期的通知", hours_from_now=-100)
+    strip = client.get("/").get_data(as_text=True)
+    assert "明天的通知" not in strip and "过期的通知" not in strip
+    assert strip.index("停水通知") < strip.index("普通通知")
+    assert "紧急" in strip
+
+
+def test_home_without_notices_says_so(client):
+    assert "No notices right now." in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_htmx_gets_the_region_it_names(client, run_in_app):
+    add(run_in_app, "社区义诊")
+    full = client.get("/")
+    assert full.get_data(as_text=True).startswith("<!doctype html>")
+    assert "HX-Request" in full.headers["Vary"]
+
+    main = client.get("/", headers={"HX-Request": "true", "HX-Target": "main"}).get_data(as_text=True)
+    assert "<html" not in main and "<header" not in main
+    assert main.startswith("<title>") and '<main id="main"' in main and "社区义诊" in main
+
+    strip = client.get("/", headers={"HX-Request": "true", "HX-Target": "notices-strip"}).get_data(as_text=True)
+    assert strip.lstrip().startswith('<section id="notices-strip"') and "<main" not in strip
+
+    for headers in ({"HX-Request": "true", "HX-Target": "somewhere-else"},
+                    {"HX-Request": "true", "HX-Target": "main", "HX-History-Restore-Request": "true"},
+                    {"HX-Target": "main"}):
+        assert client.get("/", headers=headers).get_data(as_text=True).startswith("<!doctype html>")
+
+
+def test_notice_pages(client, run_in_app):
+    showing = add(run_in_app, "社区义诊")
+    future = add(run_in_app, "下周的通知", hours_from_now=100)
+    ended = add(run_in_app, "结束的通知", hours_from_now=-100)
+    assert "社区义诊" in client.get(f"/notices/{showing}").get_data(as_text=True)
+    for notice_id in (future, ended, 9999):
+        assert client.get(f"/notices/{notice_id}").status_code == 404
+    listing = client.get("/notices/", headers={"HX-Request": "true", "HX-Target": "main"}).get_data(as_text=True)
+    assert "社区义诊" in listing and "下周的通知" not in listing and "<header" not in listing
+
+
+def test_large_text_toggles_for_this_screen(client):
+    assert 'class="kiosk"' in client.get("/").get_data(as_text=True)
+    response = client.post("/large-text", data={"next": "/notices/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/notices/"
+    page = client.get("/notices/").get_data(as_text=True)
+    assert 'class="kiosk large-text"' in page and 'aria-pressed="true"' in page
+    htmx = client.post("/large-text", headers={"HX-Request": "true"})
+    assert htmx.headers["HX-Refresh"] == "true"
+    assert 'class="kiosk"' in client.get("/").get_data(as_text=True)
+
+
+def test_static_files_have_versioned_urls_cached_for_a_year(client):
+    page = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert len(urls) == 3 and all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in urls)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+        response.close()
+    unversioned = client.get(urls[0].split("?")[0])
+    assert "max-age=31536000" not in unversioned.headers.get("Cache-Control", "")
+    unversioned.close()
+
+
+def test_pages_are_not_stored_on_the_shared_screen(client):
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_health(client):
+    assert client.get("/healthz").get_json()["ok"] is True

@@ -1,0 +1,130 @@
+"""Locale selection, <html lang>, localized dates, and complete catalogs."""
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from app.notices.services import add_notice
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = {locale: ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po"
+            for locale in ("zh_Hans", "en")}
+
+
+def html_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "expected"),
+    [
+        ("en", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),
+        ("en-GB,en;q=0.9", "en"),
+        ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
+        ("zh-TW,zh;q=0.9", "zh-Hans"),
+        ("zh", "zh-Hans"),
+        ("zh-Hans-CN", "zh-Hans"),
+        ("fr-FR,fr;q=0.9", "zh-Hans"),
+        ("fr-FR,fr;q=0.9,en;q=0.5", "en"),
+        ("en;q=0,zh-CN", "zh-Hans"),
+        ("", "zh-Hans"),
+    ],
+)
+def test_browser_language_picks_the_catalog(client, accept_language, expected):
+    response = client.get("/", headers={"Accept-Language": accept_language})
+    assert response.status_code == 200
+    assert html_lang(response) == expected
+
+
+def test_pages_are_translated(client):
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "通知公告" in chinese and "Notices" not in chinese
+    assert "Notices" in english and "通知公告" not in english
+
+
+def test_locale_does_not_leak_between_requests(client):
+    for language, expected in [("en", "en"), ("zh-CN", "zh-Hans"), ("en", "en")]:
+        assert html_lang(client.get("/", headers={"Accept-Language": language})) == expected
+
+
+def test_the_language_button_beats_the_browser(client):
+    zh_browser = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    response = client.post("/language", data={"locale": "en", "next": "/notices/"}, headers=zh_browser)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/notices/"
+    assert html_lang(client.get("/", headers=zh_browser)) == "en"
+
+    client.post("/language", data={"locale": "zh_Hans"}, headers={"Accept-Language": "en"})
+    assert html_lang(client.get("/", headers={"Accept-Language": "en"})) == "zh-Hans"
+
+
+def test_an_unknown_language_is_refused_and_changes_nothing(client):
+    response = client.post("/language", data={"locale": "fr"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "Something in that request was not right" in response.get_data(as_text=True)
+    assert html_lang(client.get("/", headers={"Accept-Language": "en"})) == "en"
+
+
+def test_dates_are_shown_in_the_site_time_zone(client, run_in_app):
+    notice_id = run_in_app(
+        add_notice, "元旦游园会", "一楼大厅", title_en="New Year fair",
+        starts_at=datetime(2026, 1, 1, 0, 30), ends_at=datetime(2099, 1, 1),
+    )
+    english = client.get(f"/notices/{notice_id}", headers={"Accept-Language": "en"})
+    chinese = client.get(f"/notices/{notice_id}", headers={"Accept-Language": "zh-CN"})
+    # 00:30 UTC is 08:30 in Asia/Shanghai.
+    assert "Jan 1, 2026, 8:30:00\u202fAM" in english.get_data(as_text=True)
+    assert "2026年1月1日 08:30:00" in chinese.get_data(as_text=True)
+
+
+def test_the_time_zone_is_configurable(make_app, run_in_app):
+    app = make_app(BABEL_DEFAULT_TIMEZONE="Europe/London")
+    with app.app_context():
+        notice_id = add_notice("冬至", "", starts_at=datetime(2026, 1, 1, 0, 30), ends_at=datetime(2099, 1, 1))
+    page = app.test_client().get(f"/notices/{notice_id}", headers={"Accept-Language": "en"})
+    assert "Jan 1, 2026, 12:30:00\u202fAM" in page.get_data(as_text=True)
+
+
+def _entries(locale):
+    with CATALOGS[locale].open("rb") as handle:
+        return [message for message in read_po(handle, locale=locale) if message.id]
+
+
+@pytest.mark.parametrize("locale", sorted(CATALOGS))
+def test_catalog_has_no_empty_or_fuzzy_entries(locale):
+    entries = _entries(locale)
+    assert entries, f"{locale} catalog is empty"
+    empty = [m.id for m in entries if not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+    fuzzy = [m.id for m in entries if m.fuzzy]
+    assert not empty, f"{locale}: untranslated {empty}"
+    assert not fuzzy, f"{locale}: fuzzy {fuzzy}"
+
+
+def _source_messages() -> set[str]:
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    found = set()
+    for directory in ("app", "templates"):
+        method_map = [("**.py", "python")] if directory == "app" else [("**.html", "jinja2")]
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / directory, method_map=method_map, keywords=keywords
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+@pytest.mark.parametrize("locale", sorted(CATALOGS))
+def test_catalog_covers_every_message_in_the_source(locale):
+    missing = _source_messages() - {m.id if isinstance(m.id, str) else m.id[0] for m in _entries(locale)}
+    assert not missing, f"{locale} lacks {sorted(missing)}: run `make messages` and translate"
+
+
+def test_chinese_catalog_is_really_chinese():
+    untranslated = [m.id for m in _entries("zh_Hans")
+                    if not re.search(r"[\u4e00-\u9fff]", m.string if isinstance(m.string, str) else m.string[0])]
+    assert not untranslated, f"zh_Hans entries with no Chinese: {untranslated}"

@@ -1,0 +1,139 @@
+"""Headers on every response, CSRF on every state-changing route, no state change on
+GET, and error pages that are localized and never show a traceback."""
+
+import re
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from app.security import SECURITY_HEADERS
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def assert_security_headers(response):
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'"):
+        assert directive in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] not in ("", "no-referrer")
+    assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def test_headers_on_pages_static_files_and_errors(client):
+    page = client.get("/")
+    static_url = re.search(r'href="(/static/css/kiosk\.css\?v=\w+)"', page.get_data(as_text=True)).group(1)
+    responses = [
+        page,
+        client.get("/notices/"),
+        client.get("/staff/"),
+        client.get(static_url),
+        client.get("/no-such-page"),
+        client.post("/language", data={"locale": "xx"}),
+        client.get("/language"),
+    ]
+    for response in responses:
+        assert_security_headers(response)
+
+
+def test_referrer_policy_keeps_flask_wtf_working_over_https():
+    # Flask-WTF refuses every POST over HTTPS when the browser sends no referrer.
+    assert SECURITY_HEADERS["Referrer-Policy"] == "same-origin"
+
+
+def _state_changing_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.methods - SAFE_METHODS and rule.endpoint != "static"]
+
+
+def _example_url(rule):
+    values = {
+        name: 1 if isinstance(converter, IntegerConverter) else "x"
+        for name, converter in rule._converters.items()
+    }
+    return rule.build(values)[1]
+
+
+@pytest.fixture
+def csrf_client(make_app):
+    return make_app(WTF_CSRF_ENABLED=True).test_client()
+
+
+def test_csrf_sweep_every_state_changing_route_refuses_a_missing_token(make_app, csrf_client):
+    rules = _state_changing_rules(make_app())
+    endpoints = {rule.endpoint for rule in rules}
+    # The sweep must have something to sweep: these routes exist from the foundation on.
+    assert {"kiosk.set_language", "kiosk.toggle_large_text", "staff.sign_in", "staff.sign_out"} <= endpoints
+    for rule in rules:
+        url = _example_url(rule)
+        for method in sorted(rule.methods - SAFE_METHODS):
+            response = csrf_client.open(url, method=method, data={"locale": "en", "next": "/"})
+            assert response.status_code == 400, f"{method} {url} answered {response.status_code}"
+            htmx = csrf_client.open(url, method=method, headers={"HX-Request": "true"})
+            assert htmx.status_code == 400 and htmx.headers.get("HX-Refresh") == "true", f"{method} {url}"
+    # Nothing those requests carried took effect.
+    assert '<html lang="zh-Hans"' in csrf_client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+
+def test_a_valid_token_from_the_page_is_accepted(csrf_client):
+    page = csrf_client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    assert csrf_client.post("/language", data={"csrf_token": token, "locale": "en"}).status_code == 303
+    htmx = csrf_client.post("/large-text", headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    assert htmx.status_code == 200 and htmx.headers["HX-Refresh"] == "true"
+
+
+def test_a_stale_token_is_refused_with_a_friendly_page(csrf_client, make_app):
+    other = make_app(WTF_CSRF_ENABLED=True, SECRET_KEY="another-install").test_client()
+    foreign_token = re.search(r'name="csrf_token" value="([^"]+)"', other.get("/").get_data(as_text=True)).group(1)
+    response = csrf_client.post("/language", data={"csrf_token": foreign_token, "locale": "en"},
+                                headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "This page was open for too long" in response.get_data(as_text=True)
+
+
+def test_no_route_changes_state_on_get(app, client):
+    for rule in _state_changing_rules(app):
+        assert "GET" not in rule.methods, f"{rule} accepts GET and POST"
+        response = client.get(_example_url(rule), headers={"Accept-Language": "en"})
+        assert response.status_code in (404, 405), f"GET {rule} answered {response.status_code}"
+
+
+@pytest.mark.parametrize(("language", "text"), [("zh-CN", "找不到这个页面"), ("en", "Page not found")])
+def test_not_found_page_is_localized(client, language, text):
+    response = client.get("/no-such-page", headers={"Accept-Language": language})
+    assert response.status_code == 404
+    assert text in response.get_data(as_text=True)
+
+
+def test_a_crash_shows_a_localized_page_without_a_traceback(make_app):
+    app = make_app(TESTING=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals: /etc/passwd")
+
+    client = app.test_client()
+    for language, text in [("zh-CN", "系统出了点问题"), ("en", "Something went wrong on our side")]:
+        response = client.get("/boom", headers={"Accept-Language": language})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert text in body
+        assert "Traceback" not in body and "secret internals" not in body and "RuntimeError" not in body
+
+
+def test_method_not_allowed_and_too_large_are_localized(make_app):
+    client = make_app(MAX_CONTENT_LENGTH=1024).test_client()
+    response = client.get("/language", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert "这里不能进行这个操作" in response.get_data(as_text=True)
+    big = client.post("/language", data={"locale": "en", "next": "x" * 5000}, headers={"Accept-Language": "en"})
+    assert big.status_code == 413 and "That was too much to send" in big.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_going_back_never_leaves_the_site(client, target):
+    response = client.post("/language", data={"locale": "en", "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
