@@ -12,3 +12,6 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("LINLI_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn 27's control socket has one default path per user: several instances on one
+# machine (tests, benchmarks, a district's servers) would take it from each other.
+control_socket_disable = True
