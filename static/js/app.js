@@ -29,6 +29,20 @@
   });
   document.addEventListener("htmx:sendError", function () { connectionLost(true); });
   document.addEventListener("htmx:timeout", function () { connectionLost(true); });
+  // An error answer htmx does not swap: a page load shows the localized error page;
+  // a failed action says so, instead of leaving a dead tap.
+  document.addEventListener("htmx:responseError", function (event) {
+    var config = event.detail.requestConfig || {};
+    if ((config.verb || "get").toLowerCase() === "get" && config.path) {
+      window.location.assign(config.path);
+      return;
+    }
+    var failed = document.getElementById("request-failed");
+    if (failed) {
+      failed.hidden = false;
+      setTimeout(function () { failed.hidden = true; }, 6000);
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.xhr && event.detail.xhr.status) connectionLost(false);
   });

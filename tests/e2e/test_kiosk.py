@@ -1,0 +1,269 @@
+"""The kiosk in a real browser: language, navigation, touch targets, page weight, CSRF
+recovery and the headers gunicorn really sends. Taps, not clicks."""
+
+import gzip
+import re
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+
+LANDSCAPE = {"width": 1920, "height": 1080}
+PORTRAIT = {"width": 1080, "height": 1920}
+MIN_TOUCH_PX = 72
+MIN_FONT_PX = 24
+MIN_CONTRAST = 7.0
+PAGE_BUDGET_BYTES = 80 * 1024
+JS_GZIP_BUDGET_BYTES = 20 * 1024
+
+# Runs in the page: touch targets too small, text too small, text of too little contrast.
+AUDIT_JS = """
+({minTouch, minFont, minContrast}) => {
+  const visible = (el) => el.getClientRects().length > 0 &&
+    el.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true});
+  const describe = (el) => {
+    let name = el.tagName.toLowerCase();
+    if (el.id) name += "#" + el.id;
+    for (const cls of el.classList) name += "." + cls;
+    const text = (el.innerText || el.value || el.getAttribute("aria-label") || "")
+      .trim().replace(/\\s+/g, " ").slice(0, 40);
+    return text ? `${name} "${text}"` : name;
+  };
+  const parse = (color) => {
+    const m = color.match(/^rgba?\\(([\\d.]+),\\s*([\\d.]+),\\s*([\\d.]+)(?:,\\s*([\\d.]+))?\\)$/);
+    return m ? [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]] : null;
+  };
+  const over = (top, bottom) => [0, 1, 2].map(
+    (i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.slice(0, 3).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  // The backdrop: background colours of the element and its ancestors, composited
+  // over white, down to the first opaque one.
+  const backdrop = (el) => {
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const bg = parse(getComputedStyle(node).backgroundColor);
+      if (bg === null) return null;
+      if (bg[3] > 0) layers.push(bg);
+      if (bg[3] >= 1) break;
+    }
+    let colour = [255, 255, 255, 1];
+    for (const layer of layers.reverse()) colour = over(layer, colour);
+    return colour;
+  };
+
+  const small = [], tiny = [], faint = [];
+  let controlsSeen = 0, textsSeen = 0;
+  const controls = "a, button, input:not([type=hidden]), select, textarea, [hx-get], [hx-post]";
+  for (const el of document.querySelectorAll(controls)) {
+    if (!visible(el)) continue;
+    controlsSeen += 1;
+    const box = el.getBoundingClientRect();
+    if (box.width < minTouch - 0.01 || box.height < minTouch - 0.01) {
+      small.push(`${describe(el)}: ${box.width.toFixed(1)}x${box.height.toFixed(1)}`);
+    }
+  }
+  for (const el of document.body.querySelectorAll("*")) {
+    const ownText = [...el.childNodes].some(
+      (n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== "");
+    if (!ownText || !visible(el)) continue;
+    textsSeen += 1;
+    const style = getComputedStyle(el);
+    const size = parseFloat(style.fontSize);
+    if (size < minFont) tiny.push(`${describe(el)}: ${style.fontSize}`);
+    const fg = parse(style.color), bg = backdrop(el);
+    if (fg === null || bg === null) {
+      faint.push(`${describe(el)}: colours not understood (${style.color})`);
+      continue;
+    }
+    const a = luminance(over(fg, bg)), b = luminance(bg);
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < minContrast) {
+      faint.push(`${describe(el)}: ${ratio.toFixed(2)}:1 (${style.color} on rgb(${bg.slice(0, 3)}))`);
+    }
+  }
+  return {small, tiny, faint, controlsSeen, textsSeen, scrollWidth: document.documentElement.scrollWidth,
+          innerWidth: window.innerWidth};
+}
+"""
+
+
+def _foreign(urls, base_url):
+    """Requests that went anywhere but the live server (data: URLs stay on the device)."""
+    return [url for url in urls if not (url.startswith(base_url + "/") or url.startswith("data:"))]
+
+
+def _fetch(url):
+    """Status and headers of a GET, 4xx and 5xx included."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_language_switch_and_tile_navigation(kiosk, live_server, requested_urls):
+    page = kiosk
+    html = page.locator("html")
+    page.goto("/")
+    expect(html).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator("#tile-notices .tile-label")).to_have_text("通知公告")
+    expect(page.locator("#tile-notices")).to_be_visible()
+
+    page.locator("#language-button").tap()
+    expect(html).to_have_attribute("lang", "en")
+    expect(page.locator("#tile-notices .tile-label")).to_have_text("Notices")
+    expect(page.locator("#tile-notices")).to_be_visible()
+
+    page.locator("#language-button").tap()
+    expect(html).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator("#tile-notices .tile-label")).to_have_text("通知公告")
+
+    home_title = page.title()
+    page.evaluate("window.__sameDocument = 1")
+    with page.expect_request(lambda req: urlsplit(req.url).path == "/notices/") as asked:
+        page.locator("#tile-notices").tap()
+    expect(page).to_have_url(f"{live_server.url}/notices/")
+    expect(page.locator("main h1")).to_have_text("通知公告")
+    expect(page.locator("main h1")).to_be_visible()
+    expect(page).not_to_have_title(home_title)
+    expect(page).to_have_title(re.compile(r"^通知公告 · "))
+    assert asked.value.headers.get("hx-request") == "true", "the tile did not go through htmx"
+    assert page.evaluate("window.__sameDocument") == 1, "the tile reloaded the whole page"
+    assert page.locator("main#main").count() == 1
+
+    # No page copies are kept (historyCacheSize 0): Back fetches the home page again.
+    page.evaluate("history.back()")
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.locator("#tile-notices")).to_be_visible()
+    expect(page).to_have_title(home_title)
+
+    assert requested_urls, "no requests were recorded"
+    assert _foreign(requested_urls, live_server.url) == []
+
+
+def _first_notice_path(page):
+    page.goto("/notices/")
+    href = page.locator("main .notice-card").first.get_attribute("href")
+    assert href and href.startswith("/notices/"), href
+    return href
+
+
+def test_touch_targets_type_size_and_contrast(kiosk, live_server, requested_urls):
+    page = kiosk
+    paths = ["/", "/notices/", _first_notice_path(page)]
+    problems = []
+    for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+        page.set_viewport_size(viewport)
+        for path in paths:
+            page.goto(path)
+            expect(page.locator("main h1")).to_be_visible()
+            found = page.evaluate(AUDIT_JS, {"minTouch": MIN_TOUCH_PX, "minFont": MIN_FONT_PX,
+                                             "minContrast": MIN_CONTRAST})
+            where = f"{name} {path}"
+            # The audit must have looked at something: the kiosk bar alone has 3 controls.
+            assert found["controlsSeen"] >= 3 and found["textsSeen"] >= 3, (where, found)
+            problems += [f"{where}: touch target under {MIN_TOUCH_PX}px: {x}" for x in found["small"]]
+            problems += [f"{where}: text under {MIN_FONT_PX}px: {x}" for x in found["tiny"]]
+            problems += [f"{where}: contrast under {MIN_CONTRAST}:1: {x}" for x in found["faint"]]
+            if found["scrollWidth"] > found["innerWidth"]:
+                problems.append(f"{where}: scrolls sideways "
+                                f"({found['scrollWidth']}px wide in {found['innerWidth']}px)")
+    assert problems == [], "\n".join(problems)
+    assert _foreign(requested_urls, live_server.url) == []
+
+
+def test_first_load_stays_within_budget(kiosk, live_server, requested_urls):
+    page = kiosk
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto("/", wait_until="load")
+    page.wait_for_load_state("networkidle")
+
+    total = 0
+    js_gzipped = 0
+    lines = []
+    for response in responses:
+        body = response.body()
+        total += len(body)
+        line = f"  {response.status} {len(body):>7} B  {response.url}"
+        if response.request.resource_type == "script":
+            squeezed = len(gzip.compress(body))
+            js_gzipped += squeezed
+            line += f"  (gzip {squeezed} B)"
+        lines.append(line)
+    print(f"\nfirst load of /: {len(responses)} responses, {total} B "
+          f"(budget {PAGE_BUDGET_BYTES}), JavaScript gzipped {js_gzipped} B "
+          f"(budget {JS_GZIP_BUDGET_BYTES})")
+    print("\n".join(lines))
+
+    kinds = {response.request.resource_type for response in responses}
+    assert {"document", "stylesheet", "script"} <= kinds, kinds
+    assert all(response.status == 200 for response in responses), lines
+    assert total <= PAGE_BUDGET_BYTES, "\n".join(lines)
+    assert js_gzipped <= JS_GZIP_BUDGET_BYTES, "\n".join(lines)
+    assert _foreign(requested_urls, live_server.url) == []
+
+
+def test_stale_csrf_token_reloads_the_page_then_works(kiosk, live_server, requested_urls):
+    page = kiosk
+    html = page.locator("html")
+    large_text = page.locator('form[action="/large-text"] button')
+    page.goto("/")
+    expect(large_text).to_contain_text("大字")
+    expect(html).not_to_have_class(re.compile(r"\blarge-text\b"))
+
+    # A new session (as after a restart) makes the open page's token stale.
+    page.context.clear_cookies()
+    with page.expect_navigation(wait_until="load"):
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/large-text") as refused:
+            large_text.tap()
+    assert refused.value.status == 400
+    assert refused.value.headers.get("hx-refresh") == "true"
+    expect(html).not_to_have_class(re.compile(r"\blarge-text\b"))
+    expect(large_text).to_have_attribute("aria-pressed", "false")
+
+    with page.expect_navigation(wait_until="load"):
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/large-text") as accepted:
+            large_text.tap()
+    assert accepted.value.status == 200
+    expect(html).to_have_class(re.compile(r"\blarge-text\b"))
+    expect(large_text).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "32px"
+    assert _foreign(requested_urls, live_server.url) == []
+
+
+def test_security_headers_from_gunicorn(live_server):
+    status, headers, body = _fetch(f"{live_server.url}/")
+    assert status == 200
+    static_paths = re.findall(r'(?:href|src)="(/static/[^"]+)"', body.decode())
+    assert static_paths, "the home page links no static file"
+    static_url = f"{live_server.url}{static_paths[0]}"
+    assert "?v=" in static_url, static_url
+
+    answers = {
+        "/": (status, headers),
+        static_paths[0]: _fetch(static_url)[:2],
+        "/no-such-page": _fetch(f"{live_server.url}/no-such-page")[:2],
+    }
+    assert answers[static_paths[0]][0] == 200
+    assert answers["/no-such-page"][0] == 404
+    for path, (status, headers) in answers.items():
+        csp = headers.get("Content-Security-Policy", "")
+        directives = {part.strip() for part in csp.split(";")}
+        assert csp, f"{path}: no Content-Security-Policy"
+        assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp, f"{path}: {csp}"
+        assert {"object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} <= directives, \
+            f"{path}: {csp}"
+        assert headers.get("X-Content-Type-Options") == "nosniff", path
+        referrer = headers.get("Referrer-Policy")
+        assert referrer and referrer != "no-referrer", f"{path}: Referrer-Policy {referrer!r}"
+
+    cache = answers[static_paths[0]][1].get("Cache-Control", "")
+    assert "max-age=31536000" in cache, f"{static_paths[0]}: Cache-Control {cache!r}"
