@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .demo import load_demo_content
+from .kiosk import devices
 from .staff import services as staff
 from .staff.models import ROLES
 
@@ -52,6 +53,23 @@ def init_command(demo, admin_name):
         click.echo("")
 
 
+
+kiosk_cli = AppGroup("kiosk", help="Kiosk devices.")
+
+
+@kiosk_cli.command("enroll")
+@click.argument("code")
+@click.option("--name", required=True, help='Where the kiosk stands, e.g. "Lobby, left".')
+def enroll_kiosk_command(code, name):
+    """Enroll the screen showing pairing CODE; it becomes a kiosk on its next poll."""
+    try:
+        kiosk_id = devices.enroll(code, name)
+    except devices.DeviceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Kiosk #{kiosk_id} ({name}) enrolled; the screen picks it up within seconds.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(kiosk_cli)

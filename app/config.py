@@ -27,6 +27,13 @@ class Config:
     # htmx request timeout, in milliseconds, before the kiosk shows "reconnecting".
     HTMX_TIMEOUT_MS = 10_000
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # How many proxies (nginx) stand in front and set X-Forwarded-For/-Proto; 0: none.
+    PROXY_FIX_HOPS = 0
+    # Per-device limits on kiosk actions, by name; see app/limits.py for the form.
+    RATE_LIMITS: dict = {}
+    # How often an enrolled kiosk reports that it is alive, in seconds.
+    KIOSK_HEARTBEAT_SECONDS = 30
+    KIOSK_PAIRING_POLL_SECONDS = 5
 
 
 # Environment variables read as configuration, and the key each one sets.

@@ -1,6 +1,7 @@
 """Response headers every answer carries, and the CSRF rule's recovery for open kiosk pages."""
 
 from flask import Flask, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
 
@@ -30,7 +31,22 @@ SECURITY_HEADERS = {
 }
 
 
+class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS
+    (behind a proxy, set PROXY_FIX_HOPS so the scheme is believed)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionCookieSecureOverHttps()
+    hops = int(app.config.get("PROXY_FIX_HOPS", 0))
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     @app.after_request
     def add_security_headers(response):
         for name, value in SECURITY_HEADERS.items():

@@ -74,6 +74,14 @@ def htmx_config() -> dict:
         "selfRequestsOnly": True,
         "includeIndicatorStyles": False,
         "timeout": current_app.config["HTMX_TIMEOUT_MS"],
+        # Swap form errors (422), "read only" (403) and "please wait" (429) into the target.
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "(403|422|429)", "swap": True, "error": False},
+            {"code": "[45]..", "swap": False, "error": True},
+            {"code": "...", "swap": False},
+        ],
     }
 
 

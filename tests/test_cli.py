@@ -24,7 +24,7 @@ def test_first_start_loads_demo_content_and_prints_an_admin_password_once(app):
     password = re.search(r"password: (\S+)", first.output).group(1)
     assert len(password) >= 16
     with app.app_context():
-        admin = staff.authenticate("admin", password)
+        admin = staff.sign_in("admin", password).member
         assert admin is not None and "admin" in admin.role_set
     notices, members = _counts(app)
     assert notices >= 3 and members == 1
@@ -56,15 +56,18 @@ def test_staff_create_with_a_piped_password(app):
     assert result.exit_code == 0, result.output
     assert "correct horse" not in result.output
     with app.app_context():
-        member = staff.authenticate("li.wei", "correct horse battery staple")
+        member = staff.sign_in("li.wei", "correct horse battery staple").member
         assert member.role_set == {"moderator", "matchmaker"}
         assert member.password_hash.startswith("$argon2id$")
 
 
-def test_staff_create_refuses_short_passwords_and_taken_names(app):
+def test_staff_create_refuses_weak_passwords_and_taken_names(app):
+    # The command line speaks the site's language (zh_Hans by default).
     runner = app.test_cli_runner()
     short = runner.invoke(args=["staff", "create", "wang", "--password-stdin"], input="short\n")
     assert short.exit_code != 0 and "密码至少需要 12 个字符" in short.output
+    common = runner.invoke(args=["staff", "create", "wang", "--password-stdin"], input="qwertyuiop123\n")
+    assert common.exit_code != 0 and "太常见" in common.output
     assert _counts(app) == (0, 0)
     generated = runner.invoke(args=["staff", "create", "wang"])
     assert generated.exit_code == 0 and "Password (shown once):" in generated.output

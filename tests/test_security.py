@@ -4,6 +4,7 @@ GET, and error pages that are localized and never show a traceback."""
 import re
 
 import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
 from app.security import SECURITY_HEADERS
@@ -93,11 +94,16 @@ def test_a_stale_token_is_refused_with_a_friendly_page(csrf_client, make_app):
     assert "This page was open for too long" in response.get_data(as_text=True)
 
 
-def test_no_route_changes_state_on_get(app, client):
+def test_no_route_changes_state_on_get(app):
+    adapter = app.url_map.bind("localhost")
     for rule in _state_changing_rules(app):
         assert "GET" not in rule.methods, f"{rule} accepts GET and POST"
-        response = client.get(_example_url(rule), headers={"Accept-Language": "en"})
-        assert response.status_code in (404, 405), f"GET {rule} answered {response.status_code}"
+        try:
+            endpoint, _ = adapter.match(_example_url(rule), method="GET")
+        except (MethodNotAllowed, NotFound):
+            continue
+        # A page may show a form at the URL it posts to; it must be another view.
+        assert endpoint != rule.endpoint
 
 
 @pytest.mark.parametrize(("language", "text"), [("zh-CN", "找不到这个页面"), ("en", "Page not found")])

@@ -1,14 +1,24 @@
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
+from htmx_flask import make_response
+from flask import render_template
 
 from ..clock import utcnow
 from ..i18n import current_locale
 from ..notices import services as notices
 from ..web import page_or_fragment, reload_or_back
-from . import bp, services
+from . import bp, devices, services
 from .forms import LanguageForm, LargeTextForm
 from .tiles import available_tiles
 
 NOTICES_ON_HOME = 3
+TEN_YEARS = 10 * 365 * 24 * 3600
+
+
+@bp.before_app_request
+def identify_kiosk():
+    if request.endpoint == "static":
+        return
+    g.kiosk = devices.kiosk_for_token(request.cookies.get(devices.DEVICE_COOKIE))
 
 
 @bp.get("/")
@@ -39,9 +49,44 @@ def toggle_large_text():
     return reload_or_back(form.next.data)
 
 
+def _device_cookie(response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict",
+                        secure=request.is_secure)
+
+
+@bp.post("/device/pairing")
+def pairing():
+    """Polled by a browser that is not a kiosk: its code, or its new device token."""
+    if g.kiosk is not None:
+        return make_response("", 200, refresh=True)
+    state = devices.pairing_for(request.cookies.get(devices.CLAIM_COOKIE))
+    if state.device_token:
+        response = make_response("", 200, refresh=True)
+        _device_cookie(response, devices.DEVICE_COOKIE, state.device_token, TEN_YEARS)
+        response.delete_cookie(devices.CLAIM_COOKIE)
+        return response
+    if state.code is None:  # another poll from this browser is collecting the token
+        return make_response("", 204)
+    response = make_response(render_template("kiosk/_pairing.html", pairing_code=state.code))
+    if state.new_claim:
+        _device_cookie(response, devices.CLAIM_COOKIE, state.new_claim,
+                       int(devices.PAIRING_LIFETIME.total_seconds()))
+    return response
+
+
+@bp.post("/device/heartbeat")
+def heartbeat():
+    """An enrolled kiosk is alive and shows this page; a revoked one reloads read-only."""
+    if g.kiosk is None:
+        return make_response("", 200, refresh=True)
+    current = request.htmx.current_url or ""
+    devices.heartbeat(g.kiosk, "/" + current.split("/", 3)[3] if current.count("/") >= 3 else None)
+    return "", 204
+
+
 @bp.get("/healthz")
 def health():
-    return {"ok": True, "version": current_app.config.get("VERSION", "dev")}
+    return {"ok": True}
 
 
 @bp.app_context_processor
@@ -50,4 +95,7 @@ def kiosk_context():
         "large_text": services.large_text(),
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",
+        "kiosk": g.get("kiosk"),
+        "heartbeat_seconds": current_app.config["KIOSK_HEARTBEAT_SECONDS"],
+        "pairing_poll_seconds": current_app.config["KIOSK_PAIRING_POLL_SECONDS"],
     }

@@ -1,8 +1,8 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
@@ -23,10 +23,53 @@ class StaffMember(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
 
+    # Set by the session loader: the server-side session this request runs in.
+    session_key = None
+
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(self.roles.split())
 
+    def has_role(self, *roles: str) -> bool:
+        """Admins may do everything; others need one of the roles named."""
+        held = self.role_set
+        return "admin" in held or bool(held.intersection(roles))
+
     @property
     def is_active(self) -> bool:
         return self.enabled
+
+    def get_id(self) -> str | None:
+        # Flask-Login keeps this in the cookie: the session's key, never the member's id,
+        # so ending the server-side session ends the sign-in.
+        return self.session_key
+
+
+class StaffSession(db.Model):
+    """A signed-in browser. The cookie holds the key; the table holds only its hash."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_member", "member_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    member: Mapped[StaffMember] = relationship()
+
+
+class SignInFailure(db.Model):
+    """A failed sign-in, counted per username to slow down guessing."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))

@@ -1,19 +1,50 @@
-"""Staff accounts: creation, passwords (argon2id), sign-in."""
+"""Staff accounts, passwords (argon2id), server-side sessions and sign-in throttling.
 
+Every change to an account, and every sign-in and failed sign-in, writes an audit entry
+in the same transaction.
+"""
+
+import hashlib
+import math
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
+from .. import audit
 from ..clock import utcnow
 from ..extensions import db
-from .models import ROLES, StaffMember
+from .models import ROLES, SignInFailure, StaffMember, StaffSession
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# last_seen_at is written at most this often, not on every request.
+SEEN_RESOLUTION = timedelta(seconds=60)
+FAILURE_WINDOW = timedelta(hours=1)
+MAX_FAILURES_PER_WINDOW = 100
+FREE_FAILURES = 3
+MAX_DELAY_SECONDS = 300
 hasher = PasswordHasher()
+
+
+class StaffError(ValueError):
+    """A rule about staff accounts was broken; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    member: StaffMember | None = None
+    session_key: str | None = None
+    # Seconds to wait before the next try, when sign-in is being slowed down.
+    retry_after: int = 0
 
 
 @cache
@@ -22,62 +53,233 @@ def _unknown_user_hash() -> str:
     return hasher.hash(secrets.token_hex(16))
 
 
-class StaffError(ValueError):
-    """A rule about staff accounts was broken; the message is shown to the user."""
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _client() -> tuple[str | None, str]:
+    if not has_request_context():
+        return None, "command line"
+    return request.remote_addr, (request.user_agent.string or "")[:200]
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def create_staff(username: str, password: str, roles=("admin",), display_name: str | None = None) -> int:
-    username = username.strip().lower()
-    if not username or len(username) > 40:
-        raise StaffError(_l("A username has 1 to 40 characters."))
+def check_password_strength(password: str, *hints: str) -> None:
+    """Refuse short, very common and easily guessed passwords; long passphrases pass."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise StaffError(_l("A password has at most %(n)d characters.", n=MAX_PASSWORD_LENGTH))
+    from zxcvbn import zxcvbn  # loaded only where passwords are set, not in every request
+
+    hints = [hint for hint in (*hints, "linli", current_app.config["SITE_NAME"]) if hint]
+    if zxcvbn(password, user_inputs=hints)["score"] < 3:
+        raise StaffError(_l("That password is too common or too easy to guess. "
+                            "A few unrelated words make a strong one."))
+
+
+def _clean_roles(roles) -> str:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise StaffError(_l("Unknown role: %(role)s", role=", ".join(sorted(unknown))))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if not roles:
+        raise StaffError(_l("Choose at least one role."))
+    return " ".join(role for role in ROLES if role in roles)
+
+
+def create_staff(username: str, password: str, roles=("admin",), display_name: str | None = None) -> int:
+    username = username.strip().lower()
+    if not username or len(username) > 40 or any(ch.isspace() for ch in username):
+        raise StaffError(_l("A username has 1 to 40 characters and no spaces."))
+    role_text = _clean_roles(roles)
+    check_password_strength(password, username, display_name or "")
     if db.session.scalar(select(StaffMember.id).where(StaffMember.username == username)):
         raise StaffError(_l("That username is taken."))
     member = StaffMember(
         username=username,
-        display_name=display_name or username,
+        display_name=(display_name or username).strip()[:80],
         password_hash=hasher.hash(password),
-        roles=" ".join(role for role in ROLES if role in roles),
+        roles=role_text,
     )
     db.session.add(member)
+    audit.record("staff", "account-created", member, {"username": username, "roles": role_text})
     db.session.commit()
     return member.id
 
 
 def any_admin() -> bool:
     return bool(db.session.scalar(
-        select(func.count()).select_from(StaffMember).where(StaffMember.roles.contains("admin"))
+        select(func.count()).select_from(StaffMember)
+        .where(StaffMember.roles.contains("admin"), StaffMember.enabled.is_(True))
     ))
 
 
-def authenticate(username: str, password: str) -> StaffMember | None:
-    """The enabled staff member with these credentials, or None."""
-    member = db.session.scalar(
-        select(StaffMember).where(StaffMember.username == username.strip().lower())
-    )
+def members() -> list[StaffMember]:
+    return list(db.session.scalars(select(StaffMember).order_by(StaffMember.username)))
+
+
+def get_member(member_id: int) -> StaffMember | None:
+    return db.session.get(StaffMember, member_id)
+
+
+# --- sign-in, throttled per username ------------------------------------------------
+
+def _failure_delay(count: int) -> int:
+    """Seconds to wait after the count-th recent failure: none for the first few, then doubling."""
+    if count < FREE_FAILURES:
+        return 0
+    return min(2 ** (count - FREE_FAILURES + 1), MAX_DELAY_SECONDS)
+
+
+def sign_in_wait(username: str, now: datetime | None = None) -> int:
+    """Seconds before this username may try again (0 when it may try now)."""
+    now = now or utcnow()
+    count, last = db.session.execute(
+        select(func.count(), func.max(SignInFailure.at))
+        .where(SignInFailure.username == username, SignInFailure.at > now - FAILURE_WINDOW)
+    ).one()
+    if count >= MAX_FAILURES_PER_WINDOW:
+        oldest = db.session.scalar(
+            select(SignInFailure.at)
+            .where(SignInFailure.username == username, SignInFailure.at > now - FAILURE_WINDOW)
+            .order_by(SignInFailure.at).limit(1).offset(count - MAX_FAILURES_PER_WINDOW)
+        )
+        return max(1, math.ceil((oldest + FAILURE_WINDOW - now).total_seconds()))
+    if not last:
+        return 0
+    remaining = (last + timedelta(seconds=_failure_delay(count)) - now).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else 0
+
+
+def sign_in(username: str, password: str) -> SignInResult:
+    """Check credentials and open a server-side session; slow down repeated failures.
+
+    A wrong guess never locks the account for good: the delay grows with the failures
+    of the last hour and shrinks as they age.
+    """
+    username = username.strip().lower()[:40]
+    wait = sign_in_wait(username)
+    if wait:
+        return SignInResult(retry_after=wait)
+    member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     try:
         hasher.verify(member.password_hash if member else _unknown_user_hash(), password)
+        valid = member is not None and member.enabled
     except (VerificationError, InvalidHashError):
-        return None
-    if member is None or not member.enabled:
-        return None
+        valid = False
+    ip, agent = _client()
+    if not valid:
+        db.session.add(SignInFailure(username=username, ip=ip))
+        audit.record("staff", "sign-in-failed", member, {"username": username},
+                     actor=("system", None, ""))
+        db.session.commit()
+        return SignInResult(retry_after=sign_in_wait(username))
     if hasher.check_needs_rehash(member.password_hash):
         member.password_hash = hasher.hash(password)
+    key = secrets.token_urlsafe(32)
     member.last_sign_in_at = utcnow()
+    db.session.add(StaffSession(key_hash=_key_hash(key), member=member, ip=ip, user_agent=agent))
+    db.session.execute(delete(SignInFailure).where(SignInFailure.username == username))
+    audit.record("staff", "signed-in", member, actor=("staff", member.id, member.display_name))
     db.session.commit()
+    member.session_key = key
+    return SignInResult(member=member, session_key=key)
+
+
+def load_session(key: str) -> StaffMember | None:
+    """The member signed in with this session key, if the session is still alive."""
+    if not key:
+        return None
+    now = utcnow()
+    session = db.session.scalar(
+        select(StaffSession).where(StaffSession.key_hash == _key_hash(key), StaffSession.ended_at.is_(None))
+    )
+    if session is None:
+        return None
+    member = session.member
+    expired = now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT
+    if expired or not member.enabled:
+        session.ended_at = now
+        db.session.commit()
+        return None
+    if now - session.last_seen_at > SEEN_RESOLUTION:
+        session.last_seen_at = now
+        db.session.commit()
+    member.session_key = key
     return member
 
 
-def load_member(member_id: str) -> StaffMember | None:
-    if not member_id.isdigit():
-        return None
-    member = db.session.get(StaffMember, int(member_id))
-    return member if member and member.enabled else None
+def _end_sessions(*conditions) -> int:
+    result = db.session.execute(
+        update(StaffSession).where(StaffSession.ended_at.is_(None), *conditions).values(ended_at=utcnow())
+    )
+    return result.rowcount
+
+
+def sign_out(member: StaffMember) -> None:
+    _end_sessions(StaffSession.key_hash == _key_hash(member.session_key or ""))
+    audit.record("staff", "signed-out", member)
+    db.session.commit()
+
+
+# --- account administration (admins) ---------------------------------------------------
+
+def update_member(member_id: int, *, display_name: str, roles) -> None:
+    member = db.session.get(StaffMember, member_id)
+    role_text = _clean_roles(roles)
+    if "admin" not in role_text.split() and "admin" in member.role_set and _last_admin(member):
+        raise StaffError(_l("At least one enabled admin must remain."))
+    changes = {}
+    if member.display_name != display_name.strip()[:80]:
+        changes["display_name"] = [member.display_name, display_name.strip()[:80]]
+        member.display_name = display_name.strip()[:80]
+    if member.roles != role_text:
+        changes["roles"] = [member.roles, role_text]
+        member.roles = role_text
+    if changes:
+        audit.record("staff", "account-changed", member, changes)
+    db.session.commit()
+
+
+def _last_admin(member: StaffMember) -> bool:
+    others = db.session.scalar(
+        select(func.count()).select_from(StaffMember).where(
+            StaffMember.id != member.id, StaffMember.enabled.is_(True), StaffMember.roles.contains("admin"))
+    )
+    return others == 0
+
+
+def set_enabled(member_id: int, enabled: bool) -> None:
+    """Disable (ending every session at once) or re-enable an account."""
+    member = db.session.get(StaffMember, member_id)
+    if not enabled and "admin" in member.role_set and _last_admin(member):
+        raise StaffError(_l("At least one enabled admin must remain."))
+    member.enabled = enabled
+    if not enabled:
+        _end_sessions(StaffSession.member_id == member.id)
+    audit.record("staff", "account-enabled" if enabled else "account-disabled", member)
+    db.session.commit()
+
+
+def set_password(member_id: int, password: str, *, keep_session: str | None = None) -> None:
+    """Set a new password and end the member's other sessions."""
+    member = db.session.get(StaffMember, member_id)
+    check_password_strength(password, member.username, member.display_name)
+    member.password_hash = hasher.hash(password)
+    conditions = [StaffSession.member_id == member.id]
+    if keep_session:
+        conditions.append(StaffSession.key_hash != _key_hash(keep_session))
+    _end_sessions(*conditions)
+    audit.record("staff", "password-changed", member)
+    db.session.commit()
+
+
+def change_own_password(member: StaffMember, current: str, new: str) -> None:
+    try:
+        hasher.verify(member.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise StaffError(_l("The current password is not right.")) from None
+    set_password(member.id, new, keep_session=member.session_key)

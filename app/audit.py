@@ -1,0 +1,120 @@
+"""The audit log: who did what to which record, when (UTC) and from where.
+
+Operation functions call record() before their single commit, so the entry and the
+change it describes land together or not at all. Nothing recorded here may carry a raw
+phone or ID number: detail text is masked on the way in.
+"""
+
+import json
+import re
+from datetime import datetime
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import Index, String, Text, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .clock import utcnow
+from .extensions import db
+
+# Runs of 7+ digits (phones, ID numbers, bank cards), with the ID's trailing X.
+_LONG_NUMBER = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_actor", "actor_kind", "actor_id", "id"),
+        Index("ix_audit_entries_area", "area", "id"),
+        Index("ix_audit_entries_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "staff", "kiosk" or "system" (the command line, scheduled jobs).
+    actor_kind: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str] = mapped_column(String(80), default="")
+    area: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str | None] = mapped_column(String(30))
+    target_id: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+def mask_numbers(text: str) -> str:
+    """Keep the first 3 and last 2 digits of any long number: 138******78."""
+
+    def mask(match):
+        digits = re.sub(r"[\s-]", "", match.group(0))
+        return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+
+    return _LONG_NUMBER.sub(mask, text)
+
+
+def _actor() -> tuple[str, int | None, str]:
+    if has_request_context():
+        if current_user and current_user.is_authenticated:
+            return "staff", current_user.id, current_user.display_name
+        kiosk = g.get("kiosk")
+        if kiosk is not None:
+            return "kiosk", kiosk.id, kiosk.name
+    return "system", None, ""
+
+
+def record(area: str, action: str, target=None, detail=None, *, actor=None) -> AuditEntry:
+    """Add an audit entry to the current transaction; the caller commits.
+
+    ``target`` is a model instance (its table and id are stored) or None; ``detail`` a
+    short text or a JSON-able dict. ``actor`` overrides the request's (kind, id, name).
+    """
+    kind, actor_id, name = actor or _actor()
+    if target is not None and getattr(target, "id", None) is None:
+        db.session.flush()  # a record created in this transaction needs its id now
+    if isinstance(detail, dict):
+        detail = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+    entry = AuditEntry(
+        actor_kind=kind, actor_id=actor_id, actor_name=name or "",
+        area=area, action=action,
+        target_type=target.__tablename__ if target is not None else None,
+        target_id=getattr(target, "id", None),
+        detail=mask_numbers(detail or ""),
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+AREAS = ("staff", "kiosks", "notices", "wall", "classes", "experts", "friends")
+PAGE_SIZE = 50
+
+
+def browse(*, actor: str | None = None, area: str | None = None, since: datetime | None = None,
+           until: datetime | None = None, before: int | None = None, limit: int = PAGE_SIZE) -> list[AuditEntry]:
+    """Newest first; ``actor`` is "staff:<id>" or "kiosk:<id>"; keyset pagination by id."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if actor:
+        kind, _, actor_id = actor.partition(":")
+        query = query.where(AuditEntry.actor_kind == kind)
+        query = query.where(AuditEntry.actor_id == int(actor_id)) if actor_id.isdigit() \
+            else query.where(AuditEntry.actor_id.is_(None))
+    if area:
+        query = query.where(AuditEntry.area == area)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    if before:
+        query = query.where(AuditEntry.id < before)
+    return list(db.session.scalars(query))
+
+
+def actors() -> list[tuple[str, str]]:
+    """Everyone who appears in the log, as (key, name) for a filter."""
+    rows = db.session.execute(
+        select(AuditEntry.actor_kind, AuditEntry.actor_id, func.max(AuditEntry.actor_name))
+        .group_by(AuditEntry.actor_kind, AuditEntry.actor_id)
+        .order_by(AuditEntry.actor_kind, func.max(AuditEntry.actor_name))
+    )
+    return [(f"{kind}:{actor_id if actor_id is not None else ''}", name or kind) for kind, actor_id, name in rows]

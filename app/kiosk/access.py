@@ -1,0 +1,38 @@
+"""Who may act at the kiosk: an enrolled kiosk or signed-in staff. Other browsers read only."""
+
+from functools import wraps
+
+from flask import g, render_template
+from flask_login import current_user
+
+from ..limits import rate_limited
+
+
+def actor_key() -> str | None:
+    """The name rate limits count under: the device, or the staff member."""
+    if g.get("kiosk") is not None:
+        return f"kiosk:{g.kiosk.id}"
+    if current_user.is_authenticated:
+        return f"staff:{current_user.id}"
+    return None
+
+
+def can_act() -> bool:
+    return actor_key() is not None
+
+
+def acting_device_required(limit_name: str | None = None, limit: str = "10 per minute"):
+    """Refuse read-only browsers with a friendly 403; optionally rate-limit per device."""
+
+    def decorate(view):
+        limited = rate_limited(limit_name, limit, actor_key)(view) if limit_name else view
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can_act():
+                return render_template("kiosk/_read_only.html"), 403
+            return limited(*args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,217 @@
+"""Kiosk devices: pairing codes, enrollment, device tokens, heartbeats, revocation.
+
+A browser becomes a kiosk in three steps: it shows a pairing code (and holds a claim
+cookie); staff type the code and name the kiosk; on its next poll the browser swaps the
+claim for a device token in an HttpOnly, SameSite=Strict cookie.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..clock import utcnow
+from ..extensions import db
+from .models import Kiosk, KioskPairing
+
+DEVICE_COOKIE = "linli_kiosk"
+CLAIM_COOKIE = "linli_pairing"
+# No 0/O, 1/I/L: the code is read off a screen and typed by staff.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+PAIRING_LIFETIME = timedelta(minutes=15)
+ONLINE_WITHIN = timedelta(minutes=2)
+# A heartbeat writes at most this often, whatever the kiosk's interval.
+SEEN_RESOLUTION = timedelta(seconds=10)
+
+
+class DeviceError(ValueError):
+    """A rule about kiosks was broken; the message is shown to staff."""
+
+
+@dataclass(frozen=True)
+class KioskStatus:
+    id: int
+    name: str
+    online: bool
+    waiting_for_pickup: bool
+    revoked: bool
+    last_seen_at: datetime | None
+    last_page: str | None
+    enrolled_at: datetime | None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def kiosk_for_token(token: str | None) -> Kiosk | None:
+    if not token:
+        return None
+    return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == _hash(token)))
+
+
+def current_kiosk() -> Kiosk | None:
+    """The enrolled kiosk this request comes from (set by the before-request hook)."""
+    return g.get("kiosk")
+
+
+# --- the browser's side --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PairingState:
+    code: str | None = None
+    new_claim: str | None = None       # set a claim cookie with this value
+    device_token: str | None = None    # enrolled: set the device cookie with this value
+    expires_at: datetime | None = None
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def pairing_for(claim: str | None) -> PairingState:
+    """What a not-yet-enrolled browser shows: its current code, or its new device token."""
+    now = utcnow()
+    pairing = None
+    if claim:
+        pairing = db.session.scalar(select(KioskPairing).where(KioskPairing.claim_hash == _hash(claim)))
+    if pairing is not None and pairing.kiosk_id is not None:
+        return _collect_token(pairing, now)
+    if pairing is not None and pairing.expires_at > now:
+        return PairingState(code=pairing.code, expires_at=pairing.expires_at)
+    db.session.execute(delete(KioskPairing).where(
+        KioskPairing.expires_at <= now, KioskPairing.kiosk_id.is_(None)))
+    claim = secrets.token_urlsafe(24)
+    for _ in range(5):
+        pairing = KioskPairing(code=_new_code(), claim_hash=_hash(claim), expires_at=now + PAIRING_LIFETIME)
+        db.session.add(pairing)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the code is in use: draw again
+            db.session.rollback()
+            continue
+        return PairingState(code=pairing.code, new_claim=claim, expires_at=pairing.expires_at)
+    raise RuntimeError("no free pairing code after 5 draws")
+
+
+def _collect_token(pairing: KioskPairing, now: datetime) -> PairingState:
+    kiosk = db.session.get(Kiosk, pairing.kiosk_id)
+    # Two polls at once from one browser: only the one that removes the pairing gets a token.
+    if not db.session.execute(delete(KioskPairing).where(KioskPairing.id == pairing.id)).rowcount:
+        db.session.rollback()
+        return PairingState()
+    token = secrets.token_urlsafe(32)
+    kiosk.token_hash = _hash(token)
+    kiosk.enrolled_at = now
+    kiosk.last_seen_at = now
+    audit.record("kiosks", "kiosk-token-collected", kiosk, actor=("kiosk", kiosk.id, kiosk.name))
+    db.session.commit()
+    return PairingState(device_token=token)
+
+
+def heartbeat(kiosk: Kiosk, page: str | None) -> None:
+    now = utcnow()
+    page = (page or "")[:200] or None
+    if kiosk.last_seen_at and now - kiosk.last_seen_at < SEEN_RESOLUTION and kiosk.last_page == page:
+        return
+    kiosk.last_seen_at = now
+    kiosk.last_page = page
+    db.session.commit()
+
+
+# --- the staff's side ------------------------------------------------------------------
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 60:
+        raise DeviceError(_l("A kiosk's name has 1 to 60 characters."))
+    return name
+
+
+def enroll(code: str, name: str) -> int:
+    """Attach a new kiosk to the browser showing this code; it enrolls on its next poll."""
+    name = _clean_name(name)
+    code = "".join(code.split()).upper()
+    pairing = db.session.scalar(
+        select(KioskPairing).where(KioskPairing.code == code, KioskPairing.expires_at > utcnow())
+    )
+    if pairing is None or pairing.kiosk_id is not None:
+        raise DeviceError(_l("No screen is showing that code. Check the code in the screen's corner."))
+    kiosk = Kiosk(name=name)
+    db.session.add(kiosk)
+    db.session.flush()
+    claimed = db.session.execute(
+        update(KioskPairing).where(KioskPairing.id == pairing.id, KioskPairing.kiosk_id.is_(None))
+        .values(kiosk_id=kiosk.id)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise DeviceError(_l("No screen is showing that code. Check the code in the screen's corner."))
+    audit.record("kiosks", "kiosk-enrolled", kiosk, {"name": name})
+    db.session.commit()
+    return kiosk.id
+
+
+def rename(kiosk_id: int, name: str) -> None:
+    kiosk = db.session.get(Kiosk, kiosk_id)
+    old, kiosk.name = kiosk.name, _clean_name(name)
+    audit.record("kiosks", "kiosk-renamed", kiosk, {"name": [old, kiosk.name]})
+    db.session.commit()
+
+
+def revoke(kiosk_id: int) -> None:
+    kiosk = db.session.get(Kiosk, kiosk_id)
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = utcnow()
+        kiosk.token_hash = None
+        db.session.execute(delete(KioskPairing).where(KioskPairing.kiosk_id == kiosk.id))
+        audit.record("kiosks", "kiosk-revoked", kiosk)
+        db.session.commit()
+
+
+def revoke_all() -> int:
+    ids = list(db.session.scalars(select(Kiosk.id).where(Kiosk.revoked_at.is_(None))))
+    now = utcnow()
+    db.session.execute(update(Kiosk).where(Kiosk.id.in_(ids)).values(revoked_at=now, token_hash=None))
+    db.session.execute(delete(KioskPairing).where(KioskPairing.kiosk_id.is_not(None)))
+    audit.record("kiosks", "all-kiosks-revoked", detail={"count": len(ids)})
+    db.session.commit()
+    return len(ids)
+
+
+def get_kiosk(kiosk_id: int) -> Kiosk | None:
+    return db.session.get(Kiosk, kiosk_id)
+
+
+def _status(kiosk: Kiosk, now: datetime) -> KioskStatus:
+    return KioskStatus(
+        id=kiosk.id, name=kiosk.name,
+        online=bool(kiosk.token_hash and kiosk.last_seen_at and now - kiosk.last_seen_at <= ONLINE_WITHIN),
+        waiting_for_pickup=kiosk.revoked_at is None and kiosk.enrolled_at is None,
+        revoked=kiosk.revoked_at is not None,
+        last_seen_at=kiosk.last_seen_at, last_page=kiosk.last_page, enrolled_at=kiosk.enrolled_at,
+    )
+
+
+def kiosk_statuses(include_revoked: bool = False, now: datetime | None = None) -> list[KioskStatus]:
+    now = now or utcnow()
+    query = select(Kiosk).order_by(Kiosk.revoked_at.is_not(None), Kiosk.name, Kiosk.id)
+    if not include_revoked:
+        query = query.where(Kiosk.revoked_at.is_(None))
+    return [_status(kiosk, now) for kiosk in db.session.scalars(query)]
+
+
+def offline_count(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return db.session.scalar(
+        select(func.count()).select_from(Kiosk).where(
+            Kiosk.revoked_at.is_(None), Kiosk.enrolled_at.is_not(None),
+            (Kiosk.last_seen_at.is_(None)) | (Kiosk.last_seen_at < now - ONLINE_WITHIN))
+    )

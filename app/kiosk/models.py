@@ -1,0 +1,40 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..extensions import db
+
+
+class Kiosk(db.Model):
+    """An enrolled screen. Its browser holds a device token; the table holds only the hash."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    # Unset until the kiosk's browser picks its token up, and again once revoked.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enrolled_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    last_page: Mapped[str | None] = mapped_column(String(200))
+
+
+class KioskPairing(db.Model):
+    """A pairing code shown by a browser that is not yet a kiosk.
+
+    The browser holds a claim cookie whose hash is stored here; staff who type the code
+    attach a Kiosk to the pairing, and the browser collects its device token on the next poll.
+    """
+
+    __tablename__ = "kiosk_pairings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    claim_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"))

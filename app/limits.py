@@ -1,0 +1,104 @@
+"""Per-device rate limits that hold across gunicorn workers, instances and restarts.
+
+Counts live in the database (a fixed window per key, bumped by one upsert), or in Redis
+when REDIS_URL is configured. Keys name the actor: a kiosk, a staff member, a phone link.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, render_template
+from sqlalchemy import Integer, String, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class RateCounter(db.Model):
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(default=0)
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Limit":
+        """'5 per minute', '20 per 10 minutes'."""
+        match = re.fullmatch(r"\s*(\d+)\s+per\s+(\d+\s+)?(second|minute|hour|day)s?\s*", text)
+        if not match:
+            raise ValueError(f"not a limit: {text!r}")
+        count, multiple, unit = match.groups()
+        return cls(int(count), int(multiple or 1) * _PERIODS[unit])
+
+
+def _hit_database(key: str, window: int) -> int:
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(RateCounter).values(key=key, window=window, hits=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key", "window"], set_={"hits": RateCounter.hits + 1}
+    ).returning(RateCounter.hits)
+    hits = db.session.execute(statement).scalar_one()
+    # Old windows are of no further use; clearing them here keeps the table small.
+    db.session.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window < window))
+    db.session.commit()
+    return hits
+
+
+_redis_clients = {}
+
+
+def _hit_redis(url: str, key: str, window: int, seconds: int) -> int:
+    import redis
+
+    client = _redis_clients.get(url) or _redis_clients.setdefault(url, redis.Redis.from_url(url))
+    name = f"linli:rate:{key}:{window}"
+    pipeline = client.pipeline()
+    pipeline.incr(name)
+    pipeline.expire(name, seconds + 1)
+    hits, _ = pipeline.execute()
+    return int(hits)
+
+
+def hit(key: str, limit: Limit, now: float | None = None) -> int:
+    """Count one action for key; the seconds to wait if it is over the limit, else 0."""
+    now = time.time() if now is None else now
+    window = int(now // limit.seconds)
+    url = current_app.config.get("REDIS_URL")
+    scoped = f"{key}:{limit.count}/{limit.seconds}"
+    hits = _hit_redis(url, scoped, window, limit.seconds) if url else _hit_database(scoped, window)
+    if hits <= limit.count:
+        return 0
+    return max(1, int((window + 1) * limit.seconds - now + 0.999))
+
+
+def rate_limited(name: str, default: str, actor_key):
+    """Limit a view per actor. The limit comes from config RATE_LIMITS[name] or default;
+    ``actor_key()`` names who acts (None: not limited here, the view refuses it anyway)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            key = actor_key()
+            if key is not None:
+                limit = Limit.parse(current_app.config.get("RATE_LIMITS", {}).get(name, default))
+                wait = hit(f"{name}:{key}", limit)
+                if wait:
+                    body = render_template("_rate_limited.html", wait=wait)
+                    return body, 429, {"Retry-After": str(wait)}
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,43 @@
+"""Who may open a staff route: signed-in staff, holding one of the route's roles."""
+
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from htmx_flask import make_response
+
+from ..extensions import login
+from . import services
+
+
+@login.user_loader
+def load_user(session_key: str):
+    return services.load_session(session_key)
+
+
+@login.unauthorized_handler
+def ask_to_sign_in():
+    target = url_for("staff.home", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if request.htmx:
+        return make_response("", 401, redirect=target)
+    if request.method != "GET":
+        abort(401)
+    return redirect(target)
+
+
+def staff_required(*roles: str):
+    """Signed-in staff only; with roles, one of them (admins pass every check)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login.unauthorized()
+            if roles and not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles
+        return wrapped
+
+    return decorate

@@ -1,0 +1,52 @@
+"""The console's navigation: the areas a member may open, with counts of what is waiting.
+
+Boards add their entries here as they arrive; each badge is a count function.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..kiosk import devices
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    roles: tuple[str, ...]
+    badge: Callable[[], int] | None = None
+    badge_label: object = None
+
+
+NAV = (
+    NavItem("staff.home", _l("Overview"), ()),
+    NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
+    NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
+    NavItem("staff.audit_log", _l("Audit log"), ("admin",)),
+)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: object
+    count: int
+    badge_label: object
+
+
+def entries() -> list[NavEntry]:
+    return [
+        NavEntry(item.endpoint, item.label, item.badge() if item.badge else 0, item.badge_label)
+        for item in NAV
+        if not item.roles or current_user.has_role(*item.roles)
+    ]
+
+
+def version(items: list[NavEntry]) -> str:
+    """Changes whenever a count or the set of entries does: the poll answers 204 otherwise."""
+    text = "|".join(f"{item.endpoint}={item.count}" for item in items)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]

@@ -1,0 +1,19 @@
+"""Test data builders. They run inside an app context and return ids, not objects."""
+
+from app.kiosk import devices
+from app.staff.services import create_staff
+
+STAFF_PASSWORD = "a long staff passphrase"
+
+
+def staff_member(username: str, *roles: str, display_name: str | None = None) -> int:
+    return create_staff(username, STAFF_PASSWORD, roles=roles, display_name=display_name)
+
+
+def enrolled_kiosk(name: str = "大厅左侧") -> tuple[int, str]:
+    """A kiosk that has collected its device token: (kiosk id, token for its cookie)."""
+    state = devices.pairing_for(None)
+    claim = state.new_claim
+    kiosk_id = devices.enroll(state.code, name)
+    token = devices.pairing_for(claim).device_token
+    return kiosk_id, token

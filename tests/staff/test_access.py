@@ -1,0 +1,100 @@
+"""Every URL rule, asked by every kind of visitor: the answer each one must get."""
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from app.kiosk.devices import DEVICE_COOKIE
+from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
+
+VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker")
+STAFF_ROLES = VISITORS[2:]
+PUBLIC = {visitor: "ok" for visitor in VISITORS}
+SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **{role: "ok" for role in STAFF_ROLES}}
+ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
+              **{role: "forbidden" for role in STAFF_ROLES if role != "admin"}}
+
+# endpoint -> visitor -> expected answer. A new route must be added here, or this test fails.
+EXPECTED = {
+    "static": PUBLIC,
+    "kiosk.home": PUBLIC,
+    "kiosk.health": PUBLIC,
+    "kiosk.set_language": PUBLIC,
+    "kiosk.toggle_large_text": PUBLIC,
+    "kiosk.pairing": PUBLIC,
+    "kiosk.heartbeat": PUBLIC,
+    "notices.index": PUBLIC,
+    "notices.show": PUBLIC,
+    "staff.home": PUBLIC,
+    "staff.sign_in": PUBLIC,
+    "staff.sign_out": SIGNED_IN,
+    "staff.nav_badges": SIGNED_IN,
+    "staff.password_form": SIGNED_IN,
+    "staff.change_password": SIGNED_IN,
+    "staff.accounts": ADMIN_ONLY,
+    "staff.create_account": ADMIN_ONLY,
+    "staff.account": ADMIN_ONLY,
+    "staff.edit_account": ADMIN_ONLY,
+    "staff.set_account_enabled": ADMIN_ONLY,
+    "staff.reset_password": ADMIN_ONLY,
+    "staff.kiosks": ADMIN_ONLY,
+    "staff.enroll_kiosk": ADMIN_ONLY,
+    "staff.rename_kiosk": ADMIN_ONLY,
+    "staff.revoke_kiosk": ADMIN_ONLY,
+    "staff.revoke_all_kiosks": ADMIN_ONLY,
+    "staff.audit_log": ADMIN_ONLY,
+}
+
+
+def classify(response) -> str:
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 401 or (
+            response.status_code in (302, 303) and response.headers["Location"].startswith("/staff/?next=")):
+        return "sign-in"
+    if response.status_code == 401 or response.status_code >= 500:
+        return f"status {response.status_code}"
+    return "ok"
+
+
+@pytest.fixture
+def visitors(app, run_in_app):
+    """A client per kind of visitor; staff ones signed in, the kiosk one enrolled."""
+    # Id 1 of each table is a target for id-taking routes, never one of the visitors.
+    assert run_in_app(staff_member, "target", "moderator") == 1
+    assert run_in_app(enrolled_kiosk, "目标")[0] == 1
+    clients = {}
+    for visitor in VISITORS:
+        client = app.test_client()
+        if visitor == "kiosk":
+            _kiosk_id, token = run_in_app(enrolled_kiosk)
+            client.set_cookie(DEVICE_COOKIE, token)
+        elif visitor != "anonymous":
+            run_in_app(staff_member, f"{visitor}1", visitor)
+            response = client.post("/staff/sign-in", data={"username": f"{visitor}1", "password": STAFF_PASSWORD})
+            assert response.status_code == 303
+        clients[visitor] = client
+    return clients
+
+
+def _url(rule) -> str:
+    values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css"
+              for name, conv in rule._converters.items()}
+    return rule.build(values)[1]
+
+
+def test_every_route_answers_each_visitor_as_expected(app, visitors):
+    # Signing out and revoking every kiosk go last: they end the visitors' sign-ins.
+    last = ("staff.revoke_all_kiosks", "staff.sign_out")
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: last.index(rule.endpoint) if rule.endpoint in last else -1)
+    assert {rule.endpoint for rule in rules} == set(EXPECTED), "update EXPECTED for new or removed routes"
+    mismatches = []
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for visitor in VISITORS:
+                response = visitors[visitor].open(_url(rule), method=method, data={})
+                answer = classify(response)
+                response.close()
+                if answer != EXPECTED[rule.endpoint][visitor]:
+                    mismatches.append(f"{method} {rule.rule} as {visitor}: {answer}, "
+                                      f"expected {EXPECTED[rule.endpoint][visitor]}")
+    assert mismatches == []
