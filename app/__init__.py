@@ -74,6 +74,9 @@ def _init_extensions(app: Flask) -> None:
     login.init_app(app)
     login.login_view = "staff.home"
     login.login_message = None  # the sign-in page says what to do
+    # Sessions live on the server (app/staff/services.py) and end there; Flask-Login's
+    # own protection would only rewrite the cookie of every anonymous kiosk visit.
+    login.session_protection = None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -31,6 +31,8 @@ class Config:
     PROXY_FIX_HOPS = 0
     # Per-device limits on kiosk actions, by name; see app/limits.py for the form.
     RATE_LIMITS: dict = {}
+    # Prefix of the counters in Redis: installs that share one Redis keep apart by it.
+    RATE_LIMIT_NAMESPACE = "linli"
     # How often an enrolled kiosk reports that it is alive, in seconds.
     KIOSK_HEARTBEAT_SECONDS = 30
     KIOSK_PAIRING_POLL_SECONDS = 5

@@ -63,7 +63,7 @@ def _hit_redis(url: str, key: str, window: int, seconds: int) -> int:
     import redis
 
     client = _redis_clients.get(url) or _redis_clients.setdefault(url, redis.Redis.from_url(url))
-    name = f"linli:rate:{key}:{window}"
+    name = f"{current_app.config['RATE_LIMIT_NAMESPACE']}:rate:{key}:{window}"
     pipeline = client.pipeline()
     pipeline.incr(name)
     pipeline.expire(name, seconds + 1)

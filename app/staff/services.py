@@ -32,6 +32,7 @@ FAILURE_WINDOW = timedelta(hours=1)
 MAX_FAILURES_PER_WINDOW = 100
 FREE_FAILURES = 3
 MAX_DELAY_SECONDS = 300
+POLL_HEADER = "X-Linli-Poll"
 hasher = PasswordHasher()
 
 
@@ -205,7 +206,10 @@ def load_session(key: str) -> StaffMember | None:
         session.ended_at = now
         db.session.commit()
         return None
-    if now - session.last_seen_at > SEEN_RESOLUTION:
+    # Background polls (the console's badges) are not the member at work: they must not
+    # keep an unattended console signed in past the idle timeout.
+    polled = has_request_context() and request.headers.get(POLL_HEADER) == "1"
+    if not polled and now - session.last_seen_at > SEEN_RESOLUTION:
         session.last_seen_at = now
         db.session.commit()
     member.session_key = key

@@ -1,0 +1,83 @@
+"""Per-device limits: counted in the database or in Redis, per actor, per window."""
+
+import uuid
+
+import pytest
+import redis
+
+from app.kiosk.access import acting_device_required
+from app.kiosk.devices import DEVICE_COOKIE
+from app.limits import Limit, hit
+from tests.factories import enrolled_kiosk
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_limits_parse():
+    assert Limit.parse("5 per minute") == Limit(5, 60)
+    assert Limit.parse("20 per 10 minutes") == Limit(20, 600)
+    assert Limit.parse("1 per day") == Limit(1, 86400)
+    with pytest.raises(ValueError):
+        Limit.parse("lots")
+
+
+@pytest.fixture(params=["database", "redis"])
+def limited_app(request, make_app):
+    if request.param == "redis":
+        client = redis.Redis.from_url(REDIS_URL)
+        client.ping()  # the machine's Redis service must be up; a failure here is a real failure
+        return make_app(REDIS_URL=REDIS_URL, RATE_LIMIT_NAMESPACE=f"test-{uuid.uuid4().hex}")
+    return make_app()
+
+
+def test_windows_count_per_key(limited_app):
+    key = f"test:{uuid.uuid4().hex}"
+    limit = Limit(3, 60)
+    with limited_app.app_context():
+        start = 60.0 * 16_667 + 20  # 20 s into a window
+        assert [hit(key, limit, now=start + i) for i in range(3)] == [0, 0, 0]
+        assert hit(key, limit, now=start + 3) == 37  # wait for the window to turn
+        assert hit(f"{key}-other", limit, now=start + 3) == 0
+        assert hit(key, limit, now=start + 40) == 0  # a new window
+
+
+def _probe_app(make_app, **config):
+    app = make_app(**config)
+
+    @app.post("/probe")
+    @acting_device_required("probe", "2 per minute")
+    def probe():
+        return "done"
+
+    return app
+
+
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_actions_are_limited_per_device_and_refused_to_read_only_browsers(make_app, backend):
+    # Each test's database numbers kiosks from 1: a fresh namespace keeps Redis counts apart.
+    redis_config = {"REDIS_URL": REDIS_URL, "RATE_LIMIT_NAMESPACE": f"test-{uuid.uuid4().hex}"}
+    app = _probe_app(make_app, **(redis_config if backend == "redis" else {}))
+    with app.app_context():
+        _a, token_a = enrolled_kiosk(f"A-{uuid.uuid4().hex[:6]}")
+        _b, token_b = enrolled_kiosk(f"B-{uuid.uuid4().hex[:6]}")
+    kiosk_a, kiosk_b, browser = app.test_client(), app.test_client(), app.test_client()
+    kiosk_a.set_cookie(DEVICE_COOKIE, token_a)
+    kiosk_b.set_cookie(DEVICE_COOKIE, token_b)
+
+    refused = browser.post("/probe", headers={"Accept-Language": "en"})
+    assert refused.status_code == 403 and "This screen can only show information" in refused.get_data(as_text=True)
+
+    assert [kiosk_a.post("/probe").status_code for _ in range(2)] == [200, 200]
+    limited = kiosk_a.post("/probe")
+    assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
+    assert "请等" in limited.get_data(as_text=True)
+    assert kiosk_b.post("/probe").status_code == 200
+
+
+def test_limits_can_be_set_in_config(make_app):
+    app = _probe_app(make_app, RATE_LIMITS={"probe": "1 per hour"})
+    with app.app_context():
+        _kiosk, token = enrolled_kiosk()
+    client = app.test_client()
+    client.set_cookie(DEVICE_COOKIE, token)
+    assert [client.post("/probe").status_code for _ in range(2)] == [200, 429]
