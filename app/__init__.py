@@ -83,7 +83,9 @@ def _register_blueprints(app: Flask) -> None:
     from .kiosk import bp as kiosk_bp
     from .notices import bp as notices_bp
     from .staff import bp as staff_bp
+    from .wall import bp as wall_bp
 
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(wall_bp)

@@ -36,6 +36,8 @@ class Config:
     # How often an enrolled kiosk reports that it is alive, in seconds.
     KIOSK_HEARTBEAT_SECONDS = 30
     KIOSK_PAIRING_POLL_SECONDS = 5
+    # How often a kiosk showing the wall asks whether it changed (new posts show within this).
+    WALL_POLL_SECONDS = 10
 
 
 # Environment variables read as configuration, and the key each one sets.

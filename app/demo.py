@@ -10,6 +10,7 @@ from .clock import utcnow
 from .extensions import db
 from .models import SiteFlag
 from .notices import services as notices
+from .wall import demo as wall_demo
 
 DEMO_FLAG = "demo_loaded_at"
 
@@ -50,7 +51,7 @@ def _notices() -> None:
     )
 
 
-LOADERS = [_notices]
+LOADERS = [_notices, wall_demo.load]
 
 
 def demo_loaded() -> bool:

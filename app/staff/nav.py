@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..kiosk import devices
+from ..wall import services as wall
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class NavItem:
 
 NAV = (
     NavItem("staff.home", _l("Overview"), ()),
+    NavItem("staff.wall_queue", _l("Message wall"), ("moderator",), wall.waiting_count, _l("waiting")),
+    NavItem("staff.wall_problems", _l("Problems"), ("moderator",)),
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),

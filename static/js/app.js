@@ -23,9 +23,50 @@
     if (banner) banner.hidden = !lost;
   }
 
+  // "12 characters left" under a text box with data-counter="<id of the counter>".
+  function updateCounter(box) {
+    var counter = document.getElementById(box.dataset.counter);
+    if (!counter) return;
+    var left = Math.max(0, (parseInt(box.getAttribute("maxlength"), 10) || 0) - box.value.length);
+    counter.textContent = counter.dataset.template.replace("{n}", String(left));
+  }
+
+  // An on-screen number pad: buttons with data-key type into the form's [data-keypad-input].
+  function pressKey(button) {
+    var form = button.closest("form");
+    var input = form && form.querySelector("[data-keypad-input]");
+    if (!input) return;
+    var key = button.dataset.key;
+    if (key === "clear") input.value = "";
+    else if (key === "back") input.value = input.value.slice(0, -1);
+    else if (input.value.length < (parseInt(input.getAttribute("maxlength"), 10) || 12)) input.value += key;
+  }
+
+  // "5 minutes ago", kept current between the server's renders.
+  function tickRelativeTimes() {
+    if (!window.Intl || !Intl.RelativeTimeFormat) return;
+    var clock = document.getElementById("clock");
+    var format = new Intl.RelativeTimeFormat(clock ? clock.dataset.locale : undefined, { numeric: "auto" });
+    document.querySelectorAll("time[data-relative]").forEach(function (el) {
+      var minutes = Math.round((Date.parse(el.getAttribute("datetime")) - Date.now()) / 60000);
+      if (minutes > -1) return;  // "just now" stays as the server wrote it
+      el.textContent = minutes > -60 ? format.format(minutes, "minute")
+        : minutes > -1440 ? format.format(Math.round(minutes / 60), "hour")
+        : format.format(Math.round(minutes / 1440), "day");
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.dataset && event.target.dataset.counter) updateCounter(event.target);
+  });
+  document.addEventListener("click", function (event) {
+    var key = event.target.closest && event.target.closest("[data-key]");
+    if (key) pressKey(key);
+  });
   document.addEventListener("DOMContentLoaded", function () {
     tickClock();
     setInterval(tickClock, 15000);
+    setInterval(tickRelativeTimes, 60000);
   });
   document.addEventListener("htmx:sendError", function () { connectionLost(true); });
   document.addEventListener("htmx:timeout", function () { connectionLost(true); });

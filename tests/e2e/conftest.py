@@ -1,7 +1,9 @@
-"""Browser tests: Debian's Chromium, driven by Playwright, against a real gunicorn server.
+"""Browser tests: Debian's Chromium, driven by Playwright, against real gunicorn servers.
 
-One server per session, on 127.0.0.1 only, with its own instance folder (SQLite) or the
-test PostgreSQL database (DATABASE_URL), filled by `flask init` exactly as `make run` does.
+Servers run on 127.0.0.1 only, one per app for the whole session, each with its own
+instance folder (SQLite) or sharing the test PostgreSQL database (DATABASE_URL), filled
+by `flask init` exactly as `make run` does. Their instance config makes kiosks poll
+every second or two, so the tests need not wait for the production intervals.
 Playwright's own browser download is never used; without Debian's Chromium the tests fail.
 """
 
@@ -14,6 +16,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL")
 ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
 START_TIMEOUT_S = 20
+# Written to each server's instance/config.py: fast polls keep the tests quick.
+FAST_KIOSK_CONFIG = "KIOSK_PAIRING_POLL_SECONDS = 1\nKIOSK_HEARTBEAT_SECONDS = 2\n"
+# Served with gunicorn's factory syntax; see limited_app.py.
+LIMITED_APP = "tests.e2e.limited_app:create_limited_app()"
+STAFF_USERNAME = "e2e-admin"
+STAFF_PASSWORD = "lobby kiosk e2e passphrase"
 # Without these Chromium reaches out to Google's servers on its own.
 CHROMIUM_ARGS = [
     "--disable-background-networking",
@@ -55,28 +65,54 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
 class LiveServer:
-    def __init__(self, url: str, log: Path):
-        self.url = url
-        self.log = log
+    url: str
+    log: Path
+    instance: Path
+    env: dict
+    pid: int  # gunicorn's master
+
+    @property
+    def database_url(self) -> str:
+        return DATABASE_URL or f"sqlite:///{self.instance / 'linli.db'}"
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def flask(self, *args: str, stdin: str | None = None) -> str:
+        """Run a `flask` command against this server's instance and database; its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT, env=self.env, input=stdin, capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"flask {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
 
-@pytest.fixture(scope="session")
-def live_server(request, tmp_path_factory):
-    """Base URL of gunicorn (2 gthread workers) serving a freshly initialised linli."""
-    if ON_POSTGRES:
-        # The session fixture of tests/conftest.py resets and migrates the test database.
-        empty_tables(request.getfixturevalue("migrated_database"))
-    instance = tmp_path_factory.mktemp("e2e-instance")
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers now running: the master's children."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                state_and_after = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(state_and_after[1]) == self.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+
+@contextmanager
+def _serve(instance: Path, app_spec: str = "wsgi:app", workers: int = 2):
+    """Initialise an instance as `make run` does and serve app_spec from it with gunicorn."""
+    (instance / "config.py").write_text(FAST_KIOSK_CONFIG)
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
     env.update(
         LINLI_INSTANCE=str(instance),
         LINLI_BIND=f"127.0.0.1:{port}",
-        LINLI_WORKERS="2",
+        LINLI_WORKERS=str(workers),
         LINLI_ACCESS_LOG="-",
         PYTHONUNBUFFERED="1",
     )
@@ -93,7 +129,7 @@ def live_server(request, tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf", app_spec],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )
     try:
@@ -104,7 +140,7 @@ def live_server(request, tmp_path_factory):
                 pytest.fail(f"gunicorn did not come up on {base_url} ({state}):\n"
                             f"{log.read_text(errors='replace')}")
             time.sleep(0.1)
-        yield LiveServer(base_url, log)
+        yield LiveServer(base_url, log, instance, env, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -114,20 +150,51 @@ def live_server(request, tmp_path_factory):
             server.wait()
 
 
+@pytest.fixture(scope="session")
+def e2e_database(request):
+    """On PostgreSQL, every server of the session shares the test database, emptied once."""
+    if ON_POSTGRES:
+        # The session fixture of tests/conftest.py resets and migrates the test database.
+        empty_tables(request.getfixturevalue("migrated_database"))
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_database, tmp_path_factory):
+    """gunicorn (2 gthread workers) serving a freshly initialised linli."""
+    with _serve(tmp_path_factory.mktemp("e2e-instance")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def limited_server(e2e_database, tmp_path_factory):
+    """gunicorn (2 workers) serving linli plus a rate-limited probe route (limited_app.py)."""
+    with _serve(tmp_path_factory.mktemp("e2e-limited"), LIMITED_APP, workers=2) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def staff_account(live_server):
+    """Username and password of an admin on live_server."""
+    live_server.flask("staff", "create", STAFF_USERNAME, "--role", "admin", "--password-stdin",
+                      stdin=STAFF_PASSWORD + "\n")
+    return STAFF_USERNAME, STAFF_PASSWORD
+
+
+SERVER_FIXTURES = ("live_server", "limited_server")
+
+
 @pytest.fixture(autouse=True)
 def _no_server_errors(request):
-    """A test that made the server log a traceback fails, whatever the browser showed."""
-    if "live_server" not in request.fixturenames:
-        yield
-        return
-    server = request.getfixturevalue("live_server")
-    start = server.log.stat().st_size
+    """A test that made a server log a traceback fails, whatever the browser showed."""
+    servers = [request.getfixturevalue(name) for name in SERVER_FIXTURES if name in request.fixturenames]
+    starts = [server.log.stat().st_size for server in servers]
     yield
-    with server.log.open("rb") as handle:
-        handle.seek(start)
-        new = handle.read().decode(errors="replace")
-    assert "Traceback" not in new and "Error handling request" not in new, \
-        f"the server logged an error during this test:\n{new}"
+    for server, start in zip(servers, starts):
+        with server.log.open("rb") as handle:
+            handle.seek(start)
+            new = handle.read().decode(errors="replace")
+        assert "Traceback" not in new and "Error handling request" not in new, \
+            f"the server logged an error during this test:\n{new}"
 
 
 @pytest.fixture(scope="session")
@@ -161,5 +228,26 @@ def kiosk(browser, live_server, requested_urls):
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("request", lambda req: requested_urls.append(req.url))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def staff(browser, live_server, staff_account):
+    """A staff member's laptop (1366x768, mouse, Chinese), signed in to the console."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, has_touch=False, locale="zh-CN", base_url=live_server.url,
+        service_workers="block",
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    username, password = staff_account
+    page.goto("/staff/")
+    page.locator('input[name="username"]').fill(username)
+    page.locator('input[name="password"]').fill(password)
+    # The sign-in page's own URL is /staff/ too: wait for the navigation, not the URL.
+    with page.expect_navigation(url=f"{live_server.url}/staff/"):
+        page.locator('main form input[type="submit"]').click()
+    assert page.locator('form[action="/staff/sign-out"]').count() == 1, "the staff sign-in failed"
     yield page
     context.close()

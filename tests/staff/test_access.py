@@ -10,6 +10,9 @@ VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmak
 STAFF_ROLES = VISITORS[2:]
 PUBLIC = {visitor: "ok" for visitor in VISITORS}
 SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **{role: "ok" for role in STAFF_ROLES}}
+ACTING = {"anonymous": "forbidden", "kiosk": "ok", **{role: "ok" for role in STAFF_ROLES}}
+MODERATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "moderator": "ok",
+              "coordinator": "forbidden", "matchmaker": "forbidden"}
 ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
               **{role: "forbidden" for role in STAFF_ROLES if role != "admin"}}
 
@@ -42,6 +45,23 @@ EXPECTED = {
     "staff.revoke_kiosk": ADMIN_ONLY,
     "staff.revoke_all_kiosks": ADMIN_ONLY,
     "staff.audit_log": ADMIN_ONLY,
+    "wall.index": PUBLIC,
+    "wall.live": PUBLIC,
+    "wall.more": PUBLIC,
+    "wall.new": PUBLIC,
+    "wall.receipt": PUBLIC,
+    "wall.report_form": PUBLIC,
+    "wall.create": ACTING,
+    "wall.report": ACTING,
+    "staff.wall_queue": MODERATORS,
+    "staff.moderate_post": MODERATORS,
+    "staff.approve_many": MODERATORS,
+    "staff.wall_problems": MODERATORS,
+    "staff.wall_settings": MODERATORS,
+    "staff.add_watched_word": MODERATORS,
+    "staff.remove_watched_word": MODERATORS,
+    "staff.set_kind_settings": MODERATORS,
+    "staff.add_grid": MODERATORS,
 }
 
 
@@ -77,7 +97,7 @@ def visitors(app, run_in_app):
 
 
 def _url(rule) -> str:
-    values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css"
+    values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css" if name == "filename" else "x"
               for name, conv in rule._converters.items()}
     return rule.build(values)[1]
 

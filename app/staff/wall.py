@@ -1,0 +1,159 @@
+"""The moderators' side of the message wall: one queue, problems by grid, settings."""
+
+from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from htmx_flask import make_response
+
+from ..clock import utcnow
+from ..wall import services as wall
+from ..wall.labels import CHECK_LABELS, KIND_LABELS, REASON_LABELS, STATE_LABELS, STATUS_LABELS
+from ..wall.models import KINDS, PROBLEM_STATUSES, WORD_ACTIONS
+from ..web import events, page_or_fragment
+from . import bp
+from .access import staff_required
+from .forms import ActionForm
+
+MODERATORS = ("moderator",)
+WORD_ACTION_LABELS = {
+    "block": _l("Refuse the post"),
+    "hold": _l("Hold it for review"),
+    "flag": _l("Flag it for moderators"),
+}
+QUEUE_LABELS = {
+    "waiting": _l("Everything waiting"),
+    "pending": _l("To review"),
+    "held": _l("Held by the checks"),
+    "reported": _l("Reported"),
+    "published": _l("Published, to review"),
+}
+
+
+def _labels():
+    return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "state_labels": STATE_LABELS,
+            "check_labels": CHECK_LABELS, "reason_labels": REASON_LABELS, "problem_statuses": PROBLEM_STATUSES,
+            "queue_labels": QUEUE_LABELS, "word_action_labels": WORD_ACTION_LABELS, "now": utcnow(), "action_form": ActionForm(), "grids": wall.grids()}
+
+
+def _queue_filter() -> str:
+    which = request.args.get("show", "waiting")
+    return which if which in wall.QUEUE_FILTERS else "waiting"
+
+
+@bp.get("/wall")
+@staff_required(*MODERATORS)
+def wall_queue():
+    which = _queue_filter()
+    return page_or_fragment("staff/wall.html", {"wall-queue": "staff/_wall_queue.html"},
+                            posts=wall.queue(which), show=which, filters=wall.QUEUE_FILTERS, **_labels())
+
+
+def _post_or_404(post_id: int):
+    post = wall.get_post(post_id)
+    if post is None:
+        abort(404)
+    return post
+
+
+def _row(post, *, error: str | None = None, status: int = 200):
+    """The post's row in the queue, as it is now; htmx swaps it in place."""
+    body = render_template("staff/_wall_row.html", post=post, error=error, **_labels())
+    return events(make_response(body, status), wall_post_moderated={"id": post.id})
+
+
+ACTIONS = {
+    "approve": lambda post, form: wall.approve(post.id, current_user.id),
+    "reject": lambda post, form: wall.reject(post.id, current_user.id, form.get("reason", "")),
+    "hide": lambda post, form: wall.hide(post.id, current_user.id),
+    "restore": lambda post, form: wall.restore(post.id, current_user.id),
+    "pin": lambda post, form: wall.set_pinned(post.id, True),
+    "unpin": lambda post, form: wall.set_pinned(post.id, False),
+    "public-text": lambda post, form: wall.set_public_text(post.id, form.get("public_text", "")),
+    "reply": lambda post, form: wall.set_reply(post.id, form.get("reply", "")),
+    "status": lambda post, form: wall.set_problem_status(post.id, form.get("status", "")),
+    "grid": lambda post, form: wall.assign_grid(post.id, int(form["grid"]) if form.get("grid", "").isdigit() else None),
+}
+
+
+@bp.post("/wall/<int:post_id>/<action>")
+@staff_required(*MODERATORS)
+def moderate_post(post_id: int, action: str):
+    post = _post_or_404(post_id)
+    if action not in ACTIONS:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        post = ACTIONS[action](post, request.form)
+    except wall.WallError as error:
+        return _row(post, error=str(error), status=422)
+    return _row(post)
+
+
+@bp.post("/wall/approve-many")
+@staff_required(*MODERATORS)
+def approve_many():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ids = [int(value) for value in request.form.getlist("post") if value.isdigit()]
+    wall.approve_many(ids, current_user.id)
+    which = _queue_filter()
+    return page_or_fragment("staff/wall.html", {"wall-queue": "staff/_wall_queue.html"},
+                            posts=wall.queue(which), show=which, filters=wall.QUEUE_FILTERS, **_labels())
+
+
+@bp.get("/wall/problems")
+@staff_required(*MODERATORS)
+def wall_problems():
+    return render_template("staff/wall_problems.html", groups=wall.open_problems(), **_labels())
+
+
+@bp.get("/wall/settings")
+@staff_required(*MODERATORS)
+def wall_settings(error: str | None = None, status: int = 200):
+    return render_template("staff/wall_settings.html", words=wall.watched_words(), word_actions=WORD_ACTIONS,
+                           settings=wall.kind_settings(), kinds=KINDS, error=error, **_labels()), status
+
+
+@bp.post("/wall/settings/words")
+@staff_required(*MODERATORS)
+def add_watched_word():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        wall.add_watched_word(request.form.get("word", ""), request.form.get("action", ""))
+    except wall.WallError as error:
+        return wall_settings(error=str(error), status=422)
+    return wall_settings()
+
+
+@bp.post("/wall/settings/words/<int:word_id>/remove")
+@staff_required(*MODERATORS)
+def remove_watched_word(word_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    wall.remove_watched_word(word_id)
+    return wall_settings()
+
+
+@bp.post("/wall/settings/kinds")
+@staff_required(*MODERATORS)
+def set_kind_settings():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    chosen = set(request.form.getlist("publish_first"))
+    for kind in KINDS:
+        wall.set_publish_first(kind, kind in chosen)
+    return wall_settings()
+
+
+@bp.post("/wall/settings/grids")
+@staff_required(*MODERATORS)
+def add_grid():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        wall.add_grid(request.form.get("name", ""), request.form.get("worker", ""))
+    except wall.WallError as error:
+        return wall_settings(error=str(error), status=422)
+    return wall_settings()

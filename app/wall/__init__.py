@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("wall", __name__, url_prefix="/wall")
+
+from . import routes  # noqa: E402,F401

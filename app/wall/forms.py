@@ -1,0 +1,32 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from .labels import KIND_LABELS, REASON_LABELS
+from .models import KINDS, REPORT_REASONS
+from .services import MAX_LENGTH
+
+
+class PostForm(FlaskForm):
+    kind = RadioField(_l("What kind of message?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
+                      validators=[DataRequired(message=_l("Please choose what kind of message this is."))])
+    text = TextAreaField(_l("Your message"), validators=[
+        DataRequired(message=_l("Please write your message.")),
+        Length(max=MAX_LENGTH, message=_l("A message has at most %(max)d characters."))])
+    nickname = StringField(_l("Nickname (optional)"), validators=[Optional(), Length(max=20)])
+    location = StringField(_l("Where? (for problems: building or area)"), validators=[Optional(), Length(max=40)])
+
+
+class ReportForm(FlaskForm):
+    reason = RadioField(_l("Why should staff look at this?"),
+                        choices=[SelectChoice(r, REASON_LABELS[r]) for r in REPORT_REASONS],
+                        validators=[DataRequired(message=_l("Please choose a reason."))])
+
+
+class ReceiptForm(FlaskForm):
+    class Meta:
+        csrf = False  # looking up a receipt changes nothing
+
+    code = StringField(_l("Receipt code"), validators=[DataRequired(), Length(min=8, max=12)])

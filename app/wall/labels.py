@@ -1,0 +1,34 @@
+"""What residents read for each kind, state, status and reason."""
+
+from flask_babel import lazy_gettext as _l
+
+KIND_LABELS = {
+    "wish": _l("Wish"),
+    "greeting": _l("Greeting"),
+    "thanks": _l("Thanks"),
+    "suggestion": _l("Suggestion"),
+    "problem": _l("Problem"),
+}
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Resolved"),
+}
+REASON_LABELS = {
+    "offensive": _l("Offensive"),
+    "personal": _l("Personal information"),
+    "spam": _l("Advertising or spam"),
+    "other": _l("Something else"),
+}
+STATE_LABELS = {
+    "pending": _l("Waiting for staff to read it"),
+    "held": _l("Waiting for staff to read it"),
+    "approved": _l("On the wall"),
+    "rejected": _l("Not put on the wall"),
+    "hidden": _l("Taken down"),
+}
+CHECK_LABELS = {
+    "mobile": _l("mobile number"),
+    "id-number": _l("ID number"),
+    "long-number": _l("long number"),
+}

@@ -1,0 +1,100 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..extensions import db
+
+KINDS = ("wish", "greeting", "thanks", "suggestion", "problem")
+# pending: waiting for review; held: an automatic check stopped it; approved: on the wall;
+# rejected: refused by a moderator; hidden: taken down by a moderator (restorable).
+STATES = ("pending", "held", "approved", "rejected", "hidden")
+PROBLEM_STATUSES = ("received", "in_progress", "resolved")
+WORD_ACTIONS = ("block", "hold", "flag")
+REPORT_REASONS = ("offensive", "personal", "spam", "other")
+
+
+class Grid(db.Model):
+    """A grid (网格) of the neighbourhood and the grid worker who looks after it."""
+
+    __tablename__ = "wall_grids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    worker: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Post(db.Model):
+    __tablename__ = "wall_posts"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KINDS}", name="kind"),
+        CheckConstraint(f"state IN {STATES}", name="state"),
+        # The kiosk's list: approved, not hidden by reports, pinned first, newest first.
+        Index("ix_wall_posts_public", "state", "reports_hidden", "pinned", "id"),
+        Index("ix_wall_posts_public_kind", "kind", "state", "reports_hidden", "pinned", "id"),
+        Index("ix_wall_posts_duplicate", "text_key", "created_at"),
+        Index("ix_wall_posts_problems", "kind", "problem_status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    # As written; shown only to moderators, with numbers masked.
+    text: Mapped[str] = mapped_column(Text)
+    # What the wall shows: the text with personal numbers masked, adjustable by moderators.
+    public_text: Mapped[str] = mapped_column(Text)
+    # Normalised text, to refuse the same message twice within minutes.
+    text_key: Mapped[str] = mapped_column(String(64))
+    nickname: Mapped[str] = mapped_column(String(20), default="")
+    location: Mapped[str] = mapped_column(String(40), default="")
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    # Why the automatic checks held or flagged it: "mobile id-number word:…".
+    check_reasons: Mapped[str] = mapped_column(String(200), default="")
+    # Published at once (kinds set to publish first): still to be reviewed.
+    needs_review: Mapped[bool] = mapped_column(default=True)
+    pinned: Mapped[bool] = mapped_column(default=False)
+    reports_hidden: Mapped[bool] = mapped_column(default=False)
+    report_count: Mapped[int] = mapped_column(default=0)
+    receipt_code: Mapped[str] = mapped_column(String(8), unique=True)
+    posted_by: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
+    reject_reason: Mapped[str] = mapped_column(String(200), default="")
+    problem_status: Mapped[str | None] = mapped_column(String(12))
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_at: Mapped[datetime | None]
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("wall_grids.id", ondelete="SET NULL"))
+
+
+class PostReport(db.Model):
+    __tablename__ = "wall_reports"
+    # One report per post per kiosk, phone or staff member: three reporters hide a post.
+    __table_args__ = (UniqueConstraint("post_id", "reporter", name="uq_wall_reports_post_reporter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("wall_posts.id", ondelete="CASCADE"))
+    reporter: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WatchedWord(db.Model):
+    __tablename__ = "wall_watched_words"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(40))
+    # Compared form (simplified, no spaces or punctuation): unique, so a word is listed once.
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    action: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KindSetting(db.Model):
+    """Per kind: review before publishing (the default) or publish at once, review after."""
+
+    __tablename__ = "wall_kind_settings"
+
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    publish_first: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,407 @@
+"""The message wall: posting with automatic checks, the public list, reports, receipts,
+and every moderator action (each audited, each bumping the wall's version when the
+kiosks' view changes)."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..clock import utcnow
+from ..extensions import db
+from ..boards import board_version, bump_version
+from . import checks
+from .models import (KINDS, PROBLEM_STATUSES, REPORT_REASONS, WORD_ACTIONS, Grid, KindSetting, Post,
+                     PostReport, WatchedWord)
+
+BOARD = "wall"
+MAX_LENGTH = 200
+PAGE_SIZE = 20
+DUPLICATE_WINDOW = timedelta(minutes=5)
+REPORTS_TO_HIDE = 3
+
+
+class WallError(ValueError):
+    """A post or action was refused; the message is shown to the person who tried."""
+
+    def __init__(self, message, field: str = "text"):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    state: str
+    kind: str
+
+
+# --- posting ------------------------------------------------------------------------------
+
+def _watched() -> list[tuple[str, str]]:
+    return [(key, action) for key, action in db.session.execute(select(WatchedWord.key, WatchedWord.action))]
+
+
+def _publish_first(kind: str) -> bool:
+    setting = db.session.get(KindSetting, kind)
+    return bool(setting and setting.publish_first)
+
+
+def _new_receipt_code() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def create_post(kind: str, text: str, *, nickname: str = "", location: str = "", posted_by: str) -> Receipt:
+    """Check and store a post; it goes up at once only where its kind publishes first."""
+    text = (text or "").strip()
+    nickname = " ".join((nickname or "").split())
+    location = " ".join((location or "").split()) if kind == "problem" else ""
+    if kind not in KINDS:
+        raise WallError(_l("Please choose what kind of message this is."), "kind")
+    if not text:
+        raise WallError(_l("Please write your message."))
+    if len(text) > MAX_LENGTH:
+        raise WallError(_l("A message has at most %(n)d characters.", n=MAX_LENGTH))
+    if len(nickname) > 20:
+        raise WallError(_l("A nickname has at most %(n)d characters.", n=20), "nickname")
+    if len(location) > 40:
+        raise WallError(_l("A place has at most %(n)d characters.", n=40), "location")
+
+    result = checks.check(text, _watched())
+    if result.blocked_by:
+        raise WallError(_l("This message cannot go on the wall. Please say it in other words, "
+                           "or talk to a member of staff."))
+    nickname_findings = checks.find_numbers(nickname)
+    if nickname_findings or checks.find_numbers(location):
+        raise WallError(_l("Please leave phone and ID numbers out of the nickname and place."), "nickname")
+    text_key = hashlib.sha256(checks.word_key(text).encode()).hexdigest()
+    now = utcnow()
+    duplicate = db.session.scalar(
+        select(Post.id).where(Post.text_key == text_key, Post.created_at > now - DUPLICATE_WINDOW).limit(1)
+    )
+    if duplicate:
+        raise WallError(_l("The same message was just posted. It needs to be sent only once."))
+
+    publish = not result.hold and _publish_first(kind)
+    post = Post(
+        kind=kind, text=text, public_text=checks.masked(text, result.findings), text_key=text_key,
+        nickname=nickname, location=location,
+        state="held" if result.hold else "approved" if publish else "pending",
+        check_reasons=" ".join(result.reasons)[:200],
+        needs_review=True, posted_by=posted_by, created_at=now,
+        published_at=now if publish else None,
+        problem_status="received" if kind == "problem" else None,
+    )
+    for _ in range(5):
+        post.receipt_code = _new_receipt_code()
+        db.session.add(post)
+        try:
+            db.session.flush()
+            break
+        except IntegrityError:  # that receipt code is taken: draw another
+            db.session.rollback()
+    else:
+        raise RuntimeError("no free receipt code after 5 draws")
+    audit.record("wall", "post-created", post, {"kind": kind, "state": post.state, "checks": post.check_reasons})
+    if publish:
+        bump_version(BOARD)
+    db.session.commit()
+    return Receipt(post.receipt_code, post.state, post.kind)
+
+
+# --- the public wall ---------------------------------------------------------------------
+
+def _public():
+    return and_(Post.state == "approved", Post.reports_hidden.is_(False))
+
+
+def wall_page(kind: str | None = None, before: int | None = None, size: int = PAGE_SIZE) -> list[Post]:
+    """Approved posts, pinned first, then newest; ``before`` pages on by id (unpinned only)."""
+    query = select(Post).where(_public())
+    if kind in KINDS:
+        query = query.where(Post.kind == kind)
+    if before:
+        query = query.where(Post.pinned.is_(False), Post.id < before)
+    return list(db.session.scalars(query.order_by(Post.pinned.desc(), Post.id.desc()).limit(size)))
+
+
+def version() -> int:
+    return board_version(BOARD)
+
+
+def public_post(post_id: int) -> Post | None:
+    return db.session.scalar(select(Post).where(Post.id == post_id, _public()))
+
+
+def receipt(code: str) -> Post | None:
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(code) != 8:
+        return None
+    return db.session.scalar(select(Post).where(Post.receipt_code == code))
+
+
+def report(post_id: int, reason: str, reporter: str) -> bool:
+    """Record a report; the third reporter hides the post until a moderator looks. False if
+    this reporter had reported it already."""
+    if reason not in REPORT_REASONS:
+        raise WallError(_l("Please choose a reason."), "reason")
+    post = public_post(post_id)
+    if post is None:
+        raise WallError(_l("That message is no longer on the wall."))
+    db.session.add(PostReport(post_id=post.id, reporter=reporter, reason=reason))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    reporters = db.session.scalar(select(func.count()).select_from(PostReport).where(PostReport.post_id == post.id))
+    db.session.execute(update(Post).where(Post.id == post.id).values(report_count=reporters))
+    if reporters >= REPORTS_TO_HIDE:
+        hidden = db.session.execute(
+            update(Post).where(Post.id == post.id, Post.reports_hidden.is_(False)).values(reports_hidden=True)
+        ).rowcount
+        if hidden:
+            bump_version(BOARD)
+    audit.record("wall", "post-reported", post, {"reason": reason, "reporters": reporters})
+    db.session.commit()
+    return True
+
+
+# --- moderation ----------------------------------------------------------------------------
+
+QUEUE_FILTERS = ("waiting", "pending", "held", "reported", "published")
+
+
+def _queue_condition(which: str):
+    waiting_states = Post.state.in_(("pending", "held"))
+    reported = and_(Post.report_count > 0, Post.state == "approved", Post.needs_review.is_(True))
+    published = and_(Post.state == "approved", Post.needs_review.is_(True))
+    return {
+        "waiting": or_(waiting_states, published, Post.reports_hidden.is_(True)),
+        "pending": Post.state == "pending",
+        "held": Post.state == "held",
+        "reported": or_(reported, Post.reports_hidden.is_(True)),
+        "published": published,
+    }[which]
+
+
+def queue(which: str = "waiting", limit: int = 100) -> list[Post]:
+    """What moderators must look at, oldest first, so nothing waits for ever."""
+    return list(db.session.scalars(
+        select(Post).where(_queue_condition(which)).order_by(Post.created_at, Post.id).limit(limit)
+    ))
+
+
+def waiting_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Post).where(_queue_condition("waiting")))
+
+
+def get_post(post_id: int) -> Post | None:
+    return db.session.get(Post, post_id)
+
+
+def _moderate(post: Post, action: str, detail=None, *, public_change: bool = True) -> None:
+    post.reviewed_at = utcnow()
+    audit.record("wall", action, post, detail)
+    if public_change:
+        bump_version(BOARD)
+    db.session.commit()
+
+
+def _reviewer(post: Post, staff_id: int | None) -> None:
+    post.reviewed_by = staff_id
+    post.needs_review = False
+
+
+def approve(post_id: int, staff_id: int | None) -> Post:
+    post = get_post(post_id)
+    was_public = post.state == "approved" and not post.reports_hidden
+    post.state = "approved"
+    post.published_at = post.published_at or utcnow()
+    post.reports_hidden = False
+    _reviewer(post, staff_id)
+    _moderate(post, "post-approved", public_change=not was_public)
+    return post
+
+
+def approve_many(post_ids: list[int], staff_id: int | None) -> int:
+    approved = 0
+    for post_id in post_ids:
+        post = get_post(post_id)
+        if post is not None and post.state in ("pending", "held", "approved"):
+            approve(post_id, staff_id)
+            approved += 1
+    return approved
+
+
+def reject(post_id: int, staff_id: int | None, reason: str) -> Post:
+    reason = " ".join((reason or "").split())[:200]
+    if not reason:
+        raise WallError(_l("Please give a reason, so that the resident can be told."), "reason")
+    post = get_post(post_id)
+    post.state = "rejected"
+    post.reject_reason = reason
+    _reviewer(post, staff_id)
+    _moderate(post, "post-rejected", {"reason": reason})
+    return post
+
+
+def hide(post_id: int, staff_id: int | None) -> Post:
+    post = get_post(post_id)
+    post.state = "hidden"
+    _reviewer(post, staff_id)
+    _moderate(post, "post-hidden")
+    return post
+
+
+def restore(post_id: int, staff_id: int | None) -> Post:
+    post = get_post(post_id)
+    post.state = "approved"
+    post.reports_hidden = False
+    _reviewer(post, staff_id)
+    _moderate(post, "post-restored")
+    return post
+
+
+def set_pinned(post_id: int, pinned: bool) -> Post:
+    post = get_post(post_id)
+    post.pinned = pinned
+    _moderate(post, "post-pinned" if pinned else "post-unpinned")
+    return post
+
+
+def set_public_text(post_id: int, public_text: str) -> Post:
+    """Adjust what the wall shows (e.g. mask a name); numbers stay masked whatever is typed."""
+    public_text = (public_text or "").strip()
+    if not public_text or len(public_text) > MAX_LENGTH:
+        raise WallError(_l("A message has at most %(n)d characters.", n=MAX_LENGTH), "public_text")
+    post = get_post(post_id)
+    post.public_text = checks.masked(public_text, checks.find_numbers(public_text))
+    _moderate(post, "post-masking-adjusted")
+    return post
+
+
+def set_reply(post_id: int, reply: str) -> Post:
+    reply = (reply or "").strip()
+    if len(reply) > 300:
+        raise WallError(_l("A reply has at most %(n)d characters.", n=300), "reply")
+    post = get_post(post_id)
+    post.reply = reply  # staff's own words, e.g. the committee's phone number: not masked
+    post.replied_at = utcnow() if reply else None
+    _moderate(post, "post-replied")
+    return post
+
+
+def set_problem_status(post_id: int, status: str) -> Post:
+    if status not in PROBLEM_STATUSES:
+        raise WallError(_l("Unknown status."), "status")
+    post = get_post(post_id)
+    if post.kind != "problem":
+        raise WallError(_l("Only problem reports have a status."), "status")
+    old, post.problem_status = post.problem_status, status
+    _moderate(post, "problem-status-changed", {"status": [old, status]})
+    return post
+
+
+def assign_grid(post_id: int, grid_id: int | None) -> Post:
+    post = get_post(post_id)
+    if grid_id is not None and db.session.get(Grid, grid_id) is None:
+        raise WallError(_l("Unknown grid."), "grid")
+    post.grid_id = grid_id
+    _moderate(post, "problem-assigned", {"grid": grid_id}, public_change=False)
+    return post
+
+
+# --- problems by grid ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GridProblems:
+    grid: Grid | None
+    problems: list[Post]
+
+
+def open_problems() -> list[GridProblems]:
+    """Open problem reports per grid (unassigned first), oldest first in each."""
+    problems = db.session.scalars(
+        select(Post).where(Post.kind == "problem", Post.problem_status != "resolved",
+                           Post.state.in_(("pending", "held", "approved")))
+        .order_by(Post.created_at, Post.id)
+    ).all()
+    grids = {grid.id: grid for grid in db.session.scalars(select(Grid).order_by(Grid.name))}
+    grouped: dict[int | None, list[Post]] = {None: []}
+    grouped.update({grid_id: [] for grid_id in grids})
+    for post in problems:
+        grouped.setdefault(post.grid_id, []).append(post)
+    return [GridProblems(grids.get(grid_id), posts) for grid_id, posts in grouped.items()]
+
+
+def grids() -> list[Grid]:
+    return list(db.session.scalars(select(Grid).order_by(Grid.name)))
+
+
+def add_grid(name: str, worker: str) -> int:
+    name, worker = " ".join((name or "").split()), " ".join((worker or "").split())
+    if not name or len(name) > 40 or len(worker) > 40:
+        raise WallError(_l("A grid's name has 1 to 40 characters."), "name")
+    if db.session.scalar(select(Grid.id).where(Grid.name == name)):
+        raise WallError(_l("That grid exists already."), "name")
+    grid = Grid(name=name, worker=worker)
+    db.session.add(grid)
+    audit.record("wall", "grid-added", grid, {"name": name, "worker": worker})
+    db.session.commit()
+    return grid.id
+
+
+# --- watched words and kind settings -------------------------------------------------------
+
+def watched_words() -> list[WatchedWord]:
+    return list(db.session.scalars(select(WatchedWord).order_by(WatchedWord.action, WatchedWord.word)))
+
+
+def add_watched_word(word: str, action: str) -> int:
+    word = " ".join((word or "").split())
+    key = checks.word_key(word)
+    if action not in WORD_ACTIONS:
+        raise WallError(_l("Choose what happens to a post with this word."), "action")
+    if not key or len(word) > 40:
+        raise WallError(_l("A watched word has 1 to 40 characters."), "word")
+    if db.session.scalar(select(WatchedWord.id).where(WatchedWord.key == key)):
+        raise WallError(_l("That word is watched already."), "word")
+    watched = WatchedWord(word=word, key=key, action=action)
+    db.session.add(watched)
+    audit.record("wall", "word-added", watched, {"action": action})
+    db.session.commit()
+    return watched.id
+
+
+def remove_watched_word(word_id: int) -> None:
+    watched = db.session.get(WatchedWord, word_id)
+    if watched is not None:
+        audit.record("wall", "word-removed", watched, {"action": watched.action})
+        db.session.delete(watched)
+        db.session.commit()
+
+
+def kind_settings() -> dict[str, bool]:
+    stored = {row.kind: row.publish_first for row in db.session.scalars(select(KindSetting))}
+    return {kind: stored.get(kind, False) for kind in KINDS}
+
+
+def set_publish_first(kind: str, publish_first: bool) -> None:
+    if kind not in KINDS:
+        raise WallError(_l("Please choose what kind of message this is."), "kind")
+    setting = db.session.get(KindSetting, kind) or KindSetting(kind=kind)
+    setting.publish_first = publish_first
+    db.session.add(setting)
+    audit.record("wall", "kind-setting-changed", detail={"kind": kind, "publish_first": publish_first})
+    db.session.commit()
+
+
+def oldest_age(now: datetime | None = None) -> timedelta | None:
+    oldest = db.session.scalar(select(func.min(Post.created_at)).where(_queue_condition("waiting")))
+    return (now or utcnow()) - oldest if oldest else None
