@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test translations messages chromium clean
+.PHONY: run test bench translations messages chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "linli needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -34,6 +34,10 @@ run: $(VENV)/.run-deps translations
 
 test: $(VENV)/.dev-deps translations chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks print figures; they assert nothing (the machines are noisy).
+bench: $(VENV)/.dev-deps translations
+	$(BIN)/python benchmarks/wall.py 2>&1 | grep -v '^INFO'
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:
