@@ -1,7 +1,11 @@
 """Locale selection: an explicit choice, then the browser's primary language, then the default."""
 
+from datetime import datetime
+from functools import lru_cache
+
+from babel.dates import format_timedelta
 from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from .config import LOCALES
 
@@ -50,3 +54,21 @@ def html_lang() -> str:
 def other_locale() -> str:
     """The language the kiosk's language button switches to."""
     return "en" if current_locale() == "zh_Hans" else "zh_Hans"
+
+
+@lru_cache(maxsize=4096)
+def _ago(locale: str, seconds: int) -> str:
+    return format_timedelta(-seconds, granularity="minute", add_direction=True, locale=locale)
+
+
+def time_ago(moment: datetime, now: datetime) -> str:
+    """"5 minutes ago" in the reader's language.
+
+    Babel's formatting costs about 50 µs a call, a fifth of a wall render for 20 cards;
+    rounding to what is shown (minutes, then hours, then days) lets a small cache answer.
+    """
+    seconds = int((now - moment).total_seconds())
+    if seconds < 60:
+        return gettext("just now")
+    unit = 60 if seconds < 3600 else 3600 if seconds < 86400 else 86400
+    return _ago(current_locale(), round(seconds / unit) * unit)

@@ -97,8 +97,7 @@ def highlight_masks(text: str) -> Markup:
 
 def init_app(app) -> None:
     app.jinja_env.filters["highlight_masks"] = highlight_masks
-    from .i18n import current_locale, html_lang, other_locale
-    from .i18n import LANGUAGE_NAMES
+    from .i18n import LANGUAGE_NAMES, current_locale, html_lang, other_locale, time_ago
 
     app.jinja_env.globals.update(
         html_lang=html_lang,
@@ -106,4 +105,5 @@ def init_app(app) -> None:
         other_locale=other_locale,
         language_names=LANGUAGE_NAMES,
         htmx_config=htmx_config,
+        time_ago=time_ago,
     )
