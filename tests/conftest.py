@@ -111,3 +111,18 @@ def run_in_app(app):
             return function(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def staff_client(app, run_in_app):
+    """A client signed in as a new staff member: staff_client("mod", "moderator")."""
+    from tests.factories import STAFF_PASSWORD, staff_member
+
+    def sign_in(username: str, *roles: str, display_name: str | None = None):
+        run_in_app(staff_member, username, *roles, display_name=display_name)
+        client = app.test_client()
+        response = client.post("/staff/sign-in", data={"username": username, "password": STAFF_PASSWORD})
+        assert response.status_code == 303
+        return client
+
+    return sign_in

@@ -129,12 +129,8 @@ def test_enroll_from_the_command_line(app, client):
     assert wrong.exit_code != 0 and "没有屏幕显示这个配对码" in wrong.output
 
 
-def test_staff_console_enrolls_renames_and_revokes(app, client, run_in_app):
-    from tests.factories import STAFF_PASSWORD, staff_member
-
-    run_in_app(staff_member, "boss", "admin")
-    staff = app.test_client()
-    staff.post("/staff/sign-in", data={"username": "boss", "password": STAFF_PASSWORD})
+def test_staff_console_enrolls_renames_and_revokes(client, staff_client):
+    staff = staff_client("boss", "admin")
     code = pairing_code(client)
     wrong = staff.post("/staff/kiosks", data={"code": "QQQQQQ", "name": "大厅"})
     assert wrong.status_code == 422 and "没有屏幕显示这个配对码" in wrong.get_data(as_text=True)

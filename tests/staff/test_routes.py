@@ -17,11 +17,8 @@ def member_id(run_in_app):
 
 
 @pytest.fixture
-def admin_client(app, run_in_app):
-    run_in_app(staff_member, "boss", "admin", display_name="王主任")
-    client = app.test_client()
-    assert client.post("/staff/sign-in", data={"username": "boss", "password": STAFF_PASSWORD}).status_code == 303
-    return client
+def admin_client(staff_client):
+    return staff_client("boss", "admin", display_name="王主任")
 
 
 def sign_in(client, username="zhao", password=STAFF_PASSWORD):

@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from app.kiosk.devices import DEVICE_COOKIE
 from app.wall import services
-from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
+from tests.factories import enrolled_kiosk
 from tests.xss_payloads import XSS_PAYLOADS
 
 HTMX = {"HX-Request": "true"}
@@ -29,11 +29,8 @@ def kiosks(app, run_in_app):
 
 
 @pytest.fixture
-def moderator(app, run_in_app):
-    run_in_app(staff_member, "mod", "moderator", display_name="审核员小李")
-    client = app.test_client()
-    assert client.post("/staff/sign-in", data={"username": "mod", "password": STAFF_PASSWORD}).status_code == 303
-    return client
+def moderator(staff_client):
+    return staff_client("mod", "moderator", display_name="审核员小李")
 
 
 FORM = {**HTMX, "HX-Target": "wall-form"}  # what htmx sends when the form posts itself
