@@ -78,7 +78,9 @@ def pairing():
 def heartbeat():
     """An enrolled kiosk is alive and shows this page; a revoked one reloads read-only."""
     if g.kiosk is None:
-        return make_response("", 200, refresh=True)
+        response = make_response("", 200, refresh=True)
+        response.delete_cookie(devices.DEVICE_COOKIE)  # revoked: the token is of no use now
+        return response
     current = request.htmx.current_url or ""
     devices.heartbeat(g.kiosk, "/" + current.split("/", 3)[3] if current.count("/") >= 3 else None)
     return "", 204

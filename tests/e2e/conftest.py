@@ -140,7 +140,14 @@ def _serve(instance: Path, app_spec: str = "wsgi:app", workers: int = 2):
                 pytest.fail(f"gunicorn did not come up on {base_url} ({state}):\n"
                             f"{log.read_text(errors='replace')}")
             time.sleep(0.1)
-        yield LiveServer(base_url, log, instance, env, server.pid)
+        live = LiveServer(base_url, log, instance, env, server.pid)
+        # The first worker answers while the master may still be forking the others.
+        while len(live.worker_pids()) < workers:
+            if time.monotonic() > deadline:
+                pytest.fail(f"gunicorn started workers {live.worker_pids()}, not {workers}:\n"
+                            f"{live.log_text()}")
+            time.sleep(0.05)
+        yield live
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -5,9 +5,16 @@ import gzip
 import re
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
+from sqlalchemy import create_engine, insert, update
+
+import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
+from app.clock import utcnow
+from app.config import normalise_database_url
+from app.notices.models import Notice
 
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -219,6 +226,9 @@ def test_stale_csrf_token_reloads_the_page_then_works(kiosk, live_server, reques
     expect(large_text).to_contain_text("大字")
     expect(html).not_to_have_class(re.compile(r"\blarge-text\b"))
 
+    # The pairing code's own poll would meet the stale token first and reload the page
+    # before the tap; this test is about the tap, so that poll is stopped.
+    page.evaluate("document.getElementById('pairing').remove()")
     # A new session (as after a restart) makes the open page's token stale.
     page.context.clear_cookies()
     with page.expect_navigation(wait_until="load"):
@@ -267,3 +277,43 @@ def test_security_headers_from_gunicorn(live_server):
 
     cache = answers[static_paths[0]][1].get("Cache-Control", "")
     assert "max-age=31536000" in cache, f"{static_paths[0]}: Cache-Control {cache!r}"
+
+
+def _change_notices(live_server, statement):
+    """Run one statement on the server's database, as a committee member's edit would;
+    the single value it returns, if any."""
+    engine = create_engine(normalise_database_url(live_server.database_url))
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(statement)
+            return result.scalar_one() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def test_tapping_a_notice_that_has_ended_shows_the_error_page(kiosk, live_server, requested_urls):
+    page = kiosk
+    notices = Notice.__table__
+    started = utcnow() - timedelta(minutes=1)
+    notice_id = _change_notices(live_server, insert(notices).values(
+        title="电梯停运检修", body="", urgency="normal", starts_at=started, created_at=started,
+    ).returning(notices.c.id))
+    page.goto("/notices/")
+    card = page.locator(f'main a.notice-card[href="/notices/{notice_id}"]')
+    expect(card).to_contain_text("电梯停运检修")
+
+    # The notice ends while the list is on screen: its card now leads nowhere.
+    _change_notices(live_server, update(notices).where(notices.c.id == notice_id)
+                    .values(ends_at=utcnow() - timedelta(seconds=1)))
+    page.evaluate("window.__sameDocument = 1")
+    with page.expect_response(lambda r: urlsplit(r.url).path == f"/notices/{notice_id}") as tapped:
+        card.tap()
+    assert tapped.value.status == 404
+    assert tapped.value.request.headers.get("hx-request") == "true", "the card did not go through htmx"
+    expect(page.locator("main h1")).to_have_text("找不到这个页面")
+    expect(page).to_have_url(f"{live_server.url}/notices/{notice_id}")
+    expect(page).to_have_title(re.compile(r"^找不到这个页面 · "))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator("#request-failed")).to_be_hidden()
+    assert page.evaluate("window.__sameDocument") is None, "the error page was not loaded as a page"
+    assert _foreign(requested_urls, live_server.url) == []

@@ -19,10 +19,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from app.limits import Limit
 from tests.e2e.limited_app import PROBE_LIMIT, WORKER_HEADER
 
-LIMIT, PERIOD = 3, 60
-assert PROBE_LIMIT == f"{LIMIT} per minute"
+LIMIT = Limit.parse(PROBE_LIMIT)
+PERIOD = LIMIT.seconds
 # All of one kiosk's probes must fall in one fixed window of the limit.
 WINDOW_MARGIN_S = 5.0
 DEVICE_COOKIE = "linli_kiosk"
@@ -108,20 +109,26 @@ def test_limit_is_per_device_across_workers(limited_server, browser):
     first, second = workers
     kiosk_a = _enroll(limited_server, "限流测试 A")
     kiosk_b = _enroll(limited_server, "限流测试 B")
+    # Both workers have booted and each answers alone when the other is stopped.
+    for worker in workers:
+        with _only_worker(workers, worker):
+            status, headers, _ = kiosk_b.request("GET", "/healthz")
+        assert status == 200 and headers[WORKER_HEADER] == str(worker)
 
     _fresh_window_if_needed()
     window_ends = (time.time() // PERIOD + 1) * PERIOD
-    # A's allowed probes reach both workers; the one that refuses A next has counted only
-    # one of them itself, so a per-worker count would still let A through there.
+    # A's allowed probes alternate between the workers; the one that refuses A next has
+    # answered fewer than the limit itself, so a per-worker count would let A through.
+    plan = [workers[turn % 2] for turn in range(LIMIT.count)]
     answered = []
-    for worker in (first, second, first):
+    for worker in plan:
         with _only_worker(workers, worker):
             status, headers, body = kiosk_a.post("/limit-probe")
         assert status == 200, body
         answered.append(json.loads(body)["pid"])
         assert headers[WORKER_HEADER] == str(answered[-1])
-    assert answered == [first, second, first]
-    assert set(answered) == set(workers)
+    assert answered == plan and set(answered) == set(workers)
+    assert plan.count(second) < LIMIT.count
 
     with _only_worker(workers, second):
         status, headers, body = kiosk_a.post("/limit-probe")

@@ -90,6 +90,7 @@ def test_heartbeat_records_the_page_and_revocation_falls_back_to_read_only(app, 
 
     run_in_app(devices.revoke, kiosk_id)
     assert client.post("/device/heartbeat", headers=HTMX).headers["HX-Refresh"] == "true"
+    assert client.get_cookie(devices.DEVICE_COOKIE) is None
     page = client.get("/").get_data(as_text=True)
     assert 'id="pairing"' in page and 'id="heartbeat"' not in page
     assert run_in_app(devices.kiosk_statuses) == []
