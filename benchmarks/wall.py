@@ -28,6 +28,8 @@ from app import create_app  # noqa: E402
 from app.boards import bump_version  # noqa: E402
 from app.clock import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.kiosk import devices  # noqa: E402
+from app.wall.services import version  # noqa: E402
 from app.wall.models import KINDS, Post  # noqa: E402
 
 SIZES = (100, 10_000)
@@ -84,12 +86,17 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         apps = {size: build(Path(tmp) / str(size), size) for size in SIZES}
-        clients = {size: app.test_client() for size, app in apps.items()}
-        versions = {}
+        # Each client is an enrolled kiosk, as in the lobby: its device cookie is looked up
+        # on every request, the poll included.
+        clients, versions = {}, {}
         for size, app in apps.items():
             with app.app_context():
-                from app.wall.services import version
+                state = devices.pairing_for(None)
+                devices.enroll(state.code, "bench")
+                token = devices.pairing_for(state.new_claim).device_token
                 versions[size] = version()
+            clients[size] = app.test_client()
+            clients[size].set_cookie(devices.DEVICE_COOKIE, token)
         # Warm up each app (templates compiled, connections opened), then alternate rounds
         # so both sizes see the same machine noise.
         for size in SIZES:
@@ -105,7 +112,7 @@ def main() -> None:
             results[size] = (statistics.median(fragment[size]), statistics.median(poll[size]))
 
     print(f"Wall fragment (#wall-list, 20 cards) and unchanged live poll, median of {args.rounds} requests each,"
-          " in-process test client")
+          " in-process test client, as an enrolled kiosk")
     print(f"{'posts':>8} {'fragment ms':>12} {'poll (204) ms':>14} {'poll/fragment':>14}")
     for size in SIZES:
         render, unchanged = results[size]

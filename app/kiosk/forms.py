@@ -1,6 +1,5 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SubmitField
+from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
 from ..config import LOCALES
@@ -13,4 +12,3 @@ class LanguageForm(FlaskForm):
 
 class LargeTextForm(FlaskForm):
     next = HiddenField()
-    submit = SubmitField(_l("Large text"))

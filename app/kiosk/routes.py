@@ -1,6 +1,5 @@
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, render_template, request
 from htmx_flask import make_response
-from flask import render_template
 
 from ..clock import utcnow
 from ..i18n import current_locale
