@@ -6,6 +6,7 @@ from ..i18n import current_locale
 from ..notices import services as notices
 from ..web import page_or_fragment, reload_or_back
 from . import bp, devices, services
+from .access import can_act
 from .forms import LanguageForm, LargeTextForm
 from .tiles import available_tiles
 
@@ -97,6 +98,7 @@ def kiosk_context():
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",
         "kiosk": g.get("kiosk"),
+        "can_act": can_act(),
         "heartbeat_seconds": current_app.config["KIOSK_HEARTBEAT_SECONDS"],
         "pairing_poll_seconds": current_app.config["KIOSK_PAIRING_POLL_SECONDS"],
     }
