@@ -150,7 +150,9 @@ def report(post_id: int, reason: str, reporter: str) -> bool:
     this reporter had reported it already."""
     if reason not in REPORT_REASONS:
         raise WallError(_l("Please choose a reason."), "reason")
-    post = public_post(post_id)
+    # Lock the post (PostgreSQL; SQLite has one writer anyway): two reports arriving
+    # together are counted one after the other, so the third always hides it.
+    post = db.session.scalar(select(Post).where(Post.id == post_id, _public()).with_for_update())
     if post is None:
         raise WallError(_l("That message is no longer on the wall."))
     db.session.add(PostReport(post_id=post.id, reporter=reporter, reason=reason))
