@@ -9,13 +9,14 @@ import time
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, render_template
+from flask import current_app, make_response, render_template, request
 from sqlalchemy import Integer, String, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .web import events
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -83,6 +84,17 @@ def hit(key: str, limit: Limit, now: float | None = None) -> int:
     return max(1, int((window + 1) * limit.seconds - now + 0.999))
 
 
+def _limited(wait: int):
+    """429 with "please wait N seconds". htmx leaves what the resident typed in place and
+    shows the wait in a banner (app.js, on the limit-reached event)."""
+    response = make_response(render_template("_rate_limited.html", wait=wait), 429)
+    response.headers["Retry-After"] = str(wait)
+    if request.htmx:
+        response.headers["HX-Reswap"] = "none"
+        events(response, limit_reached={"seconds": wait})
+    return response
+
+
 def rate_limited(name: str, default: str, actor_key):
     """Limit a view per actor. The limit comes from config RATE_LIMITS[name] or default;
     ``actor_key()`` names who acts (None: not limited here, the view refuses it anyway)."""
@@ -95,8 +107,7 @@ def rate_limited(name: str, default: str, actor_key):
                 limit = Limit.parse(current_app.config.get("RATE_LIMITS", {}).get(name, default))
                 wait = hit(f"{name}:{key}", limit)
                 if wait:
-                    body = render_template("_rate_limited.html", wait=wait)
-                    return body, 429, {"Retry-After": str(wait)}
+                    return _limited(wait)
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,5 +1,6 @@
 """Per-device limits: counted in the database or in Redis, per actor, per window."""
 
+import json
 import uuid
 
 import pytest
@@ -81,3 +82,16 @@ def test_limits_can_be_set_in_config(make_app):
     client = app.test_client()
     client.set_cookie(DEVICE_COOKIE, token)
     assert [client.post("/probe").status_code for _ in range(2)] == [200, 429]
+
+
+def test_over_the_limit_htmx_keeps_the_form_and_raises_an_event(make_app):
+    app = _probe_app(make_app, RATE_LIMITS={"probe": "1 per hour"})
+    with app.app_context():
+        _kiosk, token = enrolled_kiosk()
+    client = app.test_client()
+    client.set_cookie(DEVICE_COOKIE, token)
+    client.post("/probe", headers={"HX-Request": "true"})
+    limited = client.post("/probe", headers={"HX-Request": "true"})
+    assert limited.status_code == 429 and limited.headers["HX-Reswap"] == "none"
+    event = json.loads(limited.headers["HX-Trigger"])["limit-reached"]
+    assert event["seconds"] == int(limited.headers["Retry-After"]) > 0

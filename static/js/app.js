@@ -84,6 +84,14 @@
       setTimeout(function () { failed.hidden = true; }, 6000);
     }
   });
+  // Over a per-device limit: what was typed stays; a banner says how long to wait.
+  document.addEventListener("limit-reached", function (event) {
+    var banner = document.getElementById("limit-reached");
+    if (!banner) return;
+    banner.textContent = banner.dataset.template.replace("{n}", String(event.detail.seconds));
+    banner.hidden = false;
+    setTimeout(function () { banner.hidden = true; }, Math.min(event.detail.seconds, 30) * 1000);
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.xhr && event.detail.xhr.status) connectionLost(false);
   });
