@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench translations messages chromium clean
+.PHONY: run test bench translations messages chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "linli needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -32,7 +32,7 @@ run: $(VENV)/.run-deps translations
 	@echo ""
 	LINLI_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn --config python:app.gunicorn_conf wsgi:app
 
-test: $(VENV)/.dev-deps translations chromium
+test: $(VENV)/.dev-deps translations chromium redis
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks print figures; they assert nothing (the machines are noisy).
@@ -47,6 +47,19 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "The browser tests need Debian's Chromium: run 'sudo apt-get install chromium'."; exit 1; \
+	  fi; }
+
+# The rate limiter's Redis backend is tested against a real Redis on 127.0.0.1:6379.
+redis:
+	@$(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 6379), 1).close()' 2>/dev/null || { \
+	  if command -v redis-server >/dev/null 2>&1; then \
+	    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; sleep 1; \
+	  elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's redis-server for the tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; sleep 1; \
+	  else \
+	    echo "The tests need Redis on 127.0.0.1:6379: run 'sudo apt-get install redis-server'."; exit 1; \
 	  fi; }
 
 # After changing user-visible text: extract it and merge it into both catalogs.
