@@ -84,6 +84,15 @@
       setTimeout(function () { failed.hidden = true; }, 6000);
     }
   });
+  // A live list waits while the resident is busy with it (a report's reasons open, older
+  // messages loaded): replacing it would take that away. The next poll catches up.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var poller = event.detail.elt;
+    if (!poller.hasAttribute || !poller.hasAttribute("data-live-poll")) return;
+    var list = poller.parentElement;
+    if (list.querySelector(".report-form") || list.querySelector("[data-older]")) event.preventDefault();
+  });
+
   // Over a per-device limit: what was typed stays; a banner says how long to wait.
   document.addEventListener("limit-reached", function (event) {
     var banner = document.getElementById("limit-reached");

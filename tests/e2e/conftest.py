@@ -16,13 +16,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+from sqlalchemy import create_engine
 
+import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
+from app.config import normalise_database_url
 from tests.conftest import empty_tables
+from tests.e2e.helpers import PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -30,6 +36,12 @@ ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
 START_TIMEOUT_S = 20
 # Written to each server's instance/config.py: fast polls keep the tests quick.
 FAST_KIOSK_CONFIG = "KIOSK_PAIRING_POLL_SECONDS = 1\nKIOSK_HEARTBEAT_SECONDS = 2\n"
+# live_server only: a fast wall, and room for one kiosk to post 66 markup payloads
+# (limited_server keeps the default limits, which test_rate_limits.py tries).
+LIVE_SERVER_CONFIG = (f"WALL_POLL_SECONDS = {WALL_POLL_SECONDS}\n"
+                      "RATE_LIMITS = {'wall-post': '200 per 10 minutes'}\n")
+# An enrolled screen collects its device token on its next pairing poll (1 s here).
+KIOSK_PICKUP_MS = 15_000
 # Served with gunicorn's factory syntax; see limited_app.py.
 LIMITED_APP = "tests.e2e.limited_app:create_limited_app()"
 STAFF_USERNAME = "e2e-admin"
@@ -90,6 +102,17 @@ class LiveServer:
             pytest.fail(f"flask {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
+    def sql(self, statement):
+        """Run one statement on this server's database, as another process would; the
+        single value it returns, if any."""
+        engine = create_engine(normalise_database_url(self.database_url))
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(statement)
+                return result.scalar_one() if result.returns_rows else None
+        finally:
+            engine.dispose()
+
     def worker_pids(self) -> list[int]:
         """The gunicorn workers now running: the master's children."""
         pids = []
@@ -104,9 +127,10 @@ class LiveServer:
 
 
 @contextmanager
-def _serve(instance: Path, app_spec: str = "wsgi:app", workers: int = 2):
-    """Initialise an instance as `make run` does and serve app_spec from it with gunicorn."""
-    (instance / "config.py").write_text(FAST_KIOSK_CONFIG)
+def _serve(instance: Path, app_spec: str = "wsgi:app", workers: int = 2, extra_config: str = ""):
+    """Initialise an instance as `make run` does and serve app_spec from it with gunicorn;
+    extra_config is added to the instance's config.py."""
+    (instance / "config.py").write_text(FAST_KIOSK_CONFIG + extra_config)
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
     env.update(
@@ -167,14 +191,15 @@ def e2e_database(request):
 
 @pytest.fixture(scope="session")
 def live_server(e2e_database, tmp_path_factory):
-    """gunicorn (2 gthread workers) serving a freshly initialised linli."""
-    with _serve(tmp_path_factory.mktemp("e2e-instance")) as server:
+    """gunicorn (2 gthread workers) serving a freshly initialised linli (LIVE_SERVER_CONFIG)."""
+    with _serve(tmp_path_factory.mktemp("e2e-instance"), extra_config=LIVE_SERVER_CONFIG) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def limited_server(e2e_database, tmp_path_factory):
-    """gunicorn (2 workers) serving linli plus a rate-limited probe route (limited_app.py)."""
+    """gunicorn (2 workers) serving linli with its default limits, naming the worker that
+    answered each request (limited_app.py)."""
     with _serve(tmp_path_factory.mktemp("e2e-limited"), LIMITED_APP, workers=2) as server:
         yield server
 
@@ -228,11 +253,7 @@ def requested_urls():
 @pytest.fixture
 def kiosk(browser, live_server, requested_urls):
     """A fresh touch-screen page in a Chinese browser, landscape 1920x1080."""
-    context = browser.new_context(
-        viewport={"width": 1920, "height": 1080}, has_touch=True, locale="zh-CN", base_url=live_server.url,
-        service_workers="block",
-    )
-    context.set_default_timeout(10_000)
+    context = new_kiosk_context(browser, live_server)
     page = context.new_page()
     page.on("request", lambda req: requested_urls.append(req.url))
     yield page
@@ -258,3 +279,40 @@ def staff(browser, live_server, staff_account):
     assert page.locator('form[action="/staff/sign-out"]').count() == 1, "the staff sign-in failed"
     yield page
     context.close()
+
+
+@pytest.fixture
+def enroll_kiosks(browser, live_server):
+    """Make new enrolled kiosks: `enroll_kiosks("大厅 A", "大厅 B", path="/wall/")` opens one
+    fresh screen per name at path, reads the pairing code each shows, enrolls it with
+    `flask kiosk enroll` as staff would, and returns the pages once each has reloaded
+    itself as a kiosk. Each screen is a browser context of its own (closed afterwards),
+    so each is a different device to the rate limits and the report counts."""
+    contexts = []
+
+    def enroll(*names: str, path: str = "/") -> list:
+        pages = []
+        for _ in names:
+            context = new_kiosk_context(browser, live_server)
+            contexts.append(context)
+            pages.append(context.new_page())
+            pages[-1].goto(path)
+        codes = []
+        for page in pages:
+            shown = page.locator("aside#pairing #pairing-code")
+            expect(shown).to_have_text(PAIRING_CODE)
+            codes.append(shown.inner_text())
+        # Each command is a new Python process (about 0.7 s): run them side by side.
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            said = list(pool.map(lambda code, name: live_server.flask("kiosk", "enroll", code, "--name", name),
+                                 codes, names))
+        assert all("Kiosk #" in line for line in said), said
+        for page in pages:
+            expect(page.locator("#heartbeat")).to_have_count(1, timeout=KIOSK_PICKUP_MS)
+            expect(page.locator("#pairing")).to_have_count(0)
+            page.wait_for_load_state()
+        return pages
+
+    yield enroll
+    for context in contexts:
+        context.close()

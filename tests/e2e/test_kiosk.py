@@ -9,15 +9,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, insert, update
+from sqlalchemy import insert, update
 
-import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
 from app.clock import utcnow
-from app.config import normalise_database_url
 from app.notices.models import Notice
+from app.wall.models import KINDS
+from tests.e2e.helpers import LANDSCAPE, PORTRAIT, foreign, moderate, publish
 
-LANDSCAPE = {"width": 1920, "height": 1080}
-PORTRAIT = {"width": 1080, "height": 1920}
 MIN_TOUCH_PX = 72
 MIN_FONT_PX = 24
 MIN_CONTRAST = 7.0
@@ -65,15 +63,24 @@ AUDIT_JS = """
     return colour;
   };
 
+  // A radio button or checkbox inside its label (the wall's kind picker hides the input
+  // itself) is tapped through the label: the label's box is its touch target.
+  const tapTarget = (el) => {
+    if (!el.matches("input[type=radio], input[type=checkbox]")) return el;
+    return [...el.labels].find((label) => label.contains(el) && visible(label)) || el;
+  };
+
   const small = [], tiny = [], faint = [];
   let controlsSeen = 0, textsSeen = 0;
   const controls = "a, button, input:not([type=hidden]), select, textarea, [hx-get], [hx-post]";
   for (const el of document.querySelectorAll(controls)) {
     if (!visible(el)) continue;
     controlsSeen += 1;
-    const box = el.getBoundingClientRect();
+    const target = tapTarget(el);
+    const box = target.getBoundingClientRect();
     if (box.width < minTouch - 0.01 || box.height < minTouch - 0.01) {
-      small.push(`${describe(el)}: ${box.width.toFixed(1)}x${box.height.toFixed(1)}`);
+      const through = target === el ? "" : ` (through ${describe(target)})`;
+      small.push(`${describe(el)}${through}: ${box.width.toFixed(1)}x${box.height.toFixed(1)}`);
     }
   }
   for (const el of document.body.querySelectorAll("*")) {
@@ -99,11 +106,6 @@ AUDIT_JS = """
           innerWidth: window.innerWidth};
 }
 """
-
-
-def _foreign(urls, base_url):
-    """Requests that went anywhere but the live server (data: URLs stay on the device)."""
-    return [url for url in urls if not (url.startswith(base_url + "/") or url.startswith("data:"))]
 
 
 def _fetch(url):
@@ -152,7 +154,7 @@ def test_language_switch_and_tile_navigation(kiosk, live_server, requested_urls)
     expect(page).to_have_title(home_title)
 
     assert requested_urls, "no requests were recorded"
-    assert _foreign(requested_urls, live_server.url) == []
+    assert foreign(requested_urls, live_server.url) == []
 
 
 def _first_notice_path(page):
@@ -162,28 +164,56 @@ def _first_notice_path(page):
     return href
 
 
-def test_touch_targets_type_size_and_contrast(kiosk, live_server, requested_urls):
-    page = kiosk
-    paths = ["/", "/notices/", _first_notice_path(page)]
+def _audit(page, where):
+    """What the audit finds wrong with the page as it is now, each line saying where."""
+    found = page.evaluate(AUDIT_JS, {"minTouch": MIN_TOUCH_PX, "minFont": MIN_FONT_PX,
+                                     "minContrast": MIN_CONTRAST})
+    # The audit must have looked at something: the kiosk bar alone has 3 controls.
+    assert found["controlsSeen"] >= 3 and found["textsSeen"] >= 3, (where, found)
+    problems = [f"{where}: touch target under {MIN_TOUCH_PX}px: {x}" for x in found["small"]]
+    problems += [f"{where}: text under {MIN_FONT_PX}px: {x}" for x in found["tiny"]]
+    problems += [f"{where}: contrast under {MIN_CONTRAST}:1: {x}" for x in found["faint"]]
+    if found["scrollWidth"] > found["innerWidth"]:
+        problems.append(f"{where}: scrolls sideways "
+                        f"({found['scrollWidth']}px wide in {found['innerWidth']}px)")
+    return problems
+
+
+def _wall_with_a_problem_answered(live_server, staff):
+    """The wall with cards of every part: a problem with place, status and reply, and a
+    wish with a nickname. The problem's receipt code."""
+    publish(live_server, staff, "wish", "祝小区的老人们身体健康，天天开心！（版面检查）", nickname="三楼小王")
+    problem, receipt = publish(live_server, staff, "problem", "5号楼电梯按钮失灵，请尽快修理（版面检查）",
+                               location="5号楼")
+    moderate(staff, problem, "status", status="in_progress")
+    moderate(staff, problem, "reply", reply="已报修，维修师傅明天上午到。")
+    return problem, receipt
+
+
+def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_server, requested_urls):
+    problem, receipt = _wall_with_a_problem_answered(live_server, staff)
+    # Both screens: a read-only one (its pairing code; a notice instead of the wall's form) and a kiosk.
+    (enrolled,) = enroll_kiosks("版面检查")
+    enrolled.on("request", lambda req: requested_urls.append(req.url))
+    paths = ["/", "/notices/", _first_notice_path(kiosk),
+             "/wall/", "/wall/new", "/wall/receipt", f"/wall/receipt?code={receipt}"]
     problems = []
-    for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
-        page.set_viewport_size(viewport)
-        for path in paths:
-            page.goto(path)
-            expect(page.locator("main h1")).to_be_visible()
-            found = page.evaluate(AUDIT_JS, {"minTouch": MIN_TOUCH_PX, "minFont": MIN_FONT_PX,
-                                             "minContrast": MIN_CONTRAST})
-            where = f"{name} {path}"
-            # The audit must have looked at something: the kiosk bar alone has 3 controls.
-            assert found["controlsSeen"] >= 3 and found["textsSeen"] >= 3, (where, found)
-            problems += [f"{where}: touch target under {MIN_TOUCH_PX}px: {x}" for x in found["small"]]
-            problems += [f"{where}: text under {MIN_FONT_PX}px: {x}" for x in found["tiny"]]
-            problems += [f"{where}: contrast under {MIN_CONTRAST}:1: {x}" for x in found["faint"]]
-            if found["scrollWidth"] > found["innerWidth"]:
-                problems.append(f"{where}: scrolls sideways "
-                                f"({found['scrollWidth']}px wide in {found['innerWidth']}px)")
+    for screen, page in (("read-only", kiosk), ("kiosk", enrolled)):
+        for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+            page.set_viewport_size(viewport)
+            for path in paths:
+                page.goto(path)
+                expect(page.locator("main h1")).to_be_visible()
+                if (screen, path) == ("kiosk", "/wall/new"):  # the form, not the read-only notice
+                    expect(page.locator("form#wall-form label.kind-option")).to_have_count(len(KINDS))
+                problems += _audit(page, f"{screen} {name} {path}")
+            # A card's report reasons, opened by a tap.
+            page.goto("/wall/")
+            page.locator(f"#post-{problem} .post-actions button").tap()
+            expect(page.locator(f"#post-actions-{problem} button[name='reason']")).to_have_count(4)
+            problems += _audit(page, f"{screen} {name} /wall/ with a card's report reasons open")
     assert problems == [], "\n".join(problems)
-    assert _foreign(requested_urls, live_server.url) == []
+    assert foreign(requested_urls, live_server.url) == []
 
 
 def test_first_load_stays_within_budget(kiosk, live_server, requested_urls):
@@ -215,7 +245,7 @@ def test_first_load_stays_within_budget(kiosk, live_server, requested_urls):
     assert all(response.status == 200 for response in responses), lines
     assert total <= PAGE_BUDGET_BYTES, "\n".join(lines)
     assert js_gzipped <= JS_GZIP_BUDGET_BYTES, "\n".join(lines)
-    assert _foreign(requested_urls, live_server.url) == []
+    assert foreign(requested_urls, live_server.url) == []
 
 
 def test_stale_csrf_token_reloads_the_page_then_works(kiosk, live_server, requested_urls):
@@ -246,7 +276,7 @@ def test_stale_csrf_token_reloads_the_page_then_works(kiosk, live_server, reques
     expect(html).to_have_class(re.compile(r"\blarge-text\b"))
     expect(large_text).to_have_attribute("aria-pressed", "true")
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "32px"
-    assert _foreign(requested_urls, live_server.url) == []
+    assert foreign(requested_urls, live_server.url) == []
 
 
 def test_security_headers_from_gunicorn(live_server):
@@ -279,23 +309,11 @@ def test_security_headers_from_gunicorn(live_server):
     assert "max-age=31536000" in cache, f"{static_paths[0]}: Cache-Control {cache!r}"
 
 
-def _change_notices(live_server, statement):
-    """Run one statement on the server's database, as a committee member's edit would;
-    the single value it returns, if any."""
-    engine = create_engine(normalise_database_url(live_server.database_url))
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(statement)
-            return result.scalar_one() if result.returns_rows else None
-    finally:
-        engine.dispose()
-
-
 def test_tapping_a_notice_that_has_ended_shows_the_error_page(kiosk, live_server, requested_urls):
     page = kiosk
     notices = Notice.__table__
     started = utcnow() - timedelta(minutes=1)
-    notice_id = _change_notices(live_server, insert(notices).values(
+    notice_id = live_server.sql(insert(notices).values(
         title="电梯停运检修", body="", urgency="normal", starts_at=started, created_at=started,
     ).returning(notices.c.id))
     page.goto("/notices/")
@@ -303,7 +321,7 @@ def test_tapping_a_notice_that_has_ended_shows_the_error_page(kiosk, live_server
     expect(card).to_contain_text("电梯停运检修")
 
     # The notice ends while the list is on screen: its card now leads nowhere.
-    _change_notices(live_server, update(notices).where(notices.c.id == notice_id)
+    live_server.sql(update(notices).where(notices.c.id == notice_id)
                     .values(ends_at=utcnow() - timedelta(seconds=1)))
     page.evaluate("window.__sameDocument = 1")
     with page.expect_response(lambda r: urlsplit(r.url).path == f"/notices/{notice_id}") as tapped:
@@ -316,4 +334,4 @@ def test_tapping_a_notice_that_has_ended_shows_the_error_page(kiosk, live_server
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(page.locator("#request-failed")).to_be_hidden()
     assert page.evaluate("window.__sameDocument") is None, "the error page was not loaded as a page"
-    assert _foreign(requested_urls, live_server.url) == []
+    assert foreign(requested_urls, live_server.url) == []

@@ -2,30 +2,21 @@
 console, the screen becomes a kiosk by itself, and falls back to read-only when revoked.
 The kiosk is never touched; staff use a mouse."""
 
-import re
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from app.kiosk.devices import CLAIM_COOKIE, CODE_ALPHABET, CODE_LENGTH, DEVICE_COOKIE
+from app.kiosk.devices import CLAIM_COOKIE, CODE_ALPHABET, DEVICE_COOKIE
+from tests.e2e.helpers import PAIRING_CODE, foreign, path_is
 
-PAIRING_CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 KIOSK_NAME = "大厅左侧"
 # The console's list polls every 10 s; the kiosk's heartbeat here every 2 s (conftest).
 CONSOLE_POLL_WAIT_MS = 15_000
 KIOSK_WAIT_MS = 15_000
 
 
-def _path_is(path):
-    return lambda response: urlsplit(response.url).path == path
-
-
 def _row_ids(staff):
     return set(staff.locator("#kiosk-list tr[id^='kiosk-']").evaluate_all("rows => rows.map(r => r.id)"))
-
-
-def _foreign(urls, base_url):
-    return [url for url in urls if not (url.startswith(base_url + "/") or url.startswith("data:"))]
 
 
 def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested_urls):
@@ -44,7 +35,7 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
     mistyped = next(letter for letter in CODE_ALPHABET if letter != code[0]) + code[1:]
     form.locator('input[name="code"]').fill(mistyped)
     form.locator('input[name="name"]').fill(KIOSK_NAME)
-    with staff.expect_response(_path_is("/staff/kiosks")) as refused:
+    with staff.expect_response(path_is("/staff/kiosks")) as refused:
         form.locator('input[type="submit"]').click()
     assert refused.value.request.method == "POST" and refused.value.status == 422
     expect(form.locator(".error")).to_have_text("没有屏幕显示这个配对码。请核对屏幕角落的配对码。")
@@ -55,9 +46,9 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
     # The code the screen shows: a new row waits for the screen, which picks it up itself.
     form.locator('input[name="code"]').fill(code)
     form.locator('input[name="name"]').fill(KIOSK_NAME)
-    with kiosk.expect_response(lambda r: _path_is("/device/pairing")(r)
+    with kiosk.expect_response(lambda r: path_is("/device/pairing")(r)
                                and r.headers.get("hx-refresh") == "true", timeout=KIOSK_WAIT_MS) as pickup:
-        with staff.expect_response(_path_is("/staff/kiosks")) as accepted:
+        with staff.expect_response(path_is("/staff/kiosks")) as accepted:
             form.locator('input[type="submit"]').click()
         assert accepted.value.status == 200
         expect(staff.locator("#kiosk-list [role=status]")).to_have_text("大屏已添加，几秒钟内下次联络时生效。")
@@ -85,7 +76,7 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
 
     # Revoked: the kiosk's next heartbeat reloads it read-only, showing a pairing code again.
     kiosk.evaluate("window.__sameDocument = 1")
-    with kiosk.expect_response(lambda r: _path_is("/device/heartbeat")(r)
+    with kiosk.expect_response(lambda r: path_is("/device/heartbeat")(r)
                                and r.headers.get("hx-refresh") == "true", timeout=KIOSK_WAIT_MS):
         with staff.expect_response(lambda r: r.request.method == "POST"
                                    and urlsplit(r.url).path.endswith("/revoke")) as revoked:
@@ -96,4 +87,4 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
     expect(kiosk.locator("#pairing-code")).to_have_text(PAIRING_CODE, timeout=KIOSK_WAIT_MS)
     expect(kiosk.locator("#heartbeat")).to_have_count(0)
     assert kiosk.evaluate("window.__sameDocument") is None, "the kiosk did not reload itself"
-    assert _foreign(requested_urls, live_server.url) == []
+    assert foreign(requested_urls, live_server.url) == []

@@ -1,4 +1,5 @@
-"""Per-device rate limits against a real gunicorn with 2 workers (tests/e2e/limited_app.py).
+"""Per-device rate limits against a real gunicorn with 2 workers (tests/e2e/limited_app.py),
+on the wall's posting route with its default limit.
 
 Which worker accepts a new connection is up to the kernel, so the test decides it: it
 stops (SIGSTOP) every other worker of its own server for the length of one request.
@@ -7,26 +8,32 @@ Every request goes on a new connection (urllib sends `Connection: close`).
 
 import html
 import http.cookiejar
+import itertools
 import json
 import os
 import re
 import signal
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import expect
 
+from app.kiosk.devices import DEVICE_COOKIE
 from app.limits import Limit
-from tests.e2e.limited_app import PROBE_LIMIT, WORKER_HEADER
+from tests.e2e.helpers import htmx_headers, new_kiosk_context
+from tests.e2e.limited_app import WORKER_HEADER
 
-LIMIT = Limit.parse(PROBE_LIMIT)
+# The default of "wall-post" in app/wall/routes.py; limited_server's config leaves it.
+LIMIT = Limit.parse("5 per 10 minutes")
 PERIOD = LIMIT.seconds
-# All of one kiosk's probes must fall in one fixed window of the limit.
-WINDOW_MARGIN_S = 5.0
-DEVICE_COOKIE = "linli_kiosk"
+# Windows are aligned to multiples of PERIOD since the epoch; all of one kiosk's posts
+# (a second or two) must fall in one window.
+WINDOW_MARGIN_S = 10.0
+RECEIPT_IN_HTML = re.compile(r'id="receipt-code">\d{4} \d{4}<')
 CSRF_ON_MAIN = re.compile(r"""<main id="main" hx-headers='([^']*)'""")
 
 
@@ -39,9 +46,10 @@ class Device:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.csrf_token = None
 
-    def request(self, method: str, path: str, headers: dict | None = None):
+    def request(self, method: str, path: str, headers: dict | None = None, data: dict | None = None):
         """Status, headers and text of one request, 4xx and 5xx included."""
-        request = urllib.request.Request(self.base_url + path, method=method, headers=headers or {})
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base_url + path, method=method, headers=headers or {}, data=body)
         try:
             with self.opener.open(request, timeout=10) as response:
                 return response.status, response.headers, response.read().decode()
@@ -53,9 +61,16 @@ class Device:
         assert status == 200
         self.csrf_token = json.loads(html.unescape(CSRF_ON_MAIN.search(body).group(1)))["X-CSRFToken"]
 
-    def post(self, path: str):
+    def post(self, path: str, data: dict | None = None, target: str | None = None):
         """What htmx sends: the CSRF token in a header, with the session cookie."""
-        return self.request("POST", path, {"X-CSRFToken": self.csrf_token, "HX-Request": "true"})
+        headers = {"X-CSRFToken": self.csrf_token, "HX-Request": "true"}
+        if target:
+            headers["HX-Target"] = target
+        return self.request("POST", path, headers, data)
+
+    def post_to_wall(self, text: str):
+        """What the wall's form sends."""
+        return self.post("/wall/posts", {"kind": "wish", "text": text}, target="wall-form")
 
     def cookie(self, name: str):
         return next((cookie for cookie in self.cookies if cookie.name == name), None)
@@ -97,10 +112,18 @@ def _only_worker(workers: list[int], pid: int):
 
 
 def _fresh_window_if_needed() -> None:
-    """Fixed windows: start the counted probes well before the current one ends."""
+    """Fixed windows: start the counted posts well before the current one ends."""
     left = PERIOD - time.time() % PERIOD
     if left < WINDOW_MARGIN_S:
         time.sleep(left + 0.1)
+
+
+_wishes = itertools.count(1)
+
+
+def _wish(device: str) -> str:
+    # The same text within 5 minutes is refused: each post says something new.
+    return f"限流测试：{device} 的第 {next(_wishes)} 个心愿"
 
 
 def test_limit_is_per_device_across_workers(limited_server, browser):
@@ -117,47 +140,46 @@ def test_limit_is_per_device_across_workers(limited_server, browser):
 
     _fresh_window_if_needed()
     window_ends = (time.time() // PERIOD + 1) * PERIOD
-    # A's allowed probes alternate between the workers; the one that refuses A next has
+    # A's allowed posts alternate between the workers; the one that refuses A next has
     # answered fewer than the limit itself, so a per-worker count would let A through.
     plan = [workers[turn % 2] for turn in range(LIMIT.count)]
     answered = []
     for worker in plan:
         with _only_worker(workers, worker):
-            status, headers, body = kiosk_a.post("/limit-probe")
-        assert status == 200, body
-        answered.append(json.loads(body)["pid"])
-        assert headers[WORKER_HEADER] == str(answered[-1])
+            status, headers, body = kiosk_a.post_to_wall(_wish("A"))
+        assert status == 200 and RECEIPT_IN_HTML.search(body), body
+        answered.append(int(headers[WORKER_HEADER]))
     assert answered == plan and set(answered) == set(workers)
     assert plan.count(second) < LIMIT.count
 
     with _only_worker(workers, second):
-        status, headers, body = kiosk_a.post("/limit-probe")
+        status, headers, body = kiosk_a.post_to_wall(_wish("A"))
     assert status == 429, body
     assert headers[WORKER_HEADER] == str(second)
     wait = int(headers["Retry-After"])
     assert 1 <= wait <= PERIOD and abs(wait - (window_ends - time.time())) <= 2, wait
     assert f"请等 {wait} 秒后再试" in body, body
+    assert not RECEIPT_IN_HTML.search(body)
 
     # Another device on the worker that just refused A is not held back by A's count,
     # and A stays refused on the other worker too.
     with _only_worker(workers, second):
-        status, headers, body = kiosk_b.post("/limit-probe")
-    assert status == 200, body
-    assert json.loads(body)["pid"] == second
+        status, headers, body = kiosk_b.post_to_wall(_wish("B"))
+    assert status == 200 and RECEIPT_IN_HTML.search(body), body
+    assert headers[WORKER_HEADER] == str(second)
     with _only_worker(workers, first):
-        status, headers, body = kiosk_a.post("/limit-probe")
+        status, headers, body = kiosk_a.post_to_wall(_wish("A"))
     assert status == 429 and headers[WORKER_HEADER] == str(first), body
-    assert time.time() < window_ends, "the probes straddled a window boundary"
+    assert time.time() < window_ends, "the posts straddled a window boundary"
 
-    # A browser that is neither a kiosk nor signed-in staff may read, not act.
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, has_touch=True,
-                                  locale="zh-CN", base_url=limited_server.url, service_workers="block")
+    # A browser that is neither a kiosk nor signed-in staff may read, not post.
+    context = new_kiosk_context(browser, limited_server)
     try:
         page = context.new_page()
-        page.goto("/")
+        page.goto("/wall/new")
         expect(page.locator("#pairing-code")).to_be_visible()
-        token = json.loads(page.locator("main#main").get_attribute("hx-headers"))["X-CSRFToken"]
-        refused = page.request.post("/limit-probe", headers={"X-CSRFToken": token, "HX-Request": "true"})
+        refused = page.request.post("/wall/posts", headers=htmx_headers(page, "wall-form"),
+                                    form={"kind": "wish", "text": _wish("只读屏")})
         assert refused.status == 403, refused.text()
         assert "这个屏幕只能浏览信息" in refused.text()
         assert DEVICE_COOKIE not in {cookie["name"] for cookie in context.cookies()}

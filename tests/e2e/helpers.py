@@ -1,0 +1,77 @@
+"""What several browser tests share: screen sizes, URL checks, and the few steps they take
+over HTTP from a page (with its cookies and CSRF token) where the taps are not the point."""
+
+import json
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from app.kiosk.devices import CODE_ALPHABET, CODE_LENGTH
+from app.wall.models import Post
+
+# live_server's wall polls this often (conftest writes it into the instance config).
+WALL_POLL_SECONDS = 2
+LANDSCAPE = {"width": 1920, "height": 1080}
+PORTRAIT = {"width": 1080, "height": 1920}
+PAIRING_CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+# The confirmation after posting: "1234 5678".
+RECEIPT_SHOWN = re.compile(r"^\d{4} \d{4}$")
+_RECEIPT_IN_HTML = re.compile(r'id="receipt-code">(\d{4}) (\d{4})<')
+
+
+def new_kiosk_context(browser, server):
+    """A fresh touch screen in a Chinese browser, landscape 1920x1080: no cookies, so not
+    (yet) an enrolled kiosk."""
+    context = browser.new_context(viewport=LANDSCAPE, has_touch=True, locale="zh-CN", base_url=server.url,
+                                  service_workers="block")
+    context.set_default_timeout(10_000)
+    return context
+
+
+def path_is(path):
+    """A predicate on a response or request: its URL has this path."""
+    return lambda message: urlsplit(message.url).path == path
+
+
+def foreign(urls, base_url):
+    """Requests that went anywhere but the live server (data: URLs stay on the device)."""
+    return [url for url in urls if not (url.startswith(base_url + "/") or url.startswith("data:"))]
+
+
+def htmx_headers(page, target: str | None = None) -> dict:
+    """What htmx sends from this page: its CSRF token (from <main hx-headers>), HX-Request,
+    and HX-Target when an element asks."""
+    token = json.loads(page.locator("main#main").get_attribute("hx-headers"))["X-CSRFToken"]
+    headers = {"X-CSRFToken": token, "HX-Request": "true"}
+    if target:
+        headers["HX-Target"] = target
+    return headers
+
+
+def post_to_wall(page, kind: str, text: str, *, location: str = "", nickname: str = "") -> str:
+    """Post as the page's form would (page.request shares the page's cookies: an enrolled
+    kiosk or signed-in staff); the receipt code, 8 digits."""
+    response = page.request.post("/wall/posts", headers=htmx_headers(page, "wall-form"),
+                                 form={"kind": kind, "text": text, "nickname": nickname, "location": location})
+    assert response.status == 200, f"{response.status}: {response.text()}"
+    return "".join(_RECEIPT_IN_HTML.search(response.text()).groups())
+
+
+def post_id(server, receipt: str) -> int:
+    """The id of the post with this receipt code, from the server's database."""
+    return server.sql(select(Post.id).where(Post.receipt_code == receipt))
+
+
+def moderate(staff, post: int, action: str, **form: str) -> None:
+    """One moderator action on a post, as the console's buttons post it."""
+    response = staff.request.post(f"/staff/wall/{post}/{action}", headers=htmx_headers(staff), form=form)
+    assert response.status == 200, f"{action}: {response.status}: {response.text()}"
+
+
+def publish(server, staff, kind: str, text: str, **fields: str) -> tuple[int, str]:
+    """A post by a staff member, approved at once: its id and receipt code."""
+    receipt = post_to_wall(staff, kind, text, **fields)
+    post = post_id(server, receipt)
+    moderate(staff, post, "approve")
+    return post, receipt
