@@ -75,21 +75,23 @@ def test_actions_are_limited_per_device_and_refused_to_read_only_browsers(make_a
     assert kiosk_b.post("/probe").status_code == 200
 
 
-def test_limits_can_be_set_in_config(make_app):
+@pytest.fixture
+def once_an_hour(make_app):
+    """A kiosk client of an app whose probe allows one action an hour (set in config)."""
     app = _probe_app(make_app, RATE_LIMITS={"probe": "1 per hour"})
     with app.app_context():
         _kiosk, token = enrolled_kiosk()
     client = app.test_client()
     client.set_cookie(DEVICE_COOKIE, token)
-    assert [client.post("/probe").status_code for _ in range(2)] == [200, 429]
+    return client
 
 
-def test_over_the_limit_htmx_keeps_the_form_and_raises_an_event(make_app):
-    app = _probe_app(make_app, RATE_LIMITS={"probe": "1 per hour"})
-    with app.app_context():
-        _kiosk, token = enrolled_kiosk()
-    client = app.test_client()
-    client.set_cookie(DEVICE_COOKIE, token)
+def test_limits_can_be_set_in_config(once_an_hour):
+    assert [once_an_hour.post("/probe").status_code for _ in range(2)] == [200, 429]
+
+
+def test_over_the_limit_htmx_keeps_the_form_and_raises_an_event(once_an_hour):
+    client = once_an_hour
     client.post("/probe", headers={"HX-Request": "true"})
     limited = client.post("/probe", headers={"HX-Request": "true"})
     assert limited.status_code == 429 and limited.headers["HX-Reswap"] == "none"
