@@ -1,5 +1,7 @@
 """Response headers every answer carries, and the CSRF rule's recovery for open kiosk pages."""
 
+import hashlib
+
 from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
@@ -29,6 +31,11 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a secret a browser holds (session key, device token, claim)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SessionCookieSecureOverHttps(SecureCookieSessionInterface):

@@ -54,3 +54,16 @@ def test_admins_browse_the_log(app, run_in_app):
     assert rows.get_data(as_text=True).lstrip().startswith('<tbody id="audit-rows"')
     bad = client.get("/staff/audit", query_string={"since": "not-a-date"})
     assert bad.status_code == 200 and "signed-in" in bad.get_data(as_text=True)
+
+
+def test_date_filters_are_the_sites_days(app, staff_client):
+    client = staff_client("boss", "admin")
+    with app.app_context():
+        # 17:00 UTC on 1 January is 01:00 on 2 January in Asia/Shanghai.
+        entry = audit.record("wall", "post-hidden", actor=("staff", 1, "王"))
+        entry.at = datetime(2026, 1, 1, 17)
+        db.session.commit()
+    first = client.get("/staff/audit", query_string={"since": "2026-01-01", "until": "2026-01-01"})
+    second = client.get("/staff/audit", query_string={"since": "2026-01-02", "until": "2026-01-02"})
+    assert "post-hidden" not in first.get_data(as_text=True)
+    assert "post-hidden" in second.get_data(as_text=True)

@@ -5,12 +5,10 @@ cookie); staff type the code and name the kiosk; on its next poll the browser sw
 claim for a device token in an HttpOnly, SameSite=Strict cookie.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..clock import utcnow
 from ..extensions import db
+from ..security import token_digest
 from .models import Kiosk, KioskPairing
 
 DEVICE_COOKIE = "linli_kiosk"
@@ -47,19 +46,10 @@ class KioskStatus:
     enrolled_at: datetime | None
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def kiosk_for_token(token: str | None) -> Kiosk | None:
     if not token:
         return None
-    return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == _hash(token)))
-
-
-def current_kiosk() -> Kiosk | None:
-    """The enrolled kiosk this request comes from (set by the before-request hook)."""
-    return g.get("kiosk")
+    return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == token_digest(token)))
 
 
 # --- the browser's side --------------------------------------------------------------
@@ -69,7 +59,6 @@ class PairingState:
     code: str | None = None
     new_claim: str | None = None       # set a claim cookie with this value
     device_token: str | None = None    # enrolled: set the device cookie with this value
-    expires_at: datetime | None = None
 
 
 def _new_code() -> str:
@@ -81,23 +70,23 @@ def pairing_for(claim: str | None) -> PairingState:
     now = utcnow()
     pairing = None
     if claim:
-        pairing = db.session.scalar(select(KioskPairing).where(KioskPairing.claim_hash == _hash(claim)))
+        pairing = db.session.scalar(select(KioskPairing).where(KioskPairing.claim_hash == token_digest(claim)))
     if pairing is not None and pairing.kiosk_id is not None:
         return _collect_token(pairing, now)
     if pairing is not None and pairing.expires_at > now:
-        return PairingState(code=pairing.code, expires_at=pairing.expires_at)
+        return PairingState(code=pairing.code)
     db.session.execute(delete(KioskPairing).where(
         KioskPairing.expires_at <= now, KioskPairing.kiosk_id.is_(None)))
     claim = secrets.token_urlsafe(24)
     for _ in range(5):
-        pairing = KioskPairing(code=_new_code(), claim_hash=_hash(claim), expires_at=now + PAIRING_LIFETIME)
+        pairing = KioskPairing(code=_new_code(), claim_hash=token_digest(claim), expires_at=now + PAIRING_LIFETIME)
         db.session.add(pairing)
         try:
             db.session.commit()
         except IntegrityError:  # the code is in use: draw again
             db.session.rollback()
             continue
-        return PairingState(code=pairing.code, new_claim=claim, expires_at=pairing.expires_at)
+        return PairingState(code=pairing.code, new_claim=claim)
     raise RuntimeError("no free pairing code after 5 draws")
 
 
@@ -108,7 +97,7 @@ def _collect_token(pairing: KioskPairing, now: datetime) -> PairingState:
         db.session.rollback()
         return PairingState()
     token = secrets.token_urlsafe(32)
-    kiosk.token_hash = _hash(token)
+    kiosk.token_hash = token_digest(token)
     kiosk.enrolled_at = now
     kiosk.last_seen_at = now
     audit.record("kiosks", "kiosk-token-collected", kiosk, actor=("kiosk", kiosk.id, kiosk.name))

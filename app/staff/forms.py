@@ -32,10 +32,6 @@ class SignInForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class SignOutForm(FlaskForm):
-    submit = SubmitField(_l("Sign out"))
-
-
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])

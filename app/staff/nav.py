@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
+from flask import g
 from flask_login import current_user
 
 from ..kiosk import devices
@@ -47,6 +48,14 @@ def entries() -> list[NavEntry]:
         for item in NAV
         if not item.roles or current_user.has_role(*item.roles)
     ]
+
+
+def for_page() -> tuple[list[NavEntry], str]:
+    """The entries and their version, worked out once per request."""
+    if "console_nav" not in g:
+        items = entries()
+        g.console_nav = (items, version(items))
+    return g.console_nav
 
 
 def version(items: list[NavEntry]) -> str:

@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import to_utc
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -11,15 +12,14 @@ from ..web import local_target, page_or_fragment
 from . import bp, nav, services
 from .access import staff_required
 from .forms import (AccountForm, ActionForm, AuditFilterForm, ChangePasswordForm, EnrollKioskForm,
-                    NewAccountForm, RenameKioskForm, SignInForm, SignOutForm)
+                    NewAccountForm, RenameKioskForm, SignInForm)
 
 
 @bp.app_context_processor
 def console_context():
-    if request.blueprint != "staff" or not current_user.is_authenticated:
-        return {}
-    items = nav.entries()
-    return {"nav_items": items, "nav_version": nav.version(items), "sign_out_form": SignOutForm()}
+    # A function, not values: the counts are queried only by the pages that show the
+    # navigation, not by every row an htmx action re-renders.
+    return {"console_nav": nav.for_page}
 
 
 # --- signing in and out ------------------------------------------------------------------
@@ -59,9 +59,8 @@ def sign_in():
 @bp.post("/sign-out")
 @staff_required()
 def sign_out():
-    if SignOutForm().validate_on_submit():
-        services.sign_out(current_user)
-        logout_user()
+    services.sign_out(current_user)
+    logout_user()
     return redirect(url_for("staff.home"), code=303)
 
 
@@ -161,11 +160,10 @@ def edit_account(member_id: int):
 @staff_required("admin")
 def set_account_enabled(member_id: int):
     member = _member_or_404(member_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.set_enabled(member.id, request.form.get("enabled") == "1")
-        except services.StaffError as error:
-            return _accounts_page(error=str(error), status=422)
+    try:
+        services.set_enabled(member.id, request.form.get("enabled") == "1")
+    except services.StaffError as error:
+        return _accounts_page(error=str(error), status=422)
     return redirect(url_for("staff.accounts"), code=303)
 
 
@@ -173,8 +171,6 @@ def set_account_enabled(member_id: int):
 @staff_required("admin")
 def reset_password(member_id: int):
     member = _member_or_404(member_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     password = services.generate_password()
     services.set_password(member.id, password)
     return _accounts_page(created=member.username, password=password)
@@ -235,8 +231,6 @@ def rename_kiosk(kiosk_id: int):
 @staff_required("admin")
 def revoke_kiosk(kiosk_id: int):
     kiosk = _kiosk_or_404(kiosk_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     devices.revoke(kiosk.id)
     return _kiosks_page()
 
@@ -244,8 +238,6 @@ def revoke_kiosk(kiosk_id: int):
 @bp.post("/kiosks/revoke-all")
 @staff_required("admin")
 def revoke_all_kiosks():
-    if not ActionForm().validate_on_submit():
-        abort(400)
     devices.revoke_all()
     return _kiosks_page()
 
@@ -263,8 +255,9 @@ def audit_log():
         filters = {
             "actor": form.person.data or None,
             "area": form.area.data or None,
-            "since": datetime.combine(form.since.data, time()) - _site_offset() if form.since.data else None,
-            "until": datetime.combine(form.until.data + timedelta(days=1), time()) - _site_offset()
+            # Filter dates are the site's days; the log is in UTC.
+            "since": to_utc(datetime.combine(form.since.data, time())) if form.since.data else None,
+            "until": to_utc(datetime.combine(form.until.data + timedelta(days=1), time()))
             if form.until.data else None,
         }
     before = request.args.get("before", type=int)
@@ -274,11 +267,3 @@ def audit_log():
         older_url = url_for("staff.audit_log", **{**request.args.to_dict(), "before": entries[-1].id})
     return page_or_fragment("staff/audit.html", {"audit-rows": "staff/_audit_rows.html"},
                             form=form, entries=entries, older_url=older_url)
-
-
-def _site_offset() -> timedelta:
-    """The site zone's offset from UTC today: filter dates are local, the log is UTC."""
-    from flask_babel import get_timezone
-
-    return get_timezone().utcoffset(datetime.now())
-

@@ -4,7 +4,6 @@ Every change to an account, and every sign-in and failed sign-in, writes an audi
 in the same transaction.
 """
 
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from .. import audit
 from ..clock import utcnow
 from ..extensions import db
+from ..security import token_digest
 from .models import ROLES, SignInFailure, StaffMember, StaffSession
 
 MIN_PASSWORD_LENGTH = 12
@@ -52,10 +52,6 @@ class SignInResult:
 def _unknown_user_hash() -> str:
     """Verifying against this when the username is unknown keeps both answers equally slow."""
     return hasher.hash(secrets.token_hex(16))
-
-
-def _key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _client() -> tuple[str | None, str]:
@@ -182,7 +178,7 @@ def sign_in(username: str, password: str) -> SignInResult:
         member.password_hash = hasher.hash(password)
     key = secrets.token_urlsafe(32)
     member.last_sign_in_at = utcnow()
-    db.session.add(StaffSession(key_hash=_key_hash(key), member=member, ip=ip, user_agent=agent))
+    db.session.add(StaffSession(key_hash=token_digest(key), member=member, ip=ip, user_agent=agent))
     db.session.execute(delete(SignInFailure).where(SignInFailure.username == username))
     audit.record("staff", "signed-in", member, actor=("staff", member.id, member.display_name))
     db.session.commit()
@@ -196,7 +192,7 @@ def load_session(key: str) -> StaffMember | None:
         return None
     now = utcnow()
     session = db.session.scalar(
-        select(StaffSession).where(StaffSession.key_hash == _key_hash(key), StaffSession.ended_at.is_(None))
+        select(StaffSession).where(StaffSession.key_hash == token_digest(key), StaffSession.ended_at.is_(None))
     )
     if session is None:
         return None
@@ -224,7 +220,7 @@ def _end_sessions(*conditions) -> int:
 
 
 def sign_out(member: StaffMember) -> None:
-    _end_sessions(StaffSession.key_hash == _key_hash(member.session_key or ""))
+    _end_sessions(StaffSession.key_hash == token_digest(member.session_key or ""))
     audit.record("staff", "signed-out", member)
     db.session.commit()
 
@@ -275,7 +271,7 @@ def set_password(member_id: int, password: str, *, keep_session: str | None = No
     member.password_hash = hasher.hash(password)
     conditions = [StaffSession.member_id == member.id]
     if keep_session:
-        conditions.append(StaffSession.key_hash != _key_hash(keep_session))
+        conditions.append(StaffSession.key_hash != token_digest(keep_session))
     _end_sessions(*conditions)
     audit.record("staff", "password-changed", member)
     db.session.commit()

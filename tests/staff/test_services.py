@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from app.audit import AuditEntry
 from app.clock import utcnow
 from app.extensions import db
+from app.security import token_digest
 from app.staff import services
 from app.staff.models import SignInFailure, StaffSession
 from tests.factories import STAFF_PASSWORD, staff_member
@@ -59,7 +60,7 @@ def test_sign_in_opens_a_session_with_a_fresh_key(app):
 
 def _age_session(key, *, idle=timedelta(0), age=timedelta(0)):
     now = utcnow()
-    db.session.execute(update(StaffSession).where(StaffSession.key_hash == services._key_hash(key))
+    db.session.execute(update(StaffSession).where(StaffSession.key_hash == token_digest(key))
                        .values(last_seen_at=now - idle, created_at=now - age))
     db.session.commit()
 
