@@ -54,6 +54,16 @@ def init_command(demo, admin_name):
 
 
 
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping_command():
+    """Draw due lotteries, move courses to running or finished, delete expired personal data."""
+    from . import housekeeping
+
+    done = housekeeping.run()
+    click.echo(", ".join(f"{name}: {count}" for name, count in done.items()))
+
+
 kiosk_cli = AppGroup("kiosk", help="Kiosk devices.")
 
 
@@ -71,5 +81,6 @@ def enroll_kiosk_command(code, name):
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
+    app.cli.add_command(housekeeping_command)
     app.cli.add_command(staff_cli)
     app.cli.add_command(kiosk_cli)

@@ -38,6 +38,17 @@ class Config:
     KIOSK_PAIRING_POLL_SECONDS = 5
     # How often a kiosk showing the wall asks whether it changed (new posts show within this).
     WALL_POLL_SECONDS = 10
+    # How often a kiosk showing a course asks whether its seats changed.
+    CLASSES_POLL_SECONDS = 5
+    # Sign-ups' names and numbers are deleted this many days after their course's term ends.
+    CLASS_RETENTION_DAYS = 30
+    # A course rated below this mean, by at least CLASS_RATINGS_MINIMUM people, is flagged
+    # "consider dropping" in the console.
+    CLASS_DROP_THRESHOLD = 3.5
+    CLASS_RATINGS_MINIMUM = 3
+    # Background upkeep (lottery draws, term statuses, deleting expired personal data) runs
+    # at most this often, from kiosk heartbeats or `flask housekeeping`.
+    HOUSEKEEPING_MINUTES = 10
 
 
 # Environment variables read as configuration, and the key each one sets.

@@ -51,6 +51,16 @@ def html_lang() -> str:
     return HTML_LANG[current_locale()]
 
 
+def localized(record, field: str) -> str:
+    """A record's text in the current language: its `<field>_en` in English when written,
+    else the Chinese original."""
+    if current_locale() == "en":
+        english = getattr(record, f"{field}_en", None)
+        if english:
+            return english
+    return getattr(record, field)
+
+
 def other_locale() -> str:
     """The language the kiosk's language button switches to."""
     return "en" if current_locale() == "zh_Hans" else "zh_Hans"

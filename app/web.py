@@ -97,7 +97,7 @@ def highlight_masks(text: str) -> Markup:
 
 def init_app(app) -> None:
     app.jinja_env.filters["highlight_masks"] = highlight_masks
-    from .i18n import LANGUAGE_NAMES, current_locale, html_lang, other_locale, time_ago
+    from .i18n import LANGUAGE_NAMES, current_locale, html_lang, localized, other_locale, time_ago
 
     app.jinja_env.globals.update(
         html_lang=html_lang,
@@ -106,4 +106,5 @@ def init_app(app) -> None:
         language_names=LANGUAGE_NAMES,
         htmx_config=htmx_config,
         time_ago=time_ago,
+        localized=localized,
     )

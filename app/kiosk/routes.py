@@ -1,6 +1,7 @@
 from flask import abort, current_app, g, render_template, request
 from htmx_flask import make_response
 
+from .. import housekeeping
 from ..clock import utcnow
 from ..i18n import current_locale
 from ..notices import services as notices
@@ -83,6 +84,7 @@ def heartbeat():
         return response
     current = request.htmx.current_url or ""
     devices.heartbeat(g.kiosk, "/" + current.split("/", 3)[3] if current.count("/") >= 3 else None)
+    housekeeping.run_if_due()
     return "", 204
 
 

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .models import ROLES
@@ -77,3 +78,46 @@ class AuditFilterForm(FlaskForm):
     area = SelectField(_l("Area"), choices=[], validators=[Optional()])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])
+
+
+class CourseForm(FlaskForm):
+    """A course as coordinators write it; times are the center's local times."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=60)])
+    title_en = StringField(_l("Title in English (optional)"), validators=[Optional(), Length(max=80)])
+    category = SelectField(_l("Category"), choices=[])
+    teacher = StringField(_l("Teacher"), validators=[DataRequired(), Length(max=40)])
+    venue = StringField(_l("Room"), validators=[DataRequired(), Length(max=60)])
+    venue_en = StringField(_l("Room in English (optional)"), validators=[Optional(), Length(max=80)])
+    capacity = IntegerField(_l("Seats"), validators=[DataRequired(), NumberRange(min=1, max=500)])
+    mode = SelectField(_l("How seats are given"), choices=[])
+    term_starts = DateField(_l("Term starts"), validators=[DataRequired()])
+    term_ends = DateField(_l("Term ends"), validators=[DataRequired()])
+    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M")
+    signup_closes_at = DateTimeLocalField(_l("Sign-up closes"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M",
+                                          description=_l("For a lottery: when entries close and the draw is made."))
+    weekdays = CheckboxesField(_l("Every week on"), choices=[], coerce=int, validators=[Optional()])
+    dates = TextAreaField(_l("Or on these dates"), validators=[Optional(), Length(max=4000)],
+                          description=_l("One date per line, e.g. 2026-12-05."))
+    start_time = TimeField(_l("Starts at"), validators=[DataRequired()])
+    minutes = IntegerField(_l("Minutes per class"), default=90, validators=[DataRequired(), NumberRange(min=15, max=480)])
+    eligibility = StringField(_l("Who can join (e.g. minimum age)"), validators=[Optional(), Length(max=120)])
+    eligibility_en = StringField(_l("Who can join, in English"), validators=[Optional(), Length(max=160)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    description_en = TextAreaField(_l("Description in English (optional)"), validators=[Optional(), Length(max=3000)])
+    submit = SubmitField(_l("Save"))
+
+
+class AssistedSignupForm(FlaskForm):
+    name = StringField(_l("Resident's name"), validators=[DataRequired(), Length(max=20)])
+    mobile = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
+    submit = SubmitField(_l("Sign up on their behalf"))
+
+
+class SurveyForm(FlaskForm):
+    question = StringField(_l("Question"), validators=[DataRequired(), Length(max=120)])
+    question_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=160)])
+    options = TextAreaField(_l("Choices, one per line"), validators=[DataRequired(), Length(max=1000)])
+    options_en = TextAreaField(_l("Choices in English, one per line, same order (optional)"),
+                               validators=[Optional(), Length(max=1500)])
+    submit = SubmitField(_l("Create survey"))

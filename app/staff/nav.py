@@ -28,6 +28,7 @@ NAV = (
     NavItem("staff.home", _l("Overview"), ()),
     NavItem("staff.wall_queue", _l("Message wall"), ("moderator",), wall.waiting_count, _l("waiting")),
     NavItem("staff.wall_problems", _l("Problems"), ("moderator",)),
+    NavItem("staff.classes_index", _l("Classes"), ("coordinator",)),
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),

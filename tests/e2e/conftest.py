@@ -39,6 +39,7 @@ FAST_KIOSK_CONFIG = "KIOSK_PAIRING_POLL_SECONDS = 1\nKIOSK_HEARTBEAT_SECONDS = 2
 # live_server only: a fast wall, and room for one kiosk to post 66 markup payloads
 # (limited_server keeps the default limits, which test_rate_limits.py tries).
 LIVE_SERVER_CONFIG = (f"WALL_POLL_SECONDS = {WALL_POLL_SECONDS}\n"
+                      "CLASSES_POLL_SECONDS = 2\n"
                       "RATE_LIMITS = {'wall-post': '200 per 10 minutes'}\n")
 # An enrolled screen collects its device token on its next pairing poll (1 s here).
 KIOSK_PICKUP_MS = 15_000

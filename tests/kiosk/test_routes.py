@@ -18,8 +18,9 @@ def test_home_shows_a_tile_for_each_existing_board_only(client):
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'id="tile-notices"' in page and 'hx-get="/notices/"' in page and 'href="/notices/"' in page
     assert 'id="tile-wall"' in page and 'href="/wall/"' in page
+    assert 'id="tile-classes"' in page and 'href="/classes/"' in page
     # Boards arrive with their own blueprints; until then their tiles stay hidden.
-    for board in ("classes", "experts", "friends"):
+    for board in ("experts", "friends"):
         assert f'id="tile-{board}"' not in page
 
 

@@ -13,6 +13,8 @@ SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **{role: "ok" for role 
 ACTING = {"anonymous": "forbidden", "kiosk": "ok", **{role: "ok" for role in STAFF_ROLES}}
 MODERATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "moderator": "ok",
               "coordinator": "forbidden", "matchmaker": "forbidden"}
+COORDINATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "coordinator": "ok",
+                "moderator": "forbidden", "matchmaker": "forbidden"}
 ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
               **{role: "forbidden" for role in STAFF_ROLES if role != "admin"}}
 
@@ -62,6 +64,37 @@ EXPECTED = {
     "staff.remove_watched_word": MODERATORS,
     "staff.set_kind_settings": MODERATORS,
     "staff.add_grid": MODERATORS,
+    "classes.index": PUBLIC,
+    "classes.courses": PUBLIC,
+    "classes.course": PUBLIC,
+    "classes.seats": PUBLIC,
+    "classes.draw_record": PUBLIC,
+    "classes.signup_form": PUBLIC,
+    "classes.lookup": PUBLIC,
+    "classes.survey": PUBLIC,
+    # Cancelling and rating need the code (and the number's last digits), not a kiosk:
+    # residents do them on their phones too.
+    "classes.cancel": PUBLIC,
+    "classes.rate": PUBLIC,
+    "classes.sign_up": ACTING,
+    "classes.answer_survey": ACTING,
+    "staff.classes_index": COORDINATORS,
+    "staff.new_class": COORDINATORS,
+    "staff.create_class": COORDINATORS,
+    "staff.update_class": COORDINATORS,
+    "staff.create_survey": COORDINATORS,
+    "staff.edit_class": COORDINATORS,
+    "staff.class_detail": COORDINATORS,
+    "staff.set_class_status": COORDINATORS,
+    "staff.draw_class": COORDINATORS,
+    "staff.assisted_signup": COORDINATORS,
+    "staff.move_signup": COORDINATORS,
+    "staff.cancel_signup": COORDINATORS,
+    "staff.mark_attendance": COORDINATORS,
+    "staff.print_roster": COORDINATORS,
+    "staff.roster_csv": COORDINATORS,
+    "staff.class_surveys": COORDINATORS,
+    "staff.set_survey_state": COORDINATORS,
 }
 
 

@@ -1,0 +1,176 @@
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+
+CATEGORIES = ("calligraphy", "music", "reading", "family", "law", "fitness", "children", "elderly", "other")
+# draft: being prepared; open: taking sign-ups (or lottery entries); full: every seat taken,
+# the waitlist still open; running: the term has begun; finished: the term is over;
+# dropped: cancelled by staff (e.g. poorly rated), kept for the record.
+STATUSES = ("draft", "open", "full", "running", "finished", "dropped")
+MODES = ("first_come", "lottery")
+# entered: in a lottery not yet drawn; confirmed: has a seat; waitlisted: in line for one;
+# cancelled: withdrawn by the resident or staff.
+SIGNUP_STATES = ("entered", "confirmed", "waitlisted", "cancelled")
+# Where a sign-up was made; every source has the same standing.
+SOURCES = ("kiosk", "phone", "assisted")
+SURVEY_STATES = ("draft", "published", "closed")
+
+
+class Course(db.Model):
+    __tablename__ = "class_courses"
+    __table_args__ = (
+        CheckConstraint(f"category IN {CATEGORIES}", name="category"),
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint(f"mode IN {MODES}", name="mode"),
+        # The seat rule itself: no update can take more seats than there are.
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="seats"),
+        Index("ix_class_courses_status", "status", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(60))
+    title_en: Mapped[str] = mapped_column(String(80), default="")
+    category: Mapped[str] = mapped_column(String(12))
+    teacher: Mapped[str] = mapped_column(String(40))
+    # An expert from the directory who teaches it, once the directory exists (no key yet).
+    teacher_expert_id: Mapped[int | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(60))
+    venue_en: Mapped[str] = mapped_column(String(80), default="")
+    eligibility: Mapped[str] = mapped_column(String(120), default="")
+    eligibility_en: Mapped[str] = mapped_column(String(160), default="")
+    capacity: Mapped[int]
+    term_starts: Mapped[date]
+    term_ends: Mapped[date]
+    signup_opens_at: Mapped[datetime]
+    signup_closes_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    mode: Mapped[str] = mapped_column(String(10), default="first_come")
+    # Confirmed seats; changed only by conditional UPDATEs (see services.py).
+    taken: Mapped[int] = mapped_column(default=0)
+    # Every sign-up or entry gets the next number: the order people arrived in.
+    arrivals: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change the kiosk shows: the live seat count answers 204 otherwise.
+    revision: Mapped[int] = mapped_column(default=0)
+    # The lottery's seed: chosen when the course is created, its SHA-256 shown while entries
+    # are open, the seed itself published with the result, so anyone can check the order.
+    draw_seed: Mapped[str | None] = mapped_column(String(64))
+    drawn_at: Mapped[datetime | None]
+    drop_reason: Mapped[str] = mapped_column(String(200), default="")
+    # When sign-ups' names and numbers were deleted (counts stay).
+    purged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    sessions: Mapped[list["Session"]] = relationship(
+        order_by="Session.starts_at", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Session(db.Model):
+    """One meeting of a course; weekly times are expanded into these when saved."""
+
+    __tablename__ = "class_sessions"
+    __table_args__ = (Index("ix_class_sessions_starts", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("class_courses.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    minutes: Mapped[int] = mapped_column(default=90)
+
+
+class Signup(db.Model):
+    __tablename__ = "class_signups"
+    __table_args__ = (
+        CheckConstraint(f"state IN {SIGNUP_STATES}", name="state"),
+        CheckConstraint(f"source IN {SOURCES}", name="source"),
+        # One sign-up per number per course, however many requests race.
+        UniqueConstraint("course_id", "mobile", name="uq_class_signups_course_mobile"),
+        UniqueConstraint("course_id", "entry_ref", name="uq_class_signups_course_entry_ref"),
+        Index("ix_class_signups_queue", "course_id", "state", "queue_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("class_courses.id", ondelete="CASCADE"))
+    # Personal data: deleted (set to NULL) a set number of days after the term ends.
+    name: Mapped[str | None] = mapped_column(String(20))
+    mobile: Mapped[str | None] = mapped_column(String(11))
+    mobile_tail: Mapped[str | None] = mapped_column(String(4))
+    # What public screens show instead of the name (张*明).
+    masked_name: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    state: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(10), default="kiosk")
+    # The arrival number (course.arrivals) for first-come; the drawn rank after a lottery;
+    # staff moves swap these. The waitlist is ordered by it.
+    queue_key: Mapped[int]
+    arrival: Mapped[int]
+    # A public random reference for a lottery entry (the code stays private): the draw
+    # sorts entries by SHA-256 of "<seed>:<entry_ref>".
+    entry_ref: Mapped[str | None] = mapped_column(String(8))
+    # Place in the lottery's drawn order (1 = drawn first); None outside a draw.
+    drawn_rank: Mapped[int | None]
+    created_by: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Attendance(db.Model):
+    __tablename__ = "class_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "signup_id", name="uq_class_attendance"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
+    signup_id: Mapped[int] = mapped_column(ForeignKey("class_signups.id", ondelete="CASCADE"), index=True)
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rating(db.Model):
+    __tablename__ = "class_ratings"
+    __table_args__ = (
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars"),
+        UniqueConstraint("signup_id", name="uq_class_ratings_signup"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("class_courses.id", ondelete="CASCADE"), index=True)
+    # Kept when personal data is deleted: the rating stays, anonymous.
+    signup_id: Mapped[int | None] = mapped_column(ForeignKey("class_signups.id", ondelete="SET NULL"))
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Survey(db.Model):
+    """A needs survey: one multiple-choice question residents answer at the kiosk."""
+
+    __tablename__ = "class_surveys"
+    __table_args__ = (CheckConstraint(f"state IN {SURVEY_STATES}", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(String(120))
+    question_en: Mapped[str] = mapped_column(String(160), default="")
+    state: Mapped[str] = mapped_column(String(10), default="draft")
+    responses: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    options: Mapped[list["SurveyOption"]] = relationship(
+        order_by="SurveyOption.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class SurveyOption(db.Model):
+    __tablename__ = "class_survey_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("class_surveys.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    label: Mapped[str] = mapped_column(String(40))
+    label_en: Mapped[str] = mapped_column(String(60), default="")
+    votes: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,200 @@
+from flask import abort, current_app, render_template, request, url_for
+from htmx_flask import make_response
+from markupsafe import Markup
+import segno
+
+from ..clock import site_today, to_site, utcnow
+from ..kiosk.access import actor_key, acting_device_required
+from ..limits import rate_limited
+from ..web import events, page_or_fragment
+from . import bp, services
+from .forms import CancelForm, LookupForm, RateForm, SignupForm
+from .labels import (CATEGORY_LABELS, MODE_LABELS, PHASE_LABELS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS,
+                     WEEKDAY_LABELS)
+from .models import CATEGORIES
+
+
+@bp.app_context_processor
+def class_labels():
+    return {"class_categories": CATEGORIES, "category_labels": CATEGORY_LABELS, "phase_labels": PHASE_LABELS,
+            "mode_labels": MODE_LABELS, "signup_state_labels": STATE_LABELS, "course_status_labels": STATUS_LABELS,
+            "source_labels": SOURCE_LABELS, "weekday_labels": WEEKDAY_LABELS, "course_phase": services.phase,
+            "seats_left": services.seats_left, "to_site": to_site}
+
+
+def _resident_key() -> str:
+    """Who a cancellation or rating counts against: the kiosk or staff member, else the phone's address."""
+    return actor_key() or f"ip:{request.remote_addr}"
+
+
+def _category() -> str | None:
+    category = request.args.get("category")
+    return category if category in CATEGORIES else None
+
+
+def _course_or_404(course_id: int):
+    course = services.public_course(course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.get("/")
+def index():
+    return page_or_fragment("classes/index.html", days=services.week(), today=site_today(),
+                            survey=services.published_survey())
+
+
+@bp.get("/all")
+def courses():
+    category = _category()
+    return page_or_fragment("classes/courses.html", {"course-list": "classes/_course_list.html"},
+                            courses=services.public_courses(category), category=category,
+                            category_counts=services.category_counts(), now=utcnow())
+
+
+def _course_context(course):
+    return {"course": course, "now": utcnow(), "schedule": services.schedule(course),
+            "upcoming": services.upcoming_sessions(course), "waiting": services.waitlist_counts([course.id]).get(course.id, 0),
+            "commitment": services.seed_commitment(course.draw_seed) if course.draw_seed and not course.drawn_at else None,
+            "rating": services.rating_summary(course.id) if services.phase(course) == "finished" else None}
+
+
+@bp.get("/<int:course_id>")
+def course(course_id: int):
+    course = _course_or_404(course_id)
+    return page_or_fragment("classes/course.html", {"seats": "classes/_seats.html"}, **_course_context(course))
+
+
+@bp.get("/<int:course_id>/seats")
+def seats(course_id: int):
+    """Polled by every kiosk showing the course: 204 while nothing changed."""
+    state = services.live_state(course_id)
+    if state is None:
+        abort(404)
+    if request.args.get("v", type=int) == state[0]:
+        return "", 204
+    return render_template("classes/_seats.html", **_course_context(_course_or_404(course_id)))
+
+
+@bp.get("/<int:course_id>/draw")
+def draw_record(course_id: int):
+    course = _course_or_404(course_id)
+    if course.mode != "lottery":
+        abort(404)
+    return page_or_fragment("classes/draw.html", course=course, drawn=services.draw_result(course_id),
+                            commitment=services.seed_commitment(course.draw_seed) if course.draw_seed else "",
+                            verified=services.verify_draw(course_id) if course.drawn_at else None)
+
+
+@bp.get("/<int:course_id>/sign-up")
+def signup_form(course_id: int):
+    course = _course_or_404(course_id)
+    return page_or_fragment("classes/signup.html", {"signup-form": "classes/_signup_form.html"},
+                            course=course, form=SignupForm(formdata=None), now=utcnow())
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code (segno, no external request); dark on white for any camera."""
+    return Markup(segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff",
+                                                         omitsize=False))
+
+
+def _lookup_url(code: str) -> str:
+    return url_for("classes.lookup", code=code, _external=True)
+
+
+@bp.post("/<int:course_id>/sign-up")
+@acting_device_required("class-signup", "30 per 10 minutes")
+def sign_up(course_id: int):
+    course = _course_or_404(course_id)
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            outcome = services.sign_up(course_id, form.name.data, form.mobile.data,
+                                       source="assisted" if actor_key().startswith("staff:") else "kiosk",
+                                       created_by=actor_key())
+        except services.ClassError as error:
+            getattr(form, error.field, form.mobile).errors.append(str(error))
+            if error.details.get("state"):
+                form.mobile.errors.append(_already_text(error.details))
+        else:
+            response = make_response(page_or_fragment(
+                "classes/signed_up.html", {"signup-form": "classes/_signed_up.html"}, course=course,
+                outcome=outcome, qr=qr_svg(_lookup_url(outcome.code))))
+            return events(response, classes_signup_created={"course": course_id, "state": outcome.state})
+    return page_or_fragment("classes/signup.html", {"signup-form": "classes/_signup_form.html"},
+                            course=course, form=form, now=utcnow()), 422
+
+
+def _already_text(details) -> str:
+    from flask_babel import gettext as _
+
+    if details["state"] == "waitlisted":
+        return _("It is number %(n)d on the waitlist.", n=details["position"])
+    return str(STATE_LABELS[details["state"]])
+
+
+@bp.get("/my")
+def lookup():
+    """A sign-up by its code: where it stands, and what can be done (cancel, rate)."""
+    form = LookupForm(request.args)
+    code = services.normalise_code(form.code.data)
+    signup = services.find_signup(code) if code else None
+    context = {"form": form, "looked_up": bool(code), "signup": signup}
+    if signup is not None:
+        context.update(course=services.get_course(signup.course_id),
+                       position=services.waitlist_position(signup),
+                       can_rate=services.rating_eligible(signup),
+                       cancel_form=CancelForm(formdata=None, code=signup.code),
+                       rate_form=RateForm(formdata=None, code=signup.code))
+    return page_or_fragment("classes/lookup.html", {"lookup-result": "classes/_lookup_result.html"}, **context)
+
+
+@bp.post("/cancel")
+@rate_limited("class-cancel", "10 per 10 minutes", _resident_key)
+def cancel():
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            signup = services.cancel(form.code.data, form.tail.data)
+        except services.ClassError as error:
+            form.tail.errors.append(str(error))
+        else:
+            course = services.get_course(signup.course_id)
+            return events(make_response(render_template("classes/_cancelled.html", signup=signup, course=course)),
+                          classes_signup_cancelled={"course": course.id})
+    return render_template("classes/_cancel_form.html", cancel_form=form), 422
+
+
+@bp.post("/rate")
+@rate_limited("class-rate", "10 per 10 minutes", _resident_key)
+def rate():
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            services.rate(form.code.data, form.stars.data, form.comment.data or "")
+        except services.ClassError as error:
+            getattr(form, error.field, form.stars).errors.append(str(error))
+        else:
+            return render_template("classes/_rated.html")
+    return render_template("classes/_rate_form.html", rate_form=form), 422
+
+
+@bp.get("/survey")
+def survey():
+    return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},
+                            survey=services.published_survey(), error=None)
+
+
+@bp.post("/survey/<int:survey_id>")
+@acting_device_required("class-survey", "30 per hour")
+def answer_survey(survey_id: int):
+    chosen = [int(value) for value in request.form.getlist("option") if value.isdigit()]
+    try:
+        services.answer_survey(survey_id, chosen)
+    except services.ClassError as error:
+        return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},
+                                survey=services.get_survey(survey_id), error=str(error)), 422
+    return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_thanks.html"},
+                            survey=None, error=None, answered=True)

@@ -1,0 +1,54 @@
+"""Work the clock decides: lottery draws, term statuses, deleting expired personal data.
+
+There is no scheduler on a community center's server, so enrolled kiosks' heartbeats
+run it at most every HOUSEKEEPING_MINUTES (one conditional UPDATE elects one runner
+across workers); `flask housekeeping` runs it at once, e.g. from cron.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from .clock import utcnow
+from .extensions import db
+from .models import SiteFlag
+
+LAST_RUN = "housekeeping_at"
+log = logging.getLogger(__name__)
+
+
+def run(now: datetime | None = None) -> dict[str, int]:
+    from .classes import services as classes
+
+    return classes.housekeeping(now or utcnow())
+
+
+def _claim(now: datetime) -> bool:
+    """True for exactly one caller per period: the one whose UPDATE moved the mark."""
+    cutoff = (now - timedelta(minutes=current_app.config["HOUSEKEEPING_MINUTES"])).isoformat()
+    claimed = db.session.execute(update(SiteFlag).where(SiteFlag.key == LAST_RUN, SiteFlag.value <= cutoff)
+                                 .values(value=now.isoformat())).rowcount
+    if not claimed and db.session.get(SiteFlag, LAST_RUN) is None:
+        db.session.add(SiteFlag(key=LAST_RUN, value=now.isoformat()))
+        claimed = 1
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker inserted the mark first
+        db.session.rollback()
+        return False
+    return bool(claimed)
+
+
+def run_if_due(now: datetime | None = None) -> dict[str, int] | None:
+    now = now or utcnow()
+    if not _claim(now):
+        return None
+    try:
+        return run(now)
+    except Exception:  # upkeep must never break the heartbeat that carried it
+        db.session.rollback()
+        log.exception("housekeeping failed")
+        return None

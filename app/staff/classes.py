@@ -1,0 +1,271 @@
+"""The coordinators' side of the classes: courses, rosters and attendance, waitlist moves,
+assisted sign-ups, lotteries, ratings, needs surveys. Every view of personal data and
+every change to a sign-up leaves an audit entry."""
+
+from datetime import date
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from htmx_flask import make_response
+
+from .. import housekeeping
+from ..classes import services as classes
+from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
+from ..classes.models import CATEGORIES, MODES
+from ..clock import to_site, utcnow
+from ..wall.checks import mask_span
+from ..web import events
+from . import bp
+from .access import staff_required
+from .forms import ActionForm, AssistedSignupForm, CourseForm, SurveyForm
+
+COORDINATORS = ("coordinator",)
+STATUS_ACTIONS = {"open": _l("Open sign-up"), "close": _l("Close sign-up now"), "drop": _l("Drop the course")}
+
+
+def _course_or_404(course_id: int):
+    course = classes.get_course(course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.get("/classes")
+@staff_required(*COORDINATORS)
+def classes_index():
+    housekeeping.run_if_due()
+    courses = classes.staff_courses()
+    ids = [course.id for course in courses]
+    return render_template("staff/classes.html", courses=courses, waiting=classes.waitlist_counts(ids),
+                           ratings=classes.rating_summaries(ids), now=utcnow())
+
+
+def _course_form(course=None) -> CourseForm:
+    if request.method == "POST":
+        form = CourseForm()
+    elif course is not None:
+        form = CourseForm(data=classes.form_data(course))
+    else:
+        form = CourseForm(formdata=None, mode="first_come", minutes=90)
+    form.category.choices = [(category, CATEGORY_LABELS[category]) for category in CATEGORIES]
+    form.mode.choices = [(mode, MODE_LABELS[mode]) for mode in MODES]
+    form.weekdays.choices = [(index, label) for index, label in enumerate(WEEKDAY_LABELS)]
+    return form
+
+
+def _listed_dates(form: CourseForm) -> tuple[date, ...]:
+    days = []
+    for line in (form.dates.data or "").split():
+        try:
+            days.append(date.fromisoformat(line.strip()))
+        except ValueError:
+            raise classes.ClassError(_l("“%(line)s” is not a date like 2026-12-05.", line=line[:20]), "dates") from None
+    return tuple(days)
+
+
+def _save(form: CourseForm, course_id: int | None):
+    data = classes.CourseData(
+        title=form.title.data.strip(), title_en=(form.title_en.data or "").strip(), category=form.category.data,
+        teacher=form.teacher.data.strip(), venue=form.venue.data.strip(), venue_en=(form.venue_en.data or "").strip(),
+        capacity=form.capacity.data, mode=form.mode.data, term_starts=form.term_starts.data,
+        term_ends=form.term_ends.data, signup_opens_at=form.signup_opens_at.data,
+        signup_closes_at=form.signup_closes_at.data, weekdays=tuple(form.weekdays.data or ()),
+        dates=_listed_dates(form), start_time=form.start_time.data, minutes=form.minutes.data,
+        eligibility=(form.eligibility.data or "").strip(), eligibility_en=(form.eligibility_en.data or "").strip(),
+        description=(form.description.data or "").strip(), description_en=(form.description_en.data or "").strip())
+    return classes.save_course(course_id, data)
+
+
+def _edit(course=None):
+    form = _course_form(course)
+    if form.validate_on_submit():
+        try:
+            saved = _save(form, course.id if course else None)
+        except classes.ClassError as error:
+            getattr(form, error.field, form.title).errors.append(str(error))
+        else:
+            return redirect(url_for("staff.class_detail", course_id=saved.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/class_form.html", form=form, course=course), status
+
+
+@bp.get("/classes/new")
+@staff_required(*COORDINATORS)
+def new_class():
+    return _edit()
+
+
+@bp.post("/classes/new")
+@staff_required(*COORDINATORS)
+def create_class():
+    return _edit()
+
+
+@bp.get("/classes/<int:course_id>/edit")
+@staff_required(*COORDINATORS)
+def edit_class(course_id: int):
+    return _edit(_course_or_404(course_id))
+
+
+@bp.post("/classes/<int:course_id>/edit")
+@staff_required(*COORDINATORS)
+def update_class(course_id: int):
+    return _edit(_course_or_404(course_id))
+
+
+def _detail(course, *, error: str | None = None, assisted_form=None, status: int = 200):
+    roster = classes.roster(course.id)
+    now = utcnow()
+    return render_template(
+        "staff/class_detail.html", course=course, roster=roster, sessions=classes.sessions_held(course, now), present=classes.attendance(course.id),
+        counts=classes.counts(course.id), rating=classes.rating_summary(course.id), now=now,
+        assisted_form=assisted_form or AssistedSignupForm(formdata=None), action_form=ActionForm(),
+        status_actions=STATUS_ACTIONS, error=error, mask=mask_span,
+        waitlist_size=sum(1 for signup in roster if signup.state == "waitlisted"),
+        verified=classes.verify_draw(course.id) if course.drawn_at else None), status
+
+
+@bp.get("/classes/<int:course_id>")
+@staff_required(*COORDINATORS)
+def class_detail(course_id: int):
+    course = _course_or_404(course_id)
+    classes.record_roster_view(course, "viewed")
+    return _detail(course)
+
+
+@bp.post("/classes/<int:course_id>/status/<action>")
+@staff_required(*COORDINATORS)
+def set_class_status(course_id: int, action: str):
+    course = _course_or_404(course_id)
+    if action not in STATUS_ACTIONS:
+        abort(404)
+    try:
+        classes.set_status(course_id, action, reason=request.form.get("reason", ""))
+    except classes.ClassError as error:
+        return _detail(course, error=str(error), status=422)
+    return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
+
+
+@bp.post("/classes/<int:course_id>/draw")
+@staff_required(*COORDINATORS)
+def draw_class(course_id: int):
+    course = _course_or_404(course_id)
+    if not classes.draw(course_id, force=True):
+        return _detail(course, error=str(_l("There is no draw to make for this course.")), status=422)
+    return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
+
+
+@bp.post("/classes/<int:course_id>/signups")
+@staff_required(*COORDINATORS)
+def assisted_signup(course_id: int):
+    course = _course_or_404(course_id)
+    form = AssistedSignupForm()
+    if form.validate_on_submit():
+        try:
+            classes.sign_up(course_id, form.name.data, form.mobile.data, source="assisted",
+                            created_by=f"staff:{current_user.id}")
+        except classes.ClassError as error:
+            getattr(form, error.field, form.mobile).errors.append(str(error))
+        else:
+            return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
+    return _detail(course, assisted_form=form, status=422)
+
+
+def _signup_or_404(signup_id: int):
+    signup = classes.get_signup(signup_id)
+    if signup is None:
+        abort(404)
+    return signup
+
+
+@bp.post("/classes/signups/<int:signup_id>/move")
+@staff_required(*COORDINATORS)
+def move_signup(signup_id: int):
+    signup = _signup_or_404(signup_id)
+    try:
+        classes.move_on_waitlist(signup_id, request.form.get("position", type=int) or 0, request.form.get("reason", ""))
+    except classes.ClassError as error:
+        return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
+    return redirect(url_for("staff.class_detail", course_id=signup.course_id, _anchor="waitlist"), code=303)
+
+
+@bp.post("/classes/signups/<int:signup_id>/cancel")
+@staff_required(*COORDINATORS)
+def cancel_signup(signup_id: int):
+    signup = _signup_or_404(signup_id)
+    try:
+        classes.cancel_by_staff(signup_id, request.form.get("reason", ""), current_user.id)
+    except classes.ClassError as error:
+        return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
+    return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)
+
+
+@bp.post("/classes/attendance/<int:session_id>/<int:signup_id>")
+@staff_required(*COORDINATORS)
+def mark_attendance(session_id: int, signup_id: int):
+    present = request.form.get("present") == "1"
+    try:
+        classes.set_attendance(session_id, signup_id, present, current_user.id)
+    except classes.ClassError:
+        abort(404)
+    if request.htmx:
+        body = render_template("staff/_attendance_cell.html", session_id=session_id, signup_id=signup_id,
+                               present=present, action_form=ActionForm())
+        return events(make_response(body), classes_attendance_marked={"session": session_id, "signup": signup_id})
+    return redirect(url_for("staff.class_detail", course_id=classes.get_signup(signup_id).course_id), code=303)
+
+
+@bp.get("/classes/<int:course_id>/print")
+@staff_required(*COORDINATORS)
+def print_roster(course_id: int):
+    course = _course_or_404(course_id)
+    classes.record_roster_view(course, "printed")
+    return render_template("staff/class_print.html", course=course, now=utcnow(),
+                           roster=[signup for signup in classes.roster(course_id) if signup.state == "confirmed"])
+
+
+@bp.get("/classes/<int:course_id>/roster.csv")
+@staff_required(*COORDINATORS)
+def roster_csv(course_id: int):
+    course = _course_or_404(course_id)
+    classes.record_roster_view(course, "exported")
+    # A byte-order mark lets spreadsheet programs read the Chinese names as UTF-8.
+    return Response("\ufeff" + classes.roster_csv(course), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="roster-{course.id}-{to_site(utcnow()):%Y%m%d}.csv"'})
+
+
+def _surveys_page(form: SurveyForm, status: int = 200):
+    return render_template("staff/class_surveys.html", form=form, surveys=classes.surveys(),
+                           action_form=ActionForm()), status
+
+
+@bp.get("/classes/surveys")
+@staff_required(*COORDINATORS)
+def class_surveys():
+    return _surveys_page(SurveyForm(formdata=None))
+
+
+@bp.post("/classes/surveys")
+@staff_required(*COORDINATORS)
+def create_survey():
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            classes.save_survey(form.question.data, (form.options.data or "").splitlines(),
+                                question_en=form.question_en.data or "",
+                                options_en=(form.options_en.data or "").splitlines())
+        except classes.ClassError as error:
+            getattr(form, error.field, form.question).errors.append(str(error))
+        else:
+            return redirect(url_for("staff.class_surveys"), code=303)
+    return _surveys_page(form, 422)
+
+
+@bp.post("/classes/surveys/<int:survey_id>/<state>")
+@staff_required(*COORDINATORS)
+def set_survey_state(survey_id: int, state: str):
+    if state not in ("published", "closed") or classes.get_survey(survey_id) is None:
+        abort(404)
+    classes.set_survey_state(survey_id, state)
+    return redirect(url_for("staff.class_surveys"), code=303)
