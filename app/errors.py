@@ -6,6 +6,18 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 
+
+class Refused(ValueError):
+    """An action was refused by a rule; the message is shown to the person who tried, next
+    to the form field it concerns. Each area's subclass names its usual field."""
+
+    default_field = "text"
+
+    def __init__(self, message, field: str | None = None, **details):
+        super().__init__(message)
+        self.field = field or self.default_field
+        self.details = details
+
 # What a resident reads for each status; anything else reads as the nearest class.
 MESSAGES = {
     400: (_l("Something in that request was not right"), _l("Please go back and try again.")),

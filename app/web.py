@@ -4,7 +4,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from htmx_flask import make_response
 from markupsafe import Markup, escape
 
@@ -33,6 +33,13 @@ def page_or_fragment(template: str, fragments: dict[str, str] | None = None, **c
         return render_template(fragments[request.htmx.target], **context)
     main_only = wants_fragment((MAIN_REGION,))
     return render_template(template, main_only=main_only, **context)
+
+
+def found_or_404(record):
+    """The record a URL names, or a 404 page when there is none."""
+    if record is None:
+        abort(404)
+    return record
 
 
 def events(response, **named):

@@ -3,7 +3,7 @@ one running, finished ones with ratings (one poorly rated), and a needs survey."
 
 from datetime import datetime, time, timedelta
 
-from ..clock import from_site, site_today, utcnow
+from ..clock import site_today, utcnow
 from . import services
 from .services import CourseData
 

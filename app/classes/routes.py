@@ -1,4 +1,4 @@
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from htmx_flask import make_response
 from markupsafe import Markup
 import segno
@@ -6,7 +6,7 @@ import segno
 from ..clock import site_today, to_site, utcnow
 from ..kiosk.access import actor_key, acting_device_required
 from ..limits import rate_limited
-from ..web import events, page_or_fragment
+from ..web import events, found_or_404, page_or_fragment
 from . import bp, services
 from .forms import CancelForm, LookupForm, RateForm, SignupForm
 from .labels import (CATEGORY_LABELS, MODE_LABELS, PHASE_LABELS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS,
@@ -33,10 +33,7 @@ def _category() -> str | None:
 
 
 def _course_or_404(course_id: int):
-    course = services.public_course(course_id)
-    if course is None:
-        abort(404)
-    return course
+    return found_or_404(services.public_course(course_id))
 
 
 @bp.get("/")
@@ -56,7 +53,6 @@ def courses():
 def _course_context(course):
     return {"course": course, "now": utcnow(), "schedule": services.schedule(course),
             "upcoming": services.upcoming_sessions(course), "waiting": services.waitlist_counts([course.id]).get(course.id, 0),
-            "commitment": services.seed_commitment(course.draw_seed) if course.draw_seed and not course.drawn_at else None,
             "rating": services.rating_summary(course.id) if services.phase(course) == "finished" else None}
 
 
@@ -105,7 +101,7 @@ def _lookup_url(code: str) -> str:
 
 
 @bp.post("/<int:course_id>/sign-up")
-@acting_device_required("class-signup", "30 per 10 minutes")
+@acting_device_required("class-signup", "60 per 10 minutes")
 def sign_up(course_id: int):
     course = _course_or_404(course_id)
     form = SignupForm()
@@ -115,7 +111,10 @@ def sign_up(course_id: int):
                                        source="assisted" if actor_key().startswith("staff:") else "kiosk",
                                        created_by=actor_key())
         except services.ClassError as error:
-            getattr(form, error.field, form.mobile).errors.append(str(error))
+            if error.field == "course":
+                form.form_errors.append(str(error))
+            else:
+                getattr(form, error.field, form.mobile).errors.append(str(error))
             if error.details.get("state"):
                 form.mobile.errors.append(_already_text(error.details))
         else:

@@ -21,6 +21,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..errors import Refused
 from ..boards import board_version, bump_version
 from ..clock import from_site, site_today, to_site, utcnow
 from ..extensions import db
@@ -33,13 +34,10 @@ MAX_SESSIONS = 200
 ACTIVE_STATES = ("entered", "confirmed", "waitlisted")
 
 
-class ClassError(ValueError):
+class ClassError(Refused):
     """A sign-up or action was refused; the message is shown to the person who tried."""
 
-    def __init__(self, message, field: str = "mobile", **details):
-        super().__init__(message)
-        self.field = field
-        self.details = details
+    default_field = "mobile"
 
 
 @dataclass(frozen=True)

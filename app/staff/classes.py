@@ -15,7 +15,7 @@ from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
 from ..wall.checks import mask_span
-from ..web import events
+from ..web import events, found_or_404
 from . import bp
 from .access import staff_required
 from .forms import ActionForm, AssistedSignupForm, CourseForm, SurveyForm
@@ -25,10 +25,7 @@ STATUS_ACTIONS = {"open": _l("Open sign-up"), "close": _l("Close sign-up now"), 
 
 
 def _course_or_404(course_id: int):
-    course = classes.get_course(course_id)
-    if course is None:
-        abort(404)
-    return course
+    return found_or_404(classes.get_course(course_id))
 
 
 @bp.get("/classes")
@@ -173,10 +170,7 @@ def assisted_signup(course_id: int):
 
 
 def _signup_or_404(signup_id: int):
-    signup = classes.get_signup(signup_id)
-    if signup is None:
-        abort(404)
-    return signup
+    return found_or_404(classes.get_signup(signup_id))
 
 
 @bp.post("/classes/signups/<int:signup_id>/move")

@@ -1,6 +1,6 @@
 from datetime import datetime, time, timedelta
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user, login_user, logout_user
@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import audit
 from ..kiosk import devices
-from ..web import local_target, page_or_fragment
+from ..web import found_or_404, local_target, page_or_fragment
 from . import bp, nav, services
 from .access import staff_required
 from .forms import (AccountForm, ActionForm, AuditFilterForm, ChangePasswordForm, EnrollKioskForm,
@@ -127,10 +127,7 @@ def create_account():
 
 
 def _member_or_404(member_id: int):
-    member = services.get_member(member_id)
-    if member is None:
-        abort(404)
-    return member
+    return found_or_404(services.get_member(member_id))
 
 
 @bp.get("/accounts/<int:member_id>")
@@ -207,10 +204,7 @@ def enroll_kiosk():
 
 
 def _kiosk_or_404(kiosk_id: int):
-    kiosk = devices.get_kiosk(kiosk_id)
-    if kiosk is None:
-        abort(404)
-    return kiosk
+    return found_or_404(devices.get_kiosk(kiosk_id))
 
 
 @bp.post("/kiosks/<int:kiosk_id>/name")

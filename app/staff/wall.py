@@ -9,7 +9,7 @@ from ..clock import utcnow
 from ..wall import services as wall
 from ..wall.labels import CHECK_LABELS
 from ..wall.models import KINDS, PROBLEM_STATUSES, WORD_ACTIONS
-from ..web import events, page_or_fragment
+from ..web import events, found_or_404, page_or_fragment
 from . import bp
 from .access import staff_required
 from .forms import ActionForm
@@ -51,10 +51,7 @@ def wall_queue():
 
 
 def _post_or_404(post_id: int):
-    post = wall.get_post(post_id)
-    if post is None:
-        abort(404)
-    return post
+    return found_or_404(wall.get_post(post_id))
 
 
 def _row(post, *, error: str | None = None, status: int = 200):

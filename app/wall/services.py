@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..errors import Refused
 from ..clock import utcnow
 from ..extensions import db
 from ..boards import board_version, bump_version
@@ -26,12 +27,10 @@ DUPLICATE_WINDOW = timedelta(minutes=5)
 REPORTS_TO_HIDE = 3
 
 
-class WallError(ValueError):
+class WallError(Refused):
     """A post or action was refused; the message is shown to the person who tried."""
 
-    def __init__(self, message, field: str = "text"):
-        super().__init__(message)
-        self.field = field
+    default_field = "text"
 
 
 @dataclass(frozen=True)

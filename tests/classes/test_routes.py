@@ -2,14 +2,14 @@
 the coordinators' console (course form, roster, moves, assisted sign-ups, exports, purge)."""
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.classes import services
-from app.classes.models import Attendance, Course, Rating, Signup
+from app.classes.models import Attendance, Course, Signup
 from app.clock import site_today, to_site, utcnow
 from app.extensions import db
 from app.kiosk.devices import DEVICE_COOKIE
@@ -64,7 +64,7 @@ def rows(run_in_app, course_id):
 def test_kiosk_pages_render_in_both_languages(client, run_in_app):
     course_id = run_in_app(new_course)
     for headers, word in (({}, "报名"), (EN, "Sign up")):
-        for url in ("/classes/", "/classes/all", f"/classes/all?category=calligraphy", f"/classes/{course_id}",
+        for url in ("/classes/", "/classes/all", "/classes/all?category=calligraphy", f"/classes/{course_id}",
                     f"/classes/{course_id}/sign-up", "/classes/my", "/classes/survey"):
             response = client.get(url, headers=headers)
             assert response.status_code == 200, url
@@ -348,3 +348,11 @@ def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk, client,
     chart = coordinator.get("/staff/classes/surveys").get_data(as_text=True)
     assert "3 份回答" in chart
     assert re.search(r"烘焙</th><td><meter[^>]*value=\"3\"", chart)
+
+
+def test_signing_up_outside_the_window_says_so_above_the_form(kiosk, run_in_app):
+    course_id = run_in_app(new_course, opens_in_days=1, closes_in_days=3)
+    response = sign_up(kiosk, course_id)
+    assert response.status_code == 422
+    assert re.search(r'<p class="error" role="alert">这门课现在不在报名时间内。</p>', response.get_data(as_text=True))
+    assert rows(run_in_app, course_id) == []
