@@ -15,7 +15,6 @@ import random
 import statistics
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,9 +27,9 @@ from app import create_app  # noqa: E402
 from app.boards import bump_version  # noqa: E402
 from app.clock import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.kiosk import devices  # noqa: E402
 from app.wall.services import version  # noqa: E402
 from app.wall.models import KINDS, Post  # noqa: E402
+from benchmarks.common import kiosk_client, median_ms  # noqa: E402
 
 SIZES = (100, 10_000)
 PHRASES = ["希望小区多种些花草", "谢谢保安师傅每天辛苦站岗", "祝邻居们新年快乐、身体健康", "建议在东门加一个充电棚",
@@ -67,17 +66,6 @@ def build(directory: Path, posts: int):
     return app
 
 
-def median_ms(client, url: str, headers: dict, expected: int, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers)
-        response.get_data()
-        times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == expected, (url, response.status_code)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=400)
@@ -90,13 +78,9 @@ def main() -> None:
         # on every request, the poll included.
         clients, versions = {}, {}
         for size, app in apps.items():
+            clients[size] = kiosk_client(app)
             with app.app_context():
-                state = devices.pairing_for(None)
-                devices.enroll(state.code, "bench")
-                token = devices.pairing_for(state.new_claim).device_token
                 versions[size] = version()
-            clients[size] = app.test_client()
-            clients[size].set_cookie(devices.DEVICE_COOKIE, token)
         # Warm up each app (templates compiled, connections opened), then alternate rounds
         # so both sizes see the same machine noise.
         for size in SIZES:

@@ -28,7 +28,7 @@ class Course(db.Model):
         CheckConstraint(f"mode IN {MODES}", name="mode"),
         # The seat rule itself: no update can take more seats than there are.
         CheckConstraint("taken >= 0 AND taken <= capacity", name="seats"),
-        Index("ix_class_courses_status", "status", "category"),
+        Index("ix_class_courses_listed", "term_ends", "status", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

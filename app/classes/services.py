@@ -135,6 +135,8 @@ def phase(course: Course, now: datetime | None = None) -> str:
             return "upcoming"
         if now >= course.signup_closes_at:
             return "closed"
+    elif not _late_signups(course, now):
+        return "closed"
     return "full" if course.taken >= course.capacity else "open"
 
 
@@ -142,11 +144,21 @@ def seats_left(course: Course) -> int:
     return max(0, course.capacity - course.taken)
 
 
+def _late_signups(course: Course, now: datetime) -> bool:
+    """After a lottery's draw, latecomers take any seat left, or the waitlist, until the term
+    starts; or, if staff closed sign-up after the draw (or drew early), until that close."""
+    if now < course.signup_closes_at:
+        return True
+    return course.signup_closes_at <= course.drawn_at and now < term_start_utc(course)
+
+
 def _window_open(now: datetime):
-    """SQL: the course takes sign-ups at `now` (first-come window, or after a lottery's draw
-    until the term starts). Lottery entries before the draw are handled separately."""
+    """SQL: the course takes sign-ups (seats or the waitlist) at `now`: the first-come window,
+    or the late sign-ups after a lottery's draw. Entries before the draw are handled apart."""
     first_come = (Course.mode == "first_come") & (Course.signup_opens_at <= now) & (Course.signup_closes_at > now)
-    after_draw = (Course.mode == "lottery") & Course.drawn_at.is_not(None) & (Course.term_starts > to_site(now).date())
+    after_draw = (Course.mode == "lottery") & Course.drawn_at.is_not(None) & (
+        (Course.signup_closes_at > now)
+        | ((Course.signup_closes_at <= Course.drawn_at) & (Course.term_starts > to_site(now).date())))
     return first_come | after_draw
 
 
@@ -400,8 +412,17 @@ def public_course(course_id: int) -> Course | None:
     return course if course is not None and course.status != "draft" else None
 
 
+# A finished course stays listed this long after its term, while attendees rate it.
+LISTED_AFTER_TERM = timedelta(days=60)
+
+
+def _listed():
+    """SQL: the courses the kiosk lists: published, not dropped, not long finished."""
+    return Course.status.not_in(("draft", "dropped")) & (Course.term_ends >= site_today() - LISTED_AFTER_TERM)
+
+
 def public_courses(category: str | None = None) -> list[Course]:
-    query = select(Course).where(Course.status.not_in(("draft", "dropped"))).order_by(Course.term_starts, Course.id)
+    query = select(Course).where(_listed()).order_by(Course.term_starts, Course.id)
     if category:
         query = query.where(Course.category == category)
     courses = list(db.session.scalars(query))
@@ -411,8 +432,7 @@ def public_courses(category: str | None = None) -> list[Course]:
 
 
 def category_counts() -> dict[str, int]:
-    rows = db.session.execute(select(Course.category, func.count()).where(Course.status.not_in(("draft", "dropped")))
-                              .group_by(Course.category))
+    rows = db.session.execute(select(Course.category, func.count()).where(_listed()).group_by(Course.category))
     return dict(rows.all())
 
 
@@ -619,8 +639,9 @@ def set_status(course_id: int, action: str, *, reason: str = "", now: datetime |
     elif action == "close":
         if course.status not in ("open", "full"):
             raise ClassError(_l("Sign-up is not open."), "status")
-        if course.signup_closes_at > now:
+        if course.signup_closes_at > now or course.drawn_at is not None:
             course.signup_closes_at = now
+        course.signup_opens_at = min(course.signup_opens_at, now)  # a close before opening: never opens
     elif action == "drop":
         reason = " ".join((reason or "").split())
         if len(reason) < 2:

@@ -138,3 +138,19 @@ def test_the_public_record_shows_the_fingerprint_before_and_the_seed_after(app, 
     assert "gives the same order" in after.text
     refs = run_in_app(lambda: [s.entry_ref for s in services.draw_result(course_id)])
     assert after.text.index(refs[0]) < after.text.index(refs[1]) < after.text.index(refs[-1])
+
+
+def test_after_the_draw_latecomers_queue_until_staff_close_sign_up(app, entered, run_in_app):
+    moments, _commitment = entered
+    course_id, after = moments["id"], moments["after_close"]
+
+    def check():
+        assert services.draw(course_id, now=after)
+        late = services.sign_up(course_id, "晚来者", "13900009999", created_by="test", now=after)
+        assert late.state == "waitlisted"
+        assert late.position == ENTRIES - CAPACITY + 1
+        services.set_status(course_id, "close", now=after + timedelta(minutes=1))
+        assert services.phase(db.session.get(Course, course_id), after + timedelta(minutes=2)) == "closed"
+        with pytest.raises(services.ClassError):
+            services.sign_up(course_id, "再晚者", "13900009998", created_by="test", now=after + timedelta(minutes=2))
+    run_in_app(check)

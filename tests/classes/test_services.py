@@ -158,3 +158,18 @@ def test_normalise_mobile_refuses_what_is_not_a_mainland_mobile(typed, app):
     with app.app_context(), refused("11-digit mobile number") as caught:
         services.normalise_mobile(typed)
     assert caught.value.field == "mobile"
+
+
+def test_closing_sign_up_before_it_opened_shows_closed_not_opening_soon(app):
+    with app.app_context():
+        today = site_today()
+        course = services.save_course(None, services.CourseData(
+            title="合唱团", category="music", teacher="李老师", venue="多功能厅", capacity=10,
+            term_starts=today + timedelta(days=10), term_ends=today + timedelta(days=40),
+            signup_opens_at=datetime.combine(today + timedelta(days=2), time(9, 0)),
+            signup_closes_at=datetime.combine(today + timedelta(days=5), time(9, 0)),
+            weekdays=(3,), start_time=time(14, 30)))
+        services.set_status(course.id, "open")
+        assert services.phase(course) == "upcoming"
+        services.set_status(course.id, "close")
+        assert services.phase(db.session.get(Course, course.id)) == "closed"

@@ -55,7 +55,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_class_courses'))
     )
     with op.batch_alter_table('class_courses', schema=None) as batch_op:
-        batch_op.create_index('ix_class_courses_status', ['status', 'category'], unique=False)
+        batch_op.create_index('ix_class_courses_listed', ['term_ends', 'status', 'category'], unique=False)
 
     op.create_table('class_surveys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -179,6 +179,6 @@ def downgrade():
     op.drop_table('class_sessions')
     op.drop_table('class_surveys')
     with op.batch_alter_table('class_courses', schema=None) as batch_op:
-        batch_op.drop_index('ix_class_courses_status')
+        batch_op.drop_index('ix_class_courses_listed')
 
     op.drop_table('class_courses')
