@@ -206,6 +206,19 @@ def limited_server(e2e_database, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def server_app(live_server):
+    """The app as live_server runs it (its instance config, its database), for setting up
+    records directly; no context is held while the browsers run."""
+    from app import create_app
+    from app.extensions import db
+
+    server = create_app(instance_path=str(live_server.instance), SQLALCHEMY_DATABASE_URI=live_server.database_url)
+    yield server
+    with server.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def staff_account(live_server):
     """Username and password of an admin on live_server."""
     live_server.flask("staff", "create", STAFF_USERNAME, "--role", "admin", "--password-stdin",

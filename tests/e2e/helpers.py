@@ -3,9 +3,15 @@ over HTTP from a page (with its cookies and CSRF token) where the taps are not t
 
 import json
 import re
+from contextlib import contextmanager
+from datetime import time, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+
+from app.classes import services as classes
+from app.clock import site_today, to_site, utcnow
+from app.extensions import db
 
 from app.kiosk.devices import CODE_ALPHABET, CODE_LENGTH
 from app.wall.models import Post
@@ -75,3 +81,27 @@ def publish(server, staff, kind: str, text: str, **fields: str) -> tuple[int, st
     post = post_id(server, receipt)
     moderate(staff, post, "approve")
     return post, receipt
+
+
+@contextmanager
+def in_server_db(app):
+    """An app context on the server's database (server_app), closed before browsers go on."""
+    with app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+
+
+def open_course(app, capacity: int, title: str = "书法入门") -> int:
+    """A first-come course, taking sign-ups since yesterday until 3 days from now; its id."""
+    with in_server_db(app):
+        now = to_site(utcnow()).replace(microsecond=0)
+        today = site_today()
+        course = classes.save_course(None, classes.CourseData(
+            title=title, category="calligraphy", teacher="王老师", venue="二楼书画室", capacity=capacity,
+            term_starts=today + timedelta(days=7), term_ends=today + timedelta(days=60),
+            signup_opens_at=now - timedelta(days=1), signup_closes_at=now + timedelta(days=3),
+            weekdays=(1,), start_time=time(9, 30), minutes=90))
+        classes.set_status(course.id, "open")
+        return course.id

@@ -4,45 +4,22 @@ untouched, and the sign-up is cancelled by its code. live_server's course pages 
 2 s (CLASSES_POLL_SECONDS, conftest); the issue allows 15 s for a seat change to show."""
 
 import time as clock
-from contextlib import contextmanager
-from datetime import time, timedelta
+from datetime import time
 
 import pytest
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from app import create_app
 from app.classes import services
 from app.classes.labels import STATE_LABELS
 from app.classes.models import Signup
-from app.clock import site_today, to_site, utcnow
-from app.extensions import db
-from tests.e2e.helpers import RECEIPT_SHOWN, path_is
+from tests.e2e.helpers import RECEIPT_SHOWN, in_server_db, open_course, path_is
 
 # "A browser test … sees the seats left drop on a second kiosk within 15 s".
 SEATS_FOLLOW_MS = 15_000
 NAME, MASKED_NAME = "张三明", "张*明"
 MOBILE = "13812345678"
-
-
-@pytest.fixture(scope="module")
-def server_app(live_server):
-    """The app as live_server runs it (its instance config, its database), for setting up
-    courses directly; no context is held while the browsers run."""
-    app = create_app(instance_path=str(live_server.instance), SQLALCHEMY_DATABASE_URI=live_server.database_url)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@contextmanager
-def in_server_db(app):
-    with app.app_context():
-        try:
-            yield
-        finally:
-            db.session.remove()
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +32,6 @@ def zh(server_app):
             return str(message) if not isinstance(message, str) else gettext(message, **values)
 
     return translated
-
-
-def open_course(app, capacity: int) -> int:
-    """A first-come course, taking sign-ups since yesterday until 3 days from now; its id."""
-    with in_server_db(app):
-        now = to_site(utcnow()).replace(microsecond=0)
-        today = site_today()
-        course = services.save_course(None, services.CourseData(
-            title="书法入门", category="calligraphy", teacher="王老师", venue="二楼书画室", capacity=capacity,
-            term_starts=today + timedelta(days=7), term_ends=today + timedelta(days=60),
-            signup_opens_at=now - timedelta(days=1), signup_closes_at=now + timedelta(days=3),
-            weekdays=(1,), start_time=time(9, 30), minutes=90))
-        services.set_status(course.id, "open")
-        return course.id
 
 
 def tap_digits(page, scope: str, digits: str) -> None:
