@@ -79,6 +79,7 @@ def draw_record(course_id: int):
     if course.mode != "lottery":
         abort(404)
     return page_or_fragment("classes/draw.html", course=course, drawn=services.draw_result(course_id),
+                            entries=services.entries(course_id) if not course.drawn_at else [],
                             commitment=services.seed_commitment(course.draw_seed) if course.draw_seed else "",
                             verified=services.verify_draw(course_id) if course.drawn_at else None)
 

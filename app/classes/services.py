@@ -49,6 +49,7 @@ class Outcome:
     course_id: int
     masked_name: str
     position: int | None = None
+    entry_ref: str | None = None
 
 
 # --- small rules ---------------------------------------------------------------------------
@@ -236,7 +237,7 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
 
 def _outcome(signup: Signup) -> Outcome:
     return Outcome(code=signup.code, state=signup.state, course_id=signup.course_id,
-                   masked_name=signup.masked_name, position=waitlist_position(signup))
+                   masked_name=signup.masked_name, position=waitlist_position(signup), entry_ref=signup.entry_ref)
 
 
 def waitlist_position(signup: Signup) -> int | None:
@@ -378,6 +379,12 @@ def draw(course_id: int, *, now: datetime | None = None, force: bool = False) ->
     audit.record("classes", "lottery-drawn", course, {"seed": seed, "entries": len(order), "winners": len(winners)})
     db.session.commit()
     return True
+
+
+def entries(course_id: int) -> list[Signup]:
+    """A lottery's entries before the draw, in arrival order (the order plays no part)."""
+    return list(db.session.scalars(select(Signup).where(Signup.course_id == course_id, Signup.state == "entered")
+                                   .order_by(Signup.arrival)))
 
 
 def draw_result(course_id: int) -> list[Signup]:
