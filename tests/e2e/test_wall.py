@@ -159,7 +159,7 @@ def test_problem_status_shows_on_the_card_and_by_receipt(enroll_kiosks, staff, l
         resident.locator(f'.keypad [data-key="{digit}"]').tap()
     expect(code).to_have_value(receipt)
     with resident.expect_response(lambda r: path_is("/wall/receipt")(r) and "code=" in r.url) as asked:
-        resident.locator("form.receipt-form button[type='submit']").tap()
+        resident.locator("form.lookup-form button[type='submit']").tap()
     assert asked.value.status == 200
     result = resident.locator("#receipt-result")
     expect(result.locator(".post-status strong")).to_have_text("处理中")
