@@ -40,6 +40,8 @@ class Config:
     WALL_POLL_SECONDS = 10
     # How often a kiosk showing a course asks whether its seats changed.
     CLASSES_POLL_SECONDS = 5
+    # How often a kiosk showing the timetable or the course list asks whether they changed.
+    CLASSES_LIST_POLL_SECONDS = 30
     # Sign-ups' names and numbers are deleted this many days after their course's term ends.
     CLASS_RETENTION_DAYS = 30
     # A course rated below this mean, by at least CLASS_RATINGS_MINIMUM people, is flagged

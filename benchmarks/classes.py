@@ -88,7 +88,7 @@ def main() -> None:
         requests = {}
         for size, (app, course_id) in built.items():
             with app.app_context():
-                revision = services.live_state(course_id)[0]
+                revision = services.revision(course_id)
             requests[size] = {
                 "timetable (#main)": ("/classes/", {**zh, "HX-Request": "true", "HX-Target": "main"}, 200),
                 "course list (#course-list)": ("/classes/all", {**zh, "HX-Request": "true", "HX-Target": "course-list"}, 200),

@@ -36,18 +36,38 @@ def _course_or_404(course_id: int):
     return found_or_404(services.public_course(course_id))
 
 
+def _week_context():
+    return {"days": services.week(), "version": services.version(), "today": site_today()}
+
+
+def _list_context(category):
+    return {"courses": services.public_courses(category), "category": category, "now": utcnow(),
+            "version": services.version()}
+
+
 @bp.get("/")
 def index():
-    return page_or_fragment("classes/index.html", days=services.week(), today=site_today(),
-                            survey=services.published_survey())
+    return page_or_fragment("classes/index.html", {"week": "classes/_week.html"}, **_week_context())
 
 
 @bp.get("/all")
 def courses():
     category = _category()
     return page_or_fragment("classes/courses.html", {"course-list": "classes/_course_list.html"},
-                            courses=services.public_courses(category), category=category,
-                            category_counts=services.category_counts(), now=utcnow())
+                            category_counts=services.category_counts(), **_list_context(category))
+
+
+@bp.get("/live")
+def live():
+    """Polled by kiosks showing the timetable or the course list: 204 while nothing changed."""
+    week = request.args.get("view") != "all"
+    # The timetable also changes at midnight: today moves on.
+    same_day = not week or request.args.get("day") == site_today().isoformat()
+    if request.args.get("v", type=int) == services.version() and same_day:
+        return "", 204
+    if week:
+        return render_template("classes/_week.html", **_week_context())
+    return render_template("classes/_course_list.html", **_list_context(_category()))
 
 
 def _course_context(course):
@@ -65,10 +85,10 @@ def course(course_id: int):
 @bp.get("/<int:course_id>/seats")
 def seats(course_id: int):
     """Polled by every kiosk showing the course: 204 while nothing changed."""
-    state = services.live_state(course_id)
-    if state is None:
+    current = services.revision(course_id)
+    if current is None:
         abort(404)
-    if request.args.get("v", type=int) == state[0]:
+    if request.args.get("v", type=int) == current:
         return "", 204
     return render_template("classes/_seats.html", **_course_context(_course_or_404(course_id)))
 

@@ -22,12 +22,10 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..errors import Refused
-from ..boards import board_version, bump_version
 from ..clock import from_site, site_today, to_site, utcnow
 from ..extensions import db
 from .models import CATEGORIES, MODES, Attendance, Course, Rating, Session, Signup, Survey, SurveyOption
 
-BOARD = "classes"
 MOBILE = re.compile(r"1[3-9]\d{9}")
 CODE_DIGITS = 8
 MAX_SESSIONS = 200
@@ -100,8 +98,10 @@ def _new_code() -> str:
 
 
 def version() -> int:
-    """The classes board's version: changes when staff change what the lists show."""
-    return board_version(BOARD)
+    """What the kiosk's timetable and course list poll compares. Every change a list shows
+    (a course saved, opened, closed, dropped or moving on, a seat taken or freed) bumps
+    that course's revision, and no course is ever deleted: the sum only grows."""
+    return db.session.scalar(select(func.coalesce(func.sum(Course.revision), 0)))
 
 
 # --- when and what: phases ----------------------------------------------------------------
@@ -321,7 +321,7 @@ def _cancel(signup: Signup, now: datetime) -> Signup:
     return signup
 
 
-def cancel_by_staff(signup_id: int, reason: str, staff_id: int) -> Signup:
+def cancel_by_staff(signup_id: int, reason: str) -> Signup:
     signup = db.session.get(Signup, signup_id)
     if signup is None or signup.state not in ACTIVE_STATES:
         raise ClassError(_l("This sign-up was already cancelled."), "reason")
@@ -485,11 +485,9 @@ def sessions_held(course: Course, now: datetime) -> list[Session]:
     return [session for session in course.sessions if session.starts_at < today_ends]
 
 
-def live_state(course_id: int) -> tuple[int, int, str, int] | None:
-    """What the course page's live poll needs: one row, no objects."""
-    row = db.session.execute(select(Course.revision, Course.taken, Course.status, Course.capacity)
-                             .where(Course.id == course_id)).first()
-    return tuple(row) if row else None
+def revision(course_id: int) -> int | None:
+    """What the course page's live poll compares: one column of one row, no objects."""
+    return db.session.scalar(select(Course.revision).where(Course.id == course_id))
 
 
 def counts(course_id: int) -> dict[str, int]:
@@ -600,7 +598,6 @@ def save_course(course_id: int | None, data: CourseData) -> Course:
         db.session.add(course)
     course.revision = (course.revision or 0) + 1
     audit.record("classes", "course-saved" if course_id else "course-created", course, {"title": data.title})
-    bump_version(BOARD)
     if course_id:
         promote_from_waitlist(course.id)
     db.session.commit()
@@ -661,7 +658,6 @@ def set_status(course_id: int, action: str, *, reason: str = "", now: datetime |
         raise ClassError(_l("Unknown action."), "status")
     course.revision += 1
     audit.record("classes", f"course-{action}", course, {"reason": reason} if reason else None)
-    bump_version(BOARD)
     db.session.commit()
     return course
 
@@ -677,7 +673,6 @@ def sync_statuses(now: datetime | None = None) -> int:
             course.revision += 1
             changed += 1
     if changed:
-        bump_version(BOARD)
         db.session.commit()
     return changed
 
@@ -830,8 +825,20 @@ def rating_summary(course_id: int) -> RatingSummary:
     return RatingSummary(len(ratings), mean, distribution, [r.comment for r in ratings if r.comment], flagged)
 
 
-def rating_summaries(course_ids: list[int]) -> dict[int, RatingSummary]:
-    return {course_id: rating_summary(course_id) for course_id in course_ids}
+@dataclass(frozen=True)
+class RatingOverview:
+    count: int
+    mean: float
+    consider_dropping: bool
+
+
+def rating_overview() -> dict[int, RatingOverview]:
+    """Every rated course's count and mean, in one grouped query (the console's list)."""
+    config = current_app.config
+    rows = db.session.execute(select(Rating.course_id, func.count(), func.avg(Rating.stars)).group_by(Rating.course_id))
+    return {course_id: RatingOverview(count, float(mean), count >= config["CLASS_RATINGS_MINIMUM"]
+                                      and float(mean) < config["CLASS_DROP_THRESHOLD"])
+            for course_id, count, mean in rows}
 
 
 # --- personal data retention ---------------------------------------------------------------
@@ -894,7 +901,6 @@ def set_survey_state(survey_id: int, state: str) -> Survey:
         survey.published_at = survey.published_at or utcnow()
     survey.state = state
     audit.record("classes", f"survey-{state}", survey)
-    bump_version(BOARD)
     db.session.commit()
     return survey
 

@@ -33,9 +33,9 @@ def _course_or_404(course_id: int):
 def classes_index():
     housekeeping.run_if_due()
     courses = classes.staff_courses()
-    ids = [course.id for course in courses]
-    return render_template("staff/classes.html", courses=courses, waiting=classes.waitlist_counts(ids),
-                           ratings=classes.rating_summaries(ids), now=utcnow())
+    return render_template("staff/classes.html", courses=courses,
+                           waiting=classes.waitlist_counts([course.id for course in courses]),
+                           ratings=classes.rating_overview(), now=utcnow())
 
 
 def _course_form(course=None) -> CourseForm:
@@ -189,7 +189,7 @@ def move_signup(signup_id: int):
 def cancel_signup(signup_id: int):
     signup = _signup_or_404(signup_id)
     try:
-        classes.cancel_by_staff(signup_id, request.form.get("reason", ""), current_user.id)
+        classes.cancel_by_staff(signup_id, request.form.get("reason", ""))
     except classes.ClassError as error:
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)

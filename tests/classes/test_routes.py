@@ -356,3 +356,17 @@ def test_signing_up_outside_the_window_says_so_above_the_form(kiosk, run_in_app)
     assert response.status_code == 422
     assert re.search(r'<p class="error" role="alert">这门课现在不在报名时间内。</p>', response.get_data(as_text=True))
     assert rows(run_in_app, course_id) == []
+
+
+def test_the_timetable_and_course_list_follow_changes_by_polling(kiosk, client, run_in_app):
+    course_id = run_in_app(new_course, capacity=3, term_in_days=0)
+    for url, region in (("/classes/", "week"), ("/classes/all", "course-list")):
+        page = client.get(url).get_data(as_text=True)
+        poll = re.search(r'hx-get="(/classes/live\?[^"]+)"', page).group(1).replace("&amp;", "&")
+        assert client.get(poll).status_code == 204
+        assert sign_up(kiosk, course_id, mobile=f"138123456{len(region):02d}").status_code == 200
+        changed = client.get(poll)
+        assert changed.status_code == 200 and f'id="{region}"' in changed.get_data(as_text=True)
+    # A new day redraws the timetable even when no course changed.
+    version = run_in_app(services.version)
+    assert client.get(f"/classes/live?view=week&day=2000-01-01&v={version}").status_code == 200

@@ -68,6 +68,7 @@ EXPECTED = {
     "classes.courses": PUBLIC,
     "classes.course": PUBLIC,
     "classes.seats": PUBLIC,
+    "classes.live": PUBLIC,
     "classes.draw_record": PUBLIC,
     "classes.signup_form": PUBLIC,
     "classes.lookup": PUBLIC,

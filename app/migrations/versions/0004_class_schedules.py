@@ -17,8 +17,6 @@ depends_on = None
 
 
 def upgrade():
-    # The board's version row exists from the start, so concurrent changes only ever UPDATE it.
-    op.execute("INSERT INTO board_versions (board, version) VALUES ('classes', 0)")
     op.create_table('class_courses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=60), nullable=False),
@@ -155,7 +153,6 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM board_versions WHERE board = 'classes'")
     with op.batch_alter_table('class_ratings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_class_ratings_course_id'))
 
