@@ -48,6 +48,9 @@ class Config:
     # "consider dropping" in the console.
     CLASS_DROP_THRESHOLD = 3.5
     CLASS_RATINGS_MINIMUM = 3
+    # Help requests to experts: their names and numbers are deleted this many days after
+    # staff close them.
+    DIRECTORY_RETENTION_DAYS = 30
     # Background upkeep (lottery draws, term statuses, deleting expired personal data) runs
     # at most this often, from kiosk heartbeats or `flask housekeeping`.
     HOUSEKEEPING_MINUTES = 10

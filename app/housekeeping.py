@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 
 def run(now: datetime | None = None) -> dict[str, int]:
     from .classes import services as classes
+    from .directory import services as directory
 
-    return classes.housekeeping(now or utcnow())
+    now = now or utcnow()
+    return {**classes.housekeeping(now), "requests purged": directory.purge_requests(now)}
 
 
 def _claim(now: datetime) -> bool:

@@ -5,6 +5,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from ..clock import site_today, utcnow
+from ..directory import services as directory
 from . import services
 from .services import CourseData
 
@@ -18,8 +19,16 @@ def _resident(index: int) -> tuple[str, str]:
     return SURNAMES[index % len(SURNAMES)] + GIVEN[(index * 7) % len(GIVEN)], f"1380000{index:04d}"
 
 
+def _expert(name: str) -> int | None:
+    """The directory's expert of that name (the directory's demo loads first)."""
+    expert = directory.find_expert(name)
+    return expert.id if expert else None
+
+
 def _course(days_from_today: int, weeks: int, opens_days: int, closes_days: int, **fields) -> int:
     today = site_today()
+    if "expert" in fields:
+        fields["teacher_expert_id"] = _expert(fields.pop("expert"))
     starts = today + timedelta(days=days_from_today)
     data = CourseData(
         term_starts=starts, term_ends=starts + timedelta(weeks=weeks) - timedelta(days=1),
@@ -59,7 +68,7 @@ def load() -> None:
 
     calligraphy = _course(
         7, 12, -2, 5, title="书法入门（楷书）", title_en="Calligraphy for beginners (regular script)",
-        category="calligraphy", teacher="王秀兰", venue="二楼书画室", venue_en="Calligraphy room, 2nd floor",
+        category="calligraphy", teacher="王老师", expert="王秀兰", venue="二楼书画室", venue_en="Calligraphy room, 2nd floor",
         capacity=20, description="从握笔、坐姿到基本笔画，十二周写好一幅楷书作品。笔墨纸砚由社区提供。",
         description_en="From holding the brush to the basic strokes: in twelve weeks, a finished piece in "
                        "regular script. Brushes, ink and paper are provided.", **tuesday_thursday)
@@ -67,33 +76,33 @@ def load() -> None:
 
     lego = _course(
         5, 10, -3, 4, title="乐高搭建小课堂", title_en="LEGO building for children", category="children",
-        teacher="陈晓雨", venue="儿童活动室", venue_en="Children's room", capacity=12,
+        teacher="陈老师", expert="陈晓雨", venue="儿童活动室", venue_en="Children's room", capacity=12,
         eligibility="6至12岁儿童，家长陪同", eligibility_en="Children aged 6 to 12, with a parent",
         description="动手搭建，学一点简单的机械原理。", description_en="Build things and learn some simple mechanics.",
         weekdays=(5,), start_time=time(10, 0), minutes=60)
     _sign_up(lego, 20, 16, now - timedelta(days=2))  # 12 seats, 4 on the waitlist
 
     _course(10, 8, 2, 9, title="合唱团：老歌新唱", title_en="Community choir: old songs, new voices",
-            category="music", teacher="李建国", venue="多功能厅", venue_en="Multi-purpose hall", capacity=30,
+            category="music", teacher="李老师", expert="李建国", venue="多功能厅", venue_en="Multi-purpose hall", capacity=30,
             description="每周四下午一起唱歌，不识谱也能参加。", description_en="Sing together every Thursday afternoon; "
             "no need to read music.", weekdays=(3,), start_time=time(14, 30), minutes=90)
 
     _course(9, 4, -1, 6, title="快乐家庭：和孩子好好说话", title_en="Happy families: talking with your children",
-            category="family", teacher="刘芳", venue="三楼会议室", venue_en="Meeting room, 3rd floor", capacity=25,
+            category="family", teacher="刘老师", venue="三楼会议室", venue_en="Meeting room, 3rd floor", capacity=25,
             description="四次亲子沟通工作坊，带着问题来。", description_en="Four workshops on talking with children; "
             "bring your questions.", weekdays=(6,), start_time=time(15, 0), minutes=90)
 
     today = site_today()
     law = _course(
         8, 3, -1, 7, title="民法典与养老：遗嘱、赡养和防骗", title_en="The Civil Code for older people: wills, "
-        "support and fraud", category="law", teacher="孙立平律师", venue="一楼报告厅", venue_en="Lecture hall, 1st floor",
+        "support and fraud", category="law", teacher="孙律师", expert="孙立平", venue="一楼报告厅", venue_en="Lecture hall, 1st floor",
         capacity=50, description="三次讲座，律师现场答疑。", description_en="Three talks with a lawyer answering questions.",
         start_time=time(19, 0), minutes=90,
         dates=(today + timedelta(days=8), today + timedelta(days=15), today + timedelta(days=22)))
     _sign_up(law, 40, 6, now - timedelta(hours=20))
 
     fitness = services.save_course(None, CourseData(
-        title="28天健身营", title_en="28-day fitness camp", category="fitness", teacher="周强",
+        title="28天健身营", title_en="28-day fitness camp", category="fitness", teacher="周教练", teacher_expert_id=_expert("周强"),
         venue="健身室", venue_en="Fitness room", capacity=15, mode="lottery",
         eligibility="18至65岁，身体健康", eligibility_en="Aged 18 to 65, in good health",
         description="四周每天晚上练习，报名人数多时抽签决定。", description_en="Four weeks of evening training; "
@@ -106,20 +115,20 @@ def load() -> None:
 
     baduanjin = _course(
         -21, 12, -35, -22, title="八段锦晨练", title_en="Baduanjin morning exercise", category="elderly",
-        teacher="赵德明", venue="一楼广场", venue_en="Ground-floor square", capacity=40,
+        teacher="赵老师", expert="赵德明", venue="一楼广场", venue_en="Ground-floor square", capacity=40,
         description="舒缓的传统健身功法，适合中老年人。", description_en="A gentle traditional exercise, "
         "good for older people.", weekdays=(0, 2, 4), start_time=time(7, 30), minutes=45)
     _sign_up(baduanjin, 80, 22, now - timedelta(days=30))
 
     reading = _course(
         -94, 12, -110, -95, title="读书会：城南旧事", title_en="Reading club: My Memories of Old Beijing",
-        category="reading", teacher="吴文静", venue="社区图书室", venue_en="Community library", capacity=20,
+        category="reading", teacher="吴老师", expert="吴文静", venue="社区图书室", venue_en="Community library", capacity=20,
         description="每周读一章，一起聊。", description_en="A chapter a week, talked over together.",
         weekdays=(2,), start_time=time(15, 0), minutes=90)
     _sign_up(reading, 110, 14, now - timedelta(days=100))
     painting = _course(
         -94, 12, -110, -95, title="国画山水", title_en="Chinese landscape painting", category="calligraphy",
-        teacher="郑国华", venue="二楼书画室", venue_en="Calligraphy room, 2nd floor", capacity=16,
+        teacher="郑老师", expert="郑国华", venue="二楼书画室", venue_en="Calligraphy room, 2nd floor", capacity=16,
         weekdays=(4,), start_time=time(9, 30), minutes=120)
     _sign_up(painting, 130, 10, now - timedelta(days=100))
     services.sync_statuses()

@@ -36,8 +36,8 @@ class Course(db.Model):
     title_en: Mapped[str] = mapped_column(String(80), default="")
     category: Mapped[str] = mapped_column(String(12))
     teacher: Mapped[str] = mapped_column(String(40))
-    # An expert from the directory who teaches it, once the directory exists (no key yet).
-    teacher_expert_id: Mapped[int | None]
+    # The expert from the directory who teaches it, if any (their card lists the course).
+    teacher_expert_id: Mapped[int | None] = mapped_column(ForeignKey("directory_experts.id", ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     venue: Mapped[str] = mapped_column(String(60))

@@ -4,6 +4,7 @@ from markupsafe import Markup
 import segno
 
 from ..clock import site_today, to_site, utcnow
+from ..directory import services as directory
 from ..kiosk.access import actor_key, acting_device_required
 from ..limits import rate_limited
 from ..web import events, found_or_404, page_or_fragment
@@ -72,6 +73,7 @@ def live():
 
 def _course_context(course):
     return {"course": course, "now": utcnow(), "schedule": services.schedule(course),
+            "teacher_listed": bool(course.teacher_expert_id and directory.public_expert(course.teacher_expert_id)),
             "upcoming": services.upcoming_sessions(course), "waiting": services.waitlist_counts([course.id]).get(course.id, 0),
             "rating": services.rating_summary(course.id) if services.phase(course) == "finished" else None}
 

@@ -438,6 +438,16 @@ def public_courses(category: str | None = None) -> list[Course]:
     return sorted(courses, key=lambda course: phase(course, now) == "finished")
 
 
+def taught_by(expert_ids: list[int]) -> dict[int, list[Course]]:
+    """The listed courses each expert teaches (the expert directory's cards show them)."""
+    taught = {}
+    if expert_ids:
+        for course in db.session.scalars(select(Course).where(Course.teacher_expert_id.in_(expert_ids), _listed())
+                                         .order_by(Course.term_starts)):
+            taught.setdefault(course.teacher_expert_id, []).append(course)
+    return taught
+
+
 def category_counts() -> dict[str, int]:
     rows = db.session.execute(select(Course.category, func.count()).where(_listed()).group_by(Course.category))
     return dict(rows.all())
@@ -524,6 +534,7 @@ class CourseData:
     dates: tuple[date, ...] = ()
     description: str = ""
     eligibility: str = ""
+    teacher_expert_id: int | None = None
     title_en: str = ""
     description_en: str = ""
     venue_en: str = ""
@@ -562,8 +573,8 @@ def _check(data: CourseData) -> None:
         raise ClassError(_l("A class lasts between 15 and 480 minutes."), "minutes")
 
 
-_TEXT_FIELDS = ("title", "title_en", "category", "teacher", "venue", "venue_en", "description", "description_en",
-                "eligibility", "eligibility_en", "capacity", "term_starts", "term_ends", "mode")
+_TEXT_FIELDS = ("title", "title_en", "category", "teacher", "teacher_expert_id", "venue", "venue_en", "description",
+                "description_en", "eligibility", "eligibility_en", "capacity", "term_starts", "term_ends", "mode")
 
 
 def save_course(course_id: int | None, data: CourseData) -> Course:
@@ -621,6 +632,7 @@ def schedule(course: Course) -> tuple[list[int], list[date]]:
 def form_data(course: Course) -> dict:
     """A course as the edit form shows it (site-local times, the weekly pattern)."""
     values = {name: getattr(course, name) for name in _TEXT_FIELDS}
+    values["teacher_expert_id"] = course.teacher_expert_id or 0
     weekdays, dates = schedule(course)
     first = course.sessions[0] if course.sessions else None
     values.update(signup_opens_at=to_site(course.signup_opens_at), signup_closes_at=to_site(course.signup_closes_at),

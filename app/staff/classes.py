@@ -11,6 +11,7 @@ from htmx_flask import make_response
 
 from .. import housekeeping
 from ..classes import services as classes
+from ..directory import services as directory
 from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
@@ -48,6 +49,8 @@ def _course_form(course=None) -> CourseForm:
     form.category.choices = [(category, CATEGORY_LABELS[category]) for category in CATEGORIES]
     form.mode.choices = [(mode, MODE_LABELS[mode]) for mode in MODES]
     form.weekdays.choices = [(index, label) for index, label in enumerate(WEEKDAY_LABELS)]
+    form.teacher_expert_id.choices = [(0, "—")] + [(expert.id, f"{expert.display_name} ({expert.name})")
+                                                   for expert in directory.staff_experts() if expert.state == "listed"]
     return form
 
 
@@ -64,7 +67,8 @@ def _listed_dates(form: CourseForm) -> tuple[date, ...]:
 def _save(form: CourseForm, course_id: int | None):
     data = classes.CourseData(
         title=form.title.data.strip(), title_en=(form.title_en.data or "").strip(), category=form.category.data,
-        teacher=form.teacher.data.strip(), venue=form.venue.data.strip(), venue_en=(form.venue_en.data or "").strip(),
+        teacher=form.teacher.data.strip(), teacher_expert_id=form.teacher_expert_id.data or None,
+        venue=form.venue.data.strip(), venue_en=(form.venue_en.data or "").strip(),
         capacity=form.capacity.data, mode=form.mode.data, term_starts=form.term_starts.data,
         term_ends=form.term_ends.data, signup_opens_at=form.signup_opens_at.data,
         signup_closes_at=form.signup_closes_at.data, weekdays=tuple(form.weekdays.data or ()),

@@ -86,7 +86,9 @@ class CourseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=60)])
     title_en = StringField(_l("Title in English (optional)"), validators=[Optional(), Length(max=80)])
     category = SelectField(_l("Category"), choices=[])
-    teacher = StringField(_l("Teacher"), validators=[DataRequired(), Length(max=40)])
+    teacher = StringField(_l("Teacher"), validators=[DataRequired(), Length(max=40)],
+                          description=_l("As residents see it, e.g. 王老师"))
+    teacher_expert_id = SelectField(_l("Teacher in the expert directory (optional)"), coerce=int, choices=[])
     venue = StringField(_l("Room"), validators=[DataRequired(), Length(max=60)])
     venue_en = StringField(_l("Room in English (optional)"), validators=[Optional(), Length(max=80)])
     capacity = IntegerField(_l("Seats"), validators=[DataRequired(), NumberRange(min=1, max=500)])
@@ -121,3 +123,28 @@ class SurveyForm(FlaskForm):
     options_en = TextAreaField(_l("Choices in English, one per line, same order (optional)"),
                                validators=[Optional(), Length(max=1500)])
     submit = SubmitField(_l("Create survey"))
+
+
+class ExpertForm(FlaskForm):
+    name = StringField(_l("Full name (staff only)"), validators=[DataRequired(), Length(max=20)])
+    mobile = StringField(_l("Mobile number (staff only)"), validators=[DataRequired(), Length(max=20)])
+    display_name = StringField(_l("Name shown on the kiosk"), validators=[Optional(), Length(max=20)],
+                               description=_l("As the expert agreed, e.g. 张老师 or 王*兰; empty: the name masked."))
+    skill_ids = CheckboxesField(_l("Skills"), choices=[], coerce=int,
+                                validators=[DataRequired(message=_l("Please choose at least one skill."))])
+    intro = TextAreaField(_l("Introduction"), validators=[Optional(), Length(max=300)])
+    intro_en = TextAreaField(_l("Introduction in English (optional)"), validators=[Optional(), Length(max=500)])
+    availability = StringField(_l("Usually available"), validators=[Optional(), Length(max=80)])
+    availability_en = StringField(_l("Usually available, in English"), validators=[Optional(), Length(max=120)])
+    weekly_cap = IntegerField(_l("Requests a week at most"), default=3, validators=[DataRequired(), NumberRange(1, 20)])
+    consent_on = DateField(_l("Consent to be listed, given on"), validators=[DataRequired()])
+    consent_scope = StringField(_l("What may be shown"), validators=[DataRequired(), Length(max=200)],
+                                description=_l("e.g. surname and skills, introduction, times; no photo"))
+    submit = SubmitField(_l("Save"))
+
+
+class SkillForm(FlaskForm):
+    name = StringField(_l("Skill"), validators=[DataRequired(), Length(max=20)])
+    name_en = StringField(_l("Skill in English (optional)"), validators=[Optional(), Length(max=40)])
+    category = SelectField(_l("Category"), choices=[])
+    submit = SubmitField(_l("Add skill"))

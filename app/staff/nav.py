@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask import g
 from flask_login import current_user
 
+from ..directory import services as directory
 from ..kiosk import devices
 from ..wall import services as wall
 
@@ -29,6 +30,8 @@ NAV = (
     NavItem("staff.wall_queue", _l("Message wall"), ("moderator",), wall.waiting_count, _l("waiting")),
     NavItem("staff.wall_problems", _l("Problems"), ("moderator",)),
     NavItem("staff.classes_index", _l("Classes"), ("coordinator",)),
+    NavItem("staff.experts_index", _l("Experts"), ("coordinator",)),
+    NavItem("staff.expert_requests", _l("Help requests"), ("coordinator",), directory.open_request_count, _l("new")),
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),

@@ -31,7 +31,8 @@
     counter.textContent = counter.dataset.template.replace("{n}", String(left));
   }
 
-  // An on-screen number pad: buttons with data-key type into the form's [data-keypad-input].
+  // An on-screen pad (digits, or letters): buttons with data-key type into the form's
+  // [data-keypad-input].
   function pressKey(button) {
     var form = button.closest("form");
     var input = form && form.querySelector("[data-keypad-input]");
@@ -40,6 +41,8 @@
     if (key === "clear") input.value = "";
     else if (key === "back") input.value = input.value.slice(0, -1);
     else if (input.value.length < (parseInt(input.getAttribute("maxlength"), 10) || 12)) input.value += key;
+    // As if typed: a search form listening for "input" answers every tap.
+    input.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
   // "5 minutes ago", kept current between the server's renders.

@@ -1,0 +1,27 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .labels import NEED_LABELS
+from .models import NEEDS
+
+
+class AskForm(FlaskForm):
+    needs = SelectMultipleField(_l("What do you need?"), choices=[SelectChoice(n, NEED_LABELS[n]) for n in NEEDS],
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                validators=[DataRequired(message=_l("Please tap what you need."))])
+    text = TextAreaField(_l("In a few words (optional)"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Your name"), validators=[DataRequired(message=_l("Please enter your name.")),
+                                                    Length(max=20)])
+    mobile = StringField(_l("Mobile number"), validators=[
+        DataRequired(message=_l("Please enter an 11-digit mobile number."))])
+
+
+class ReceiptForm(FlaskForm):
+    class Meta:
+        csrf = False  # looking up a request changes nothing
+
+    code = StringField(_l("Receipt code"))

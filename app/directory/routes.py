@@ -1,0 +1,84 @@
+from flask import request
+from htmx_flask import make_response
+
+from ..kiosk.access import actor_key, acting_device_required
+from ..web import events, found_or_404, page_or_fragment
+from ..classes import services as classes
+from . import bp, services
+from .forms import AskForm, ReceiptForm
+from .labels import CATEGORY_LABELS, NEED_LABELS, REQUEST_STATE_LABELS
+from .models import CATEGORIES
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@bp.app_context_processor
+def directory_labels():
+    return {"expert_categories": CATEGORIES, "expert_category_labels": CATEGORY_LABELS, "need_labels": NEED_LABELS,
+            "request_state_labels": REQUEST_STATE_LABELS}
+
+
+def _category() -> str | None:
+    category = request.args.get("category")
+    return category if category in CATEGORIES else None
+
+
+def _list_context():
+    query, category = services.normalise_query(request.args.get("q", "")), _category()
+    experts = services.search(query, category)
+    return {"experts": experts, "q": query, "category": category, "letters": LETTERS,
+            "more": len(experts) == services.PAGE_SIZE,
+            "teaching": classes.taught_by([expert.id for expert in experts])}
+
+
+@bp.get("/")
+def index():
+    """Category tiles, the A–Z pad and the cards; each tap swaps only the cards."""
+    return page_or_fragment("directory/index.html", {"expert-list": "directory/_list.html"},
+                            category_counts=services.category_counts(), **_list_context())
+
+
+def _expert_or_404(expert_id: int):
+    return found_or_404(services.public_expert(expert_id))
+
+
+@bp.get("/<int:expert_id>")
+def expert(expert_id: int):
+    found = _expert_or_404(expert_id)
+    return page_or_fragment("directory/expert.html", expert=found, teaching=classes.taught_by([found.id]),
+                            room=services.requests_left(found))
+
+
+@bp.get("/<int:expert_id>/ask")
+def ask_form(expert_id: int):
+    return page_or_fragment("directory/ask.html", {"ask-form": "directory/_ask_form.html"},
+                            expert=_expert_or_404(expert_id), form=AskForm(formdata=None))
+
+
+@bp.post("/<int:expert_id>/ask")
+@acting_device_required("expert-request", "10 per 10 minutes")
+def ask(expert_id: int):
+    found = _expert_or_404(expert_id)
+    form = AskForm()
+    if form.validate_on_submit():
+        try:
+            receipt = services.ask(expert_id, form.needs.data, form.text.data or "", form.name.data, form.mobile.data,
+                                   created_by=actor_key())
+        except services.DirectoryError as error:
+            getattr(form, error.field, form.needs).errors.append(str(error))
+        else:
+            response = make_response(page_or_fragment("directory/asked.html", {"ask-form": "directory/_asked.html"},
+                                                      expert=found, receipt=receipt))
+            return events(response, experts_request_created={"expert": expert_id})
+    return page_or_fragment("directory/ask.html", {"ask-form": "directory/_ask_form.html"},
+                            expert=found, form=form), 422
+
+
+@bp.get("/receipt")
+def receipt():
+    form = ReceiptForm(request.args)
+    code = request.args.get("code")
+    found = services.request_by_code(code) if code else None
+    return page_or_fragment("directory/receipt.html", {"receipt-result": "directory/_receipt_result.html"},
+                            form=form, found=found, looked_up=bool(code),
+                            expert=services.get_expert(found.expert_id) if found and found.expert_id else None)

@@ -1,0 +1,141 @@
+"""The coordinators' side of the expert directory: experts with their consent, skills, and
+the help-request inbox. Every view of contact details is audited."""
+
+from flask import redirect, render_template, request, url_for
+
+from ..directory import services as directory
+from ..directory.labels import CATEGORY_LABELS
+from ..directory.models import CATEGORIES, REQUEST_STATES
+from ..wall.checks import mask_span
+from ..web import found_or_404
+from . import bp
+from .access import staff_required
+from .forms import ActionForm, ExpertForm, SkillForm
+
+COORDINATORS = ("coordinator",)
+INBOX_FILTERS = ("open", *REQUEST_STATES)
+
+
+def _expert_form(expert=None) -> ExpertForm:
+    if request.method == "POST":
+        form = ExpertForm()
+    elif expert is not None:
+        form = ExpertForm(obj=expert, skill_ids=[skill.id for skill in expert.skills])
+    else:
+        form = ExpertForm(formdata=None, weekly_cap=3)
+    form.skill_ids.choices = [(skill.id, f"{skill.name} · {CATEGORY_LABELS[skill.category]}")
+                              for skill in directory.skills()]
+    return form
+
+
+def _skill_form(form=None) -> SkillForm:
+    form = form or SkillForm(formdata=None)
+    form.category.choices = [(category, CATEGORY_LABELS[category]) for category in CATEGORIES]
+    return form
+
+
+@bp.get("/experts")
+@staff_required(*COORDINATORS)
+def experts_index(skill_form=None, status: int = 200):
+    return render_template("staff/experts.html", experts=directory.staff_experts(), skill_form=_skill_form(skill_form),
+                           action_form=ActionForm(), mask=mask_span), status
+
+
+@bp.post("/experts/skills")
+@staff_required(*COORDINATORS)
+def add_skill():
+    form = _skill_form(SkillForm())
+    if form.validate_on_submit():
+        try:
+            directory.save_skill(form.name.data, form.category.data, form.name_en.data or "")
+        except directory.DirectoryError as error:
+            form.name.errors.append(str(error))
+        else:
+            return redirect(url_for("staff.experts_index"), code=303)
+    return experts_index(skill_form=form, status=422)
+
+
+def _edit(expert=None):
+    form = _expert_form(expert)
+    if form.validate_on_submit():
+        data = directory.ExpertData(
+            name=form.name.data, mobile=form.mobile.data, display_name=form.display_name.data or "",
+            skill_ids=form.skill_ids.data, consent_on=form.consent_on.data, consent_scope=form.consent_scope.data,
+            intro=form.intro.data or "", intro_en=form.intro_en.data or "", availability=form.availability.data or "",
+            availability_en=form.availability_en.data or "", weekly_cap=form.weekly_cap.data)
+        try:
+            directory.save_expert(expert.id if expert else None, data)
+        except directory.DirectoryError as error:
+            getattr(form, error.field, form.name).errors.append(str(error))
+        else:
+            return redirect(url_for("staff.experts_index"), code=303)
+    elif expert is not None and request.method == "GET":
+        directory.record_view(expert, "expert-viewed")  # the form shows their full name and number
+    return render_template("staff/expert_form.html", form=form, expert=expert), 422 if request.method == "POST" else 200
+
+
+@bp.get("/experts/new")
+@staff_required(*COORDINATORS)
+def new_expert():
+    return _edit()
+
+
+@bp.post("/experts/new")
+@staff_required(*COORDINATORS)
+def create_expert():
+    return _edit()
+
+
+@bp.get("/experts/<int:expert_id>/edit")
+@staff_required(*COORDINATORS)
+def edit_expert(expert_id: int):
+    return _edit(found_or_404(directory.get_expert(expert_id)))
+
+
+@bp.post("/experts/<int:expert_id>/edit")
+@staff_required(*COORDINATORS)
+def update_expert(expert_id: int):
+    return _edit(found_or_404(directory.get_expert(expert_id)))
+
+
+@bp.post("/experts/<int:expert_id>/<action>")
+@staff_required(*COORDINATORS)
+def expert_action(expert_id: int, action: str):
+    found_or_404(directory.get_expert(expert_id))
+    if action == "hide":
+        directory.set_listed(expert_id, False)
+    elif action == "list":
+        directory.set_listed(expert_id, True)
+    elif action == "remove":
+        directory.remove_expert(expert_id)
+    else:
+        found_or_404(None)
+    return redirect(url_for("staff.experts_index"), code=303)
+
+
+def _inbox_filter() -> str:
+    which = request.args.get("show", "open")
+    return which if which in INBOX_FILTERS else "open"
+
+
+@bp.get("/experts/requests")
+@staff_required(*COORDINATORS)
+def expert_requests(error: str | None = None, status: int = 200):
+    which = _inbox_filter()
+    requests = directory.inbox(which)
+    directory.record_view(None, "requests-viewed")  # residents' names and numbers are on the page
+    return render_template("staff/expert_requests.html", requests=requests, show=which, filters=INBOX_FILTERS,
+                           experts={expert.id: expert for expert in directory.staff_experts()},
+                           action_form=ActionForm(), error=error, mask=mask_span), status
+
+
+@bp.post("/experts/requests/<int:request_id>")
+@staff_required(*COORDINATORS)
+def update_expert_request(request_id: int):
+    found_or_404(directory.get_request(request_id))
+    try:
+        directory.update_request(request_id, request.form.get("state", ""), note=request.form.get("note", ""),
+                                 expert_id=request.form.get("expert_id", type=int))
+    except directory.DirectoryError as error:
+        return expert_requests(error=str(error), status=422)
+    return redirect(url_for("staff.expert_requests", show=_inbox_filter()), code=303)
