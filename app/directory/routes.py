@@ -1,8 +1,9 @@
-from flask import request
+from flask import render_template, request
 from htmx_flask import make_response
 
+from ..i18n import localized
 from ..kiosk.access import actor_key, acting_device_required
-from ..web import events, found_or_404, page_or_fragment
+from ..web import events, found_or_404, page_or_fragment, wants_fragment
 from ..classes import services as classes
 from . import bp, services
 from .forms import AskForm, ReceiptForm
@@ -25,17 +26,21 @@ def _category() -> str | None:
 
 def _list_context():
     query, category = services.normalise_query(request.args.get("q", "")), _category()
-    experts = services.search(query, category)
-    return {"experts": experts, "q": query, "category": category, "letters": LETTERS,
-            "more": len(experts) == services.PAGE_SIZE,
+    # One more than a page tells whether "more experts match" is true.
+    experts = services.search(query, category, limit=services.PAGE_SIZE + 1)
+    more, experts = len(experts) > services.PAGE_SIZE, experts[:services.PAGE_SIZE]
+    skill_names = {skill.id: localized(skill, "name") for expert in experts for skill in expert.skills}
+    return {"experts": experts, "q": query, "category": category, "letters": LETTERS, "skill_names": skill_names,
+            "more": more,
             "teaching": classes.taught_by([expert.id for expert in experts])}
 
 
 @bp.get("/")
 def index():
     """Category tiles, the A–Z pad and the cards; each tap swaps only the cards."""
-    return page_or_fragment("directory/index.html", {"expert-list": "directory/_list.html"},
-                            category_counts=services.category_counts(), **_list_context())
+    if wants_fragment(("expert-list",)):  # a tap: only the cards, nothing that counts every expert
+        return render_template("directory/_list.html", **_list_context())
+    return page_or_fragment("directory/index.html", category_counts=services.category_counts(), **_list_context())
 
 
 def _expert_or_404(expert_id: int):

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..classes.services import masked, normalise_code, normalise_mobile, normalise_name
@@ -21,7 +22,7 @@ from . import pinyin
 from .models import (CATEGORIES, NEEDS, OPEN_REQUEST_STATES, REQUEST_STATES, Expert, ExpertWeek, HelpRequest,
                      SearchKey, Skill, expert_skills)
 
-PAGE_SIZE = 24
+PAGE_SIZE = 12  # a screenful; more letters narrow the rest
 CODE_DIGITS = 8
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -56,18 +57,17 @@ def search(query: str = "", category: str | None = None, limit: int = PAGE_SIZE)
     if category:
         listed = listed.where(_in_category(category))
     if query and not CJK.search(query):
-        matched = (select(SearchKey.expert_id).where(SearchKey.key == query)
+        matched = (select(Expert).join(SearchKey, SearchKey.expert_id == Expert.id).where(SearchKey.key == query)
                    .order_by(SearchKey.sort_key, SearchKey.expert_id))
         if category:
-            matched = matched.join(Expert, Expert.id == SearchKey.expert_id).where(_in_category(category))
-        ids = list(db.session.scalars(matched.limit(limit)))
-        experts = {expert.id: expert for expert in db.session.scalars(select(Expert).where(Expert.id.in_(ids)))}
-        return [experts[expert_id] for expert_id in ids]
+            matched = matched.where(_in_category(category))
+        return list(db.session.scalars(matched.limit(limit).options(selectinload(Expert.skills))))
     if query:
         like = f"%{query}%"
         listed = listed.where(Expert.display_name.like(like) | exists().where(
             expert_skills.c.expert_id == Expert.id, expert_skills.c.skill_id == Skill.id, Skill.name.like(like)))
-    return list(db.session.scalars(listed.order_by(Expert.sort_key, Expert.id).limit(limit)))
+    return list(db.session.scalars(listed.order_by(Expert.sort_key, Expert.id).limit(limit)
+                                   .options(selectinload(Expert.skills))))
 
 
 def category_counts() -> dict[str, int]:
