@@ -39,6 +39,7 @@ test: $(VENV)/.dev-deps translations chromium redis
 bench: $(VENV)/.dev-deps translations
 	$(BIN)/python benchmarks/wall.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/classes.py 2>&1 | grep -v '^INFO'
+	$(BIN)/python benchmarks/directory.py 2>&1 | grep -v '^INFO'
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:

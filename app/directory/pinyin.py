@@ -2,7 +2,7 @@
 
 For 张三 the keys include z, zs, zhs, zhangs, zhangsan; for 书法: s, sf, sh, shf, shuf,
 shufa. A surname with several readings is found by each (曾: zeng and ceng; 单: shan, dan,
-chan); ü may be typed v or u (吕: lv, lu). The readings come from pypinyin in a separate
+chan; the list is pinyin_worker.SURNAME_READINGS); ü may be typed v or u (吕: lv, lu). The readings come from pypinyin in a separate
 process (pinyin_worker.py): web workers never load it.
 """
 
