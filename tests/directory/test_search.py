@@ -125,10 +125,6 @@ class Person:
         self.fits = re.compile("|".join([pattern(self.name_readings)] + skills))
         self.may_fit = re.compile("|".join([pattern(rare)] + skills))
 
-    @property
-    def heteronym(self) -> bool:
-        return self.surname in HETERONYM_SURNAMES
-
     def taps(self) -> set[str]:
         """What a resident may tap for this name, for every reading and ü spelling: initials,
         full pinyin, the surname whole and the given name's first letter, zh/ch/sh forms,
@@ -385,6 +381,7 @@ def test_surnames_with_several_readings_sort_by_their_surname_reading(app):
             name=name, mobile=f"139{n:08d}", display_name=name, skill_ids=[skill.id], consent_on=date(2024, 3, 1),
             consent_scope="显示姓名和技能")) for n, name in enumerate(reversed(order))])
         assert [expert.display_name for expert in services.search("")] == order
+
 
 # --- pypinyin stays out of the web process -------------------------------------------------
 
