@@ -7,6 +7,7 @@ from ..clock import site_today, to_site, utcnow
 from ..directory import services as directory
 from ..kiosk.access import actor_key, acting_device_required
 from ..limits import rate_limited
+from ..errors import Refused
 from ..web import events, found_or_404, page_or_fragment
 from . import bp, services
 from .forms import CancelForm, LookupForm, RateForm, SignupForm
@@ -133,7 +134,7 @@ def sign_up(course_id: int):
             outcome = services.sign_up(course_id, form.name.data, form.mobile.data,
                                        source="assisted" if actor_key().startswith("staff:") else "kiosk",
                                        created_by=actor_key())
-        except services.ClassError as error:
+        except Refused as error:
             if error.field == "course":
                 form.form_errors.append(str(error))
             else:
@@ -180,7 +181,7 @@ def cancel():
     if form.validate_on_submit():
         try:
             signup = services.cancel(form.code.data, form.tail.data)
-        except services.ClassError as error:
+        except Refused as error:
             form.tail.errors.append(str(error))
         else:
             course = services.get_course(signup.course_id)
@@ -196,7 +197,7 @@ def rate():
     if form.validate_on_submit():
         try:
             services.rate(form.code.data, form.stars.data, form.comment.data or "")
-        except services.ClassError as error:
+        except Refused as error:
             getattr(form, error.field, form.stars).errors.append(str(error))
         else:
             return render_template("classes/_rated.html")
@@ -215,7 +216,7 @@ def answer_survey(survey_id: int):
     chosen = [int(value) for value in request.form.getlist("option") if value.isdigit()]
     try:
         services.answer_survey(survey_id, chosen)
-    except services.ClassError as error:
+    except Refused as error:
         return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},
                                 survey=services.get_survey(survey_id), error=str(error)), 422
     return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_thanks.html"},

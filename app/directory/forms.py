@@ -13,7 +13,7 @@ class AskForm(FlaskForm):
     needs = SelectMultipleField(_l("What do you need?"), choices=[SelectChoice(n, NEED_LABELS[n]) for n in NEEDS],
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                 validators=[DataRequired(message=_l("Please tap what you need."))])
-    text = TextAreaField(_l("In a few words (optional)"), validators=[Optional(), Length(max=200)])
+    text = TextAreaField(_l("In a few words (optional)"), validators=[Optional()])  # length: services.ask
     name = StringField(_l("Your name"), validators=[DataRequired(message=_l("Please enter your name.")),
                                                     Length(max=20)])
     mobile = StringField(_l("Mobile number"), validators=[

@@ -3,6 +3,7 @@ from htmx_flask import make_response
 
 from ..i18n import localized
 from ..kiosk.access import actor_key, acting_device_required
+from ..errors import Refused
 from ..web import events, found_or_404, page_or_fragment, wants_fragment
 from ..classes import services as classes
 from . import bp, services
@@ -69,7 +70,7 @@ def ask(expert_id: int):
         try:
             receipt = services.ask(expert_id, form.needs.data, form.text.data or "", form.name.data, form.mobile.data,
                                    created_by=actor_key())
-        except services.DirectoryError as error:
+        except Refused as error:
             getattr(form, error.field, form.needs).errors.append(str(error))
         else:
             response = make_response(page_or_fragment("directory/asked.html", {"ask-form": "directory/_asked.html"},

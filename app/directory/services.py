@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..classes.services import masked, normalise_code, normalise_mobile, normalise_name
 from ..clock import site_today, utcnow
 from ..errors import Refused
 from ..extensions import db
+from ..people import masked, normalise_code, normalise_mobile, normalise_name
 from . import pinyin
 from .models import (CATEGORIES, NEEDS, OPEN_REQUEST_STATES, REQUEST_STATES, Expert, ExpertWeek, HelpRequest,
                      SearchKey, Skill, expert_skills)

@@ -16,6 +16,7 @@ from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
 from ..wall.checks import mask_span
+from ..errors import Refused
 from ..web import events, found_or_404
 from . import bp
 from .access import staff_required
@@ -83,7 +84,7 @@ def _edit(course=None):
     if form.validate_on_submit():
         try:
             saved = _save(form, course.id if course else None)
-        except classes.ClassError as error:
+        except Refused as error:
             getattr(form, error.field, form.title).errors.append(str(error))
         else:
             return redirect(url_for("staff.class_detail", course_id=saved.id), code=303)
@@ -143,7 +144,7 @@ def set_class_status(course_id: int, action: str):
         abort(404)
     try:
         classes.set_status(course_id, action, reason=request.form.get("reason", ""))
-    except classes.ClassError as error:
+    except Refused as error:
         return _detail(course, error=str(error), status=422)
     return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
 
@@ -166,7 +167,7 @@ def assisted_signup(course_id: int):
         try:
             classes.sign_up(course_id, form.name.data, form.mobile.data, source="assisted",
                             created_by=f"staff:{current_user.id}")
-        except classes.ClassError as error:
+        except Refused as error:
             getattr(form, error.field, form.mobile).errors.append(str(error))
         else:
             return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
@@ -183,7 +184,7 @@ def move_signup(signup_id: int):
     signup = _signup_or_404(signup_id)
     try:
         classes.move_on_waitlist(signup_id, request.form.get("position", type=int) or 0, request.form.get("reason", ""))
-    except classes.ClassError as error:
+    except Refused as error:
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     return redirect(url_for("staff.class_detail", course_id=signup.course_id, _anchor="waitlist"), code=303)
 
@@ -194,7 +195,7 @@ def cancel_signup(signup_id: int):
     signup = _signup_or_404(signup_id)
     try:
         classes.cancel_by_staff(signup_id, request.form.get("reason", ""))
-    except classes.ClassError as error:
+    except Refused as error:
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)
 
@@ -205,7 +206,7 @@ def mark_attendance(session_id: int, signup_id: int):
     present = request.form.get("present") == "1"
     try:
         classes.set_attendance(session_id, signup_id, present, current_user.id)
-    except classes.ClassError:
+    except Refused:
         abort(404)
     if request.htmx:
         body = render_template("staff/_attendance_cell.html", session_id=session_id, signup_id=signup_id,
@@ -253,7 +254,7 @@ def create_survey():
             classes.save_survey(form.question.data, (form.options.data or "").splitlines(),
                                 question_en=form.question_en.data or "",
                                 options_en=(form.options_en.data or "").splitlines())
-        except classes.ClassError as error:
+        except Refused as error:
             getattr(form, error.field, form.question).errors.append(str(error))
         else:
             return redirect(url_for("staff.class_surveys"), code=303)

@@ -7,6 +7,7 @@ from ..directory import services as directory
 from ..directory.labels import CATEGORY_LABELS
 from ..directory.models import CATEGORIES, REQUEST_STATES
 from ..wall.checks import mask_span
+from ..errors import Refused
 from ..web import found_or_404
 from . import bp
 from .access import staff_required
@@ -48,7 +49,7 @@ def add_skill():
     if form.validate_on_submit():
         try:
             directory.save_skill(form.name.data, form.category.data, form.name_en.data or "")
-        except directory.DirectoryError as error:
+        except Refused as error:
             form.name.errors.append(str(error))
         else:
             return redirect(url_for("staff.experts_index"), code=303)
@@ -65,7 +66,7 @@ def _edit(expert=None):
             availability_en=form.availability_en.data or "", weekly_cap=form.weekly_cap.data)
         try:
             directory.save_expert(expert.id if expert else None, data)
-        except directory.DirectoryError as error:
+        except Refused as error:
             getattr(form, error.field, form.name).errors.append(str(error))
         else:
             return redirect(url_for("staff.experts_index"), code=303)
@@ -136,6 +137,6 @@ def update_expert_request(request_id: int):
     try:
         directory.update_request(request_id, request.form.get("state", ""), note=request.form.get("note", ""),
                                  expert_id=request.form.get("expert_id", type=int))
-    except directory.DirectoryError as error:
+    except Refused as error:
         return expert_requests(error=str(error), status=422)
     return redirect(url_for("staff.expert_requests", show=_inbox_filter()), code=303)

@@ -88,7 +88,7 @@ class CourseForm(FlaskForm):
     category = SelectField(_l("Category"), choices=[])
     teacher = StringField(_l("Teacher"), validators=[DataRequired(), Length(max=40)],
                           description=_l("As residents see it, e.g. 王老师"))
-    teacher_expert_id = SelectField(_l("Teacher in the expert directory (optional)"), coerce=int, choices=[])
+    teacher_expert_id = SelectField(_l("Teacher in the expert directory (optional)"), coerce=int, choices=[], default=0)
     venue = StringField(_l("Room"), validators=[DataRequired(), Length(max=60)])
     venue_en = StringField(_l("Room in English (optional)"), validators=[Optional(), Length(max=80)])
     capacity = IntegerField(_l("Seats"), validators=[DataRequired(), NumberRange(min=1, max=500)])

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.classes import services
+from app.errors import Refused
 from app.classes.models import Course, Signup
 from app.clock import site_today
 from app.extensions import db
@@ -22,7 +23,7 @@ NOT_OPEN = "not open"
 def refused(pattern: str):
     """Expect a ClassError whose message, in English, matches pattern (residents read it in
     Chinese by default)."""
-    with pytest.raises(services.ClassError) as caught:
+    with pytest.raises(Refused) as caught:
         yield caught
     with force_locale("en"):
         said = str(caught.value)

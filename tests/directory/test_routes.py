@@ -101,6 +101,10 @@ def test_asking_for_help_gives_a_receipt_and_the_weekly_cap_holds(kiosk, client,
     bad = ask(kiosk, ids["王老师"], needs=[], mobile="123")
     assert bad.status_code == 422
     assert "请点选您需要什么" in bad.get_data(as_text=True)
+    for field, value, message in (("mobile", "12345", "请输入 11 位手机号"), ("name", "林2", "姓名里不能有数字"),
+                                  ("text", "长" * 201, "最多 200 个字")):
+        refused = ask(kiosk, ids["王老师"], **{field: value})
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True), field
     assert run_in_app(lambda: db.session.scalar(select(db.func.count()).select_from(HelpRequest))) == 0
     assert client.post(f"/experts/{ids['王老师']}/ask", data={"needs": ["learn"], "name": "林芳",
                                                               "mobile": "13612345678"}).status_code == 403
