@@ -126,3 +126,21 @@ def staff_client(app, run_in_app):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def kiosk_client(app, run_in_app):
+    """A client that is an enrolled kiosk (it may post, sign up, ask)."""
+    from app.kiosk.devices import DEVICE_COOKIE
+    from tests.factories import enrolled_kiosk
+
+    _kiosk_id, token = run_in_app(enrolled_kiosk, "大厅")
+    client = app.test_client()
+    client.set_cookie(DEVICE_COOKIE, token)
+    return client
+
+
+@pytest.fixture
+def coordinator(staff_client):
+    """A client signed in as a coordinator (classes and experts)."""
+    return staff_client("coord", "coordinator", display_name="课程专员小王")

@@ -12,8 +12,6 @@ from app.classes import services
 from app.classes.models import Attendance, Course, Signup
 from app.clock import site_today, to_site, utcnow
 from app.extensions import db
-from app.kiosk.devices import DEVICE_COOKIE
-from tests.factories import enrolled_kiosk
 
 HTMX = {"HX-Request": "true"}
 FORM = {**HTMX, "HX-Target": "signup-form"}
@@ -35,17 +33,6 @@ def new_course(capacity=3, mode="first_come", opens_in_days=-1, closes_in_days=3
     return course.id
 
 
-@pytest.fixture
-def kiosk(app, run_in_app):
-    _kiosk_id, token = run_in_app(enrolled_kiosk, "大厅")
-    client = app.test_client()
-    client.set_cookie(DEVICE_COOKIE, token)
-    return client
-
-
-@pytest.fixture
-def coordinator(staff_client):
-    return staff_client("coord", "coordinator", display_name="课程专员小王")
 
 
 def sign_up(client, course_id, name="张三明", mobile="13812345678", headers=FORM):
@@ -79,9 +66,9 @@ def test_draft_courses_stay_off_the_kiosk(client, run_in_app):
     assert "书法入门" not in client.get("/classes/all").get_data(as_text=True)
 
 
-def test_sign_up_gives_a_code_and_a_qr_and_masks_the_name(kiosk, run_in_app):
+def test_sign_up_gives_a_code_and_a_qr_and_masks_the_name(kiosk_client, run_in_app):
     course_id = run_in_app(new_course)
-    response = sign_up(kiosk, course_id)
+    response = sign_up(kiosk_client, course_id)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert re.search(r'id="signup-code">\d{4} \d{4}<', page)
@@ -96,18 +83,18 @@ def test_sign_up_gives_a_code_and_a_qr_and_masks_the_name(kiosk, run_in_app):
     ("张3", "13812345678", "姓名里不能有数字"),
     ("张三明", "23812345678", "请输入 11 位手机号"),
 ])
-def test_bad_input_is_refused_in_the_residents_language_and_nothing_is_stored(kiosk, run_in_app, name, mobile, message):
+def test_bad_input_is_refused_in_the_residents_language_and_nothing_is_stored(kiosk_client, run_in_app, name, mobile, message):
     course_id = run_in_app(new_course)
-    response = sign_up(kiosk, course_id, name=name, mobile=mobile)
+    response = sign_up(kiosk_client, course_id, name=name, mobile=mobile)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert rows(run_in_app, course_id) == []
 
 
-def test_the_same_number_twice_is_one_row_and_says_so(kiosk, run_in_app):
+def test_the_same_number_twice_is_one_row_and_says_so(kiosk_client, run_in_app):
     course_id = run_in_app(new_course, capacity=1)
-    assert sign_up(kiosk, course_id).status_code == 200
-    again = sign_up(kiosk, course_id, name="张三明", mobile="138 1234 5678")
+    assert sign_up(kiosk_client, course_id).status_code == 200
+    again = sign_up(kiosk_client, course_id, name="张三明", mobile="138 1234 5678")
     assert again.status_code == 422
     assert "已经报过这门课" in again.get_data(as_text=True)
     assert len(rows(run_in_app, course_id)) == 1
@@ -119,11 +106,11 @@ def test_read_only_browsers_cannot_sign_up(client, run_in_app):
     assert rows(run_in_app, course_id) == []
 
 
-def test_full_course_waitlists_and_a_cancel_promotes_the_first(kiosk, client, run_in_app):
+def test_full_course_waitlists_and_a_cancel_promotes_the_first(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=1)
-    first = sign_up(kiosk, course_id, mobile="13800000001")
-    second = sign_up(kiosk, course_id, name="李四", mobile="13800000002")
-    third = sign_up(kiosk, course_id, name="王五", mobile="13800000003")
+    first = sign_up(kiosk_client, course_id, mobile="13800000001")
+    second = sign_up(kiosk_client, course_id, name="李四", mobile="13800000002")
+    third = sign_up(kiosk_client, course_id, name="王五", mobile="13800000003")
     assert "您是候补第 1 位" in second.get_data(as_text=True)
     assert "您是候补第 2 位" in third.get_data(as_text=True)
     code = re.search(r'id="signup-code">(\d{4}) (\d{4})<', first.get_data(as_text=True))
@@ -137,7 +124,7 @@ def test_full_course_waitlists_and_a_cancel_promotes_the_first(kiosk, client, ru
     assert wrong.status_code == 422 and "对不上" in wrong.get_data(as_text=True)
     assert [state for state, *_ in rows(run_in_app, course_id)] == ["confirmed", "waitlisted", "waitlisted"]
 
-    # From a phone (no kiosk): the code and the last 4 digits are enough.
+    # From a phone (no kiosk_client): the code and the last 4 digits are enough.
     done = client.post("/classes/cancel", data={"code": code, "tail": "0001"}, headers=HTMX)
     assert done.status_code == 200 and "已取消" in done.get_data(as_text=True)
     assert [state for state, *_ in rows(run_in_app, course_id)] == ["cancelled", "confirmed", "waitlisted"]
@@ -147,23 +134,23 @@ def test_full_course_waitlists_and_a_cancel_promotes_the_first(kiosk, client, ru
     assert again.status_code == 422
 
 
-def test_the_live_seat_count_answers_204_until_something_changes(kiosk, client, run_in_app):
+def test_the_live_seat_count_answers_204_until_something_changes(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=3)
     page = client.get(f"/classes/{course_id}").get_data(as_text=True)
     poll = re.search(r'hx-get="([^"]*/seats\?v=\d+)"', page).group(1)
     assert client.get(poll).status_code == 204
-    sign_up(kiosk, course_id)
+    sign_up(kiosk_client, course_id)
     changed = client.get(poll)
     assert changed.status_code == 200
     assert re.search(r'id="seats-left">2<', changed.get_data(as_text=True))
 
 
-def test_a_lottery_course_collects_entries_then_publishes_a_verifiable_draw(kiosk, client, run_in_app):
+def test_a_lottery_course_collects_entries_then_publishes_a_verifiable_draw(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=2, mode="lottery")
     commitment_before = run_in_app(lambda: services.seed_commitment(db.session.get(Course, course_id).draw_seed))
     assert commitment_before in client.get(f"/classes/{course_id}/draw").get_data(as_text=True)
     for index in range(5):
-        response = sign_up(kiosk, course_id, name=f"居民{'甲乙丙丁戊'[index]}", mobile=f"1390000000{index}")
+        response = sign_up(kiosk_client, course_id, name=f"居民{'甲乙丙丁戊'[index]}", mobile=f"1390000000{index}")
         assert "您已报名抽签" in response.get_data(as_text=True)
     assert run_in_app(services.draw, course_id, now=utcnow() + timedelta(days=4))
     page = client.get(f"/classes/{course_id}/draw").get_data(as_text=True)
@@ -281,13 +268,13 @@ def _finished_course(run_in_app, ratings):
     return course_id, codes
 
 
-def test_attendees_rate_after_the_term_and_poor_courses_are_flagged(kiosk, coordinator, run_in_app):
+def test_attendees_rate_after_the_term_and_poor_courses_are_flagged(kiosk_client, coordinator, run_in_app):
     course_id, codes = _finished_course(run_in_app, [2, 3, 2])
     for code, stars in zip(codes, (2, 3, 2)):
-        response = kiosk.post("/classes/rate", data={"code": code, "stars": str(stars), "comment": "教室太挤"},
+        response = kiosk_client.post("/classes/rate", data={"code": code, "stars": str(stars), "comment": "教室太挤"},
                               headers=HTMX)
         assert response.status_code == 200, response.get_data(as_text=True)
-    twice = kiosk.post("/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
+    twice = kiosk_client.post("/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
     assert twice.status_code == 422
     listing = coordinator.get("/staff/classes").get_data(as_text=True)
     assert "考虑停开" in listing
@@ -295,10 +282,10 @@ def test_attendees_rate_after_the_term_and_poor_courses_are_flagged(kiosk, coord
     assert "2.33" in detail and "教室太挤" in detail
 
 
-def test_someone_who_never_attended_cannot_rate(kiosk, run_in_app):
+def test_someone_who_never_attended_cannot_rate(kiosk_client, run_in_app):
     course_id, codes = _finished_course(run_in_app, [])
     run_in_app(lambda: (db.session.execute(db.delete(Attendance)), db.session.commit()))
-    refused = kiosk.post("/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
+    refused = kiosk_client.post("/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
     assert refused.status_code == 422 and "上过课的学员" in refused.get_data(as_text=True)
 
 
@@ -329,7 +316,7 @@ def test_attendance_is_marked_per_session(coordinator, run_in_app):
     assert (session_id, signup_id) not in run_in_app(services.attendance, course_id)
 
 
-def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk, client, run_in_app):
+def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk_client, client, run_in_app):
     bad = coordinator.post("/staff/classes/surveys", data={"question": "下学期想学什么？", "options": "只有一个"})
     assert bad.status_code == 422 and "2 到 12 个选项" in bad.get_data(as_text=True)
     assert coordinator.post("/staff/classes/surveys", data={
@@ -340,9 +327,9 @@ def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk, client,
     coordinator.post(f"/staff/classes/surveys/{survey_id}/published")
     page = client.get("/classes/survey", headers=EN).get_data(as_text=True)
     assert "Which classes?" in page and "Baking" in page
-    assert kiosk.post(f"/classes/survey/{survey_id}", data={"option": []}, headers=HTMX).status_code == 422
+    assert kiosk_client.post(f"/classes/survey/{survey_id}", data={"option": []}, headers=HTMX).status_code == 422
     for chosen in ([options[0], options[1]], [options[1]], [options[1], options[2]]):
-        assert kiosk.post(f"/classes/survey/{survey_id}", data={"option": [str(o) for o in chosen]},
+        assert kiosk_client.post(f"/classes/survey/{survey_id}", data={"option": [str(o) for o in chosen]},
                           headers=HTMX).status_code == 200
     assert client.post(f"/classes/survey/{survey_id}", data={"option": [str(options[0])]}).status_code == 403
     chart = coordinator.get("/staff/classes/surveys").get_data(as_text=True)
@@ -350,21 +337,21 @@ def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk, client,
     assert re.search(r"烘焙</th><td><meter[^>]*value=\"3\"", chart)
 
 
-def test_signing_up_outside_the_window_says_so_above_the_form(kiosk, run_in_app):
+def test_signing_up_outside_the_window_says_so_above_the_form(kiosk_client, run_in_app):
     course_id = run_in_app(new_course, opens_in_days=1, closes_in_days=3)
-    response = sign_up(kiosk, course_id)
+    response = sign_up(kiosk_client, course_id)
     assert response.status_code == 422
     assert re.search(r'<p class="error" role="alert">这门课现在不在报名时间内。</p>', response.get_data(as_text=True))
     assert rows(run_in_app, course_id) == []
 
 
-def test_the_timetable_and_course_list_follow_changes_by_polling(kiosk, client, run_in_app):
+def test_the_timetable_and_course_list_follow_changes_by_polling(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=3, term_in_days=0)
     for url, region in (("/classes/", "week"), ("/classes/all", "course-list")):
         page = client.get(url).get_data(as_text=True)
         poll = re.search(r'hx-get="(/classes/live\?[^"]+)"', page).group(1).replace("&amp;", "&")
         assert client.get(poll).status_code == 204
-        assert sign_up(kiosk, course_id, mobile=f"138123456{len(region):02d}").status_code == 200
+        assert sign_up(kiosk_client, course_id, mobile=f"138123456{len(region):02d}").status_code == 200
         changed = client.get(poll)
         assert changed.status_code == 200 and f'id="{region}"' in changed.get_data(as_text=True)
     # A new day redraws the timetable even when no course changed.

@@ -4,7 +4,6 @@ coordinators' experts, skills and inbox — with contact details kept off public
 import re
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.audit import AuditEntry
@@ -12,8 +11,6 @@ from app.clock import utcnow
 from app.directory import services
 from app.directory.models import HelpRequest, SearchKey
 from app.extensions import db
-from app.kiosk.devices import DEVICE_COOKIE
-from tests.factories import enrolled_kiosk
 
 HTMX = {"HX-Request": "true"}
 EXPERT_MOBILE = "13912345601"
@@ -35,17 +32,6 @@ def directory(cap: int = 3) -> dict:
     return {expert.display_name: expert.id for expert in experts}
 
 
-@pytest.fixture
-def kiosk(app, run_in_app):
-    _kiosk_id, token = run_in_app(enrolled_kiosk, "大厅")
-    client = app.test_client()
-    client.set_cookie(DEVICE_COOKIE, token)
-    return client
-
-
-@pytest.fixture
-def coordinator(staff_client):
-    return staff_client("coord", "coordinator", display_name="专员小王")
 
 
 def names(page: str) -> list[str]:
@@ -96,25 +82,25 @@ def test_more_matches_than_a_page_says_so_only_when_true(client, run_in_app):
     assert len(names(more)) == services.PAGE_SIZE and 'class="hint more"' in more
 
 
-def test_asking_for_help_gives_a_receipt_and_the_weekly_cap_holds(kiosk, client, run_in_app):
+def test_asking_for_help_gives_a_receipt_and_the_weekly_cap_holds(kiosk_client, client, run_in_app):
     ids = run_in_app(directory, 2)
-    bad = ask(kiosk, ids["王老师"], needs=[], mobile="123")
+    bad = ask(kiosk_client, ids["王老师"], needs=[], mobile="123")
     assert bad.status_code == 422
     assert "请点选您需要什么" in bad.get_data(as_text=True)
     for field, value, message in (("mobile", "12345", "请输入 11 位手机号"), ("name", "林2", "姓名里不能有数字"),
                                   ("text", "长" * 201, "最多 200 个字")):
-        refused = ask(kiosk, ids["王老师"], **{field: value})
+        refused = ask(kiosk_client, ids["王老师"], **{field: value})
         assert refused.status_code == 422 and message in refused.get_data(as_text=True), field
     assert run_in_app(lambda: db.session.scalar(select(db.func.count()).select_from(HelpRequest))) == 0
     assert client.post(f"/experts/{ids['王老师']}/ask", data={"needs": ["learn"], "name": "林芳",
                                                               "mobile": "13612345678"}).status_code == 403
-    first = ask(kiosk, ids["王老师"])
+    first = ask(kiosk_client, ids["王老师"])
     assert first.status_code == 200
     code = "".join(re.search(r'id="request-code">(\d{4}) (\d{4})<', first.get_data(as_text=True)).groups())
-    assert ask(kiosk, ids["王老师"], mobile="13612345679").status_code == 200
-    full = ask(kiosk, ids["王老师"], mobile="13612345670")
+    assert ask(kiosk_client, ids["王老师"], mobile="13612345679").status_code == 200
+    full = ask(kiosk_client, ids["王老师"], mobile="13612345670")
     assert full.status_code == 422 and "这周" in full.get_data(as_text=True)
-    assert ask(kiosk, ids["谢老师"]).status_code == 200  # another expert has room
+    assert ask(kiosk_client, ids["谢老师"]).status_code == 200  # another expert has room
     page = client.get(f"/experts/{ids['王老师']}").get_data(as_text=True)
     assert 'id="ask-for-help"' not in page
     status = client.get(f"/experts/receipt?code={code}").get_data(as_text=True)
@@ -152,9 +138,9 @@ def test_coordinators_add_experts_with_consent_and_views_are_audited(coordinator
     assert coordinator.post("/staff/experts/skills", data={"name": "编织", "category": "crafts"}).status_code == 422
 
 
-def test_the_inbox_moves_requests_on_without_changing_their_expert(coordinator, kiosk, run_in_app):
+def test_the_inbox_moves_requests_on_without_changing_their_expert(coordinator, kiosk_client, run_in_app):
     ids = run_in_app(directory)
-    ask(kiosk, ids["王老师"])
+    ask(kiosk_client, ids["王老师"])
     request_id = run_in_app(lambda: db.session.scalar(select(HelpRequest.id)))
     # The expert is hidden meanwhile: saving a new state must not pass the request to anyone.
     run_in_app(services.set_listed, ids["王老师"], False)
@@ -177,9 +163,9 @@ def test_the_inbox_moves_requests_on_without_changing_their_expert(coordinator, 
     assert {"requests-viewed", "request-contacted", "request-assigned", "request-done"} <= set(actions)
 
 
-def test_closed_requests_lose_their_personal_data_after_the_retention_period(app, kiosk, run_in_app):
+def test_closed_requests_lose_their_personal_data_after_the_retention_period(app, kiosk_client, run_in_app):
     ids = run_in_app(directory)
-    ask(kiosk, ids["王老师"])
+    ask(kiosk_client, ids["王老师"])
     request_id = run_in_app(lambda: db.session.scalar(select(HelpRequest.id)))
     run_in_app(services.update_request, request_id, "done")
     days = app.config["DIRECTORY_RETENTION_DAYS"]
