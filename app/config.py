@@ -51,6 +51,12 @@ class Config:
     # Help requests to experts: their names and numbers are deleted this many days after
     # staff close them.
     DIRECTORY_RETENTION_DAYS = 30
+    # Matchmaking: the areas a card may name (never a building or a room), how long an
+    # approved card stays up, and how long an expired or refused card's personal data is
+    # kept (for the resident to renew or read why) before it is deleted.
+    FRIENDS_AREAS = ("东区", "西区", "南区", "北区", "周边社区")
+    FRIENDS_CARD_DAYS = 90
+    FRIENDS_GRACE_DAYS = 30
     # Background upkeep (lottery draws, term statuses, deleting expired personal data) runs
     # at most this often, from kiosk heartbeats or `flask housekeeping`.
     HOUSEKEEPING_MINUTES = 10

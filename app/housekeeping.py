@@ -23,9 +23,11 @@ log = logging.getLogger(__name__)
 def run(now: datetime | None = None) -> dict[str, int]:
     from .classes import services as classes
     from .directory import services as directory
+    from .matchmaking import services as matchmaking
 
     now = now or utcnow()
-    return {**classes.housekeeping(now), "requests purged": directory.purge_requests(now)}
+    return {**classes.housekeeping(now), "requests purged": directory.purge_requests(now),
+            **matchmaking.housekeeping(now)}
 
 
 def _claim(now: datetime) -> bool:

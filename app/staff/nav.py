@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..directory import services as directory
 from ..kiosk import devices
+from ..matchmaking import services as friends
 from ..wall import services as wall
 
 
@@ -32,6 +33,7 @@ NAV = (
     NavItem("staff.classes_index", _l("Classes"), ("coordinator",)),
     NavItem("staff.experts_index", _l("Experts"), ("coordinator",)),
     NavItem("staff.expert_requests", _l("Help requests"), ("coordinator",), directory.open_request_count, _l("new")),
+    NavItem("staff.friends_cards", _l("Matchmaking"), ("matchmaker",), friends.pending_count, _l("to review")),
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),

@@ -35,7 +35,9 @@
   // [data-keypad-input].
   function pressKey(button) {
     var form = button.closest("form");
-    var input = form && form.querySelector("[data-keypad-input]");
+    // The pad types into the number box last touched (a form may have two), else the first.
+    var input = form && (form.querySelector('[data-keypad-input][data-keypad-current]') ||
+                         form.querySelector("[data-keypad-input]"));
     if (!input) return;
     var key = button.dataset.key;
     if (key === "clear") input.value = "";
@@ -61,6 +63,14 @@
 
   document.addEventListener("input", function (event) {
     if (event.target.dataset && event.target.dataset.counter) updateCounter(event.target);
+  });
+  document.addEventListener("focusin", function (event) {
+    var box = event.target;
+    if (!box.hasAttribute || !box.hasAttribute("data-keypad-input") || !box.form) return;
+    box.form.querySelectorAll("[data-keypad-current]").forEach(function (other) {
+      other.removeAttribute("data-keypad-current");
+    });
+    box.setAttribute("data-keypad-current", "");
   });
   document.addEventListener("click", function (event) {
     var key = event.target.closest && event.target.closest("[data-key]");

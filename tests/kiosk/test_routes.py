@@ -20,8 +20,7 @@ def test_home_shows_a_tile_for_each_existing_board_only(client):
     assert 'id="tile-wall"' in page and 'href="/wall/"' in page
     assert 'id="tile-classes"' in page and 'href="/classes/"' in page
     assert 'id="tile-experts"' in page and 'href="/experts/"' in page
-    # Boards arrive with their own blueprints; until then their tiles stay hidden.
-    assert 'id="tile-friends"' not in page
+    assert 'id="tile-friends"' in page and 'href="/friends/"' in page
 
 
 def test_home_shows_current_notices_urgent_first(client, run_in_app):

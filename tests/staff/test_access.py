@@ -15,6 +15,8 @@ MODERATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "modera
               "coordinator": "forbidden", "matchmaker": "forbidden"}
 COORDINATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "coordinator": "ok",
                 "moderator": "forbidden", "matchmaker": "forbidden"}
+MATCHMAKERS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "matchmaker": "ok",
+               "moderator": "forbidden", "coordinator": "forbidden"}
 ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
               **{role: "forbidden" for role in STAFF_ROLES if role != "admin"}}
 
@@ -93,6 +95,23 @@ EXPECTED = {
     "staff.expert_action": COORDINATORS,
     "staff.expert_requests": COORDINATORS,
     "staff.update_expert_request": COORDINATORS,
+    "matchmaking.index": PUBLIC,
+    "matchmaking.card": PUBLIC,
+    "matchmaking.new": PUBLIC,
+    "matchmaking.meet_form": PUBLIC,
+    "matchmaking.mine": PUBLIC,
+    # With the card's code, from the kiosk or the resident's phone.
+    "matchmaking.renew": PUBLIC,
+    "matchmaking.withdraw": PUBLIC,
+    "matchmaking.edit": PUBLIC,
+    "matchmaking.answer": PUBLIC,
+    "matchmaking.create": ACTING,
+    "matchmaking.meet": ACTING,
+    "staff.friends_cards": MATCHMAKERS,
+    "staff.review_card": MATCHMAKERS,
+    "staff.friends_requests": MATCHMAKERS,
+    "staff.update_friends_request": MATCHMAKERS,
+    "staff.friends_contacts": MATCHMAKERS,
     "staff.classes_index": COORDINATORS,
     "staff.new_class": COORDINATORS,
     "staff.create_class": COORDINATORS,

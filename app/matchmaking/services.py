@@ -1,0 +1,355 @@
+"""The matchmaking board: cards left with separate consents, approved by the matchmaker,
+"I'd like to meet" requests that go to the matchmaker only, double opt-in before anyone's
+contact details are shown (to staff, audited), and deletion of personal data on request,
+on expiry and after refusal."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, delete, func, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..clock import utcnow
+from ..errors import Refused
+from ..extensions import db
+from ..people import normalise_code, normalise_mobile, normalise_name
+from ..wall import checks
+from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest, Tally
+
+PAGE_SIZE = 24
+CODE_DIGITS = 8
+MAX_INTERESTS = 5
+
+
+class FriendsError(Refused):
+    default_field = "intro"
+
+
+@dataclass
+class CardData:
+    gender: str
+    age_band: str
+    area: str
+    interests: list[str]
+    looking_for: str
+    intro: str
+    real_name: str
+    mobile: str
+    consent_public: bool
+    consent_matchmaker: bool
+    adult: bool
+
+
+def _public_fields(data: CardData) -> dict:
+    if data.gender not in GENDERS:
+        raise FriendsError(_l("Please choose."), "gender")
+    if data.age_band not in AGE_BANDS:
+        raise FriendsError(_l("Please choose your age."), "age_band")
+    if data.area not in current_app.config["FRIENDS_AREAS"]:
+        raise FriendsError(_l("Please choose your area."), "area")
+    interests = [interest for interest in INTERESTS if interest in set(data.interests)]
+    if not 1 <= len(interests) <= MAX_INTERESTS:
+        raise FriendsError(_l("Please tap 1 to %(n)d interests.", n=MAX_INTERESTS), "interests")
+    if data.looking_for not in LOOKING_FOR:
+        raise FriendsError(_l("Please choose what you are looking for."), "looking_for")
+    intro = " ".join((data.intro or "").split())
+    if len(intro) > 120:
+        raise FriendsError(_l("At most %(n)d characters.", n=120), "intro")
+    if checks.find_numbers(intro):
+        raise FriendsError(_l("Please leave phone numbers and ID numbers out: the matchmaker puts people in touch."),
+                           "intro")
+    return {"gender": data.gender, "age_band": data.age_band, "area": data.area, "interests": " ".join(interests),
+            "looking_for": data.looking_for, "intro": intro}
+
+
+def _tally(name: str, count: int = 1) -> None:
+    if not db.session.execute(update(Tally).where(Tally.name == name).values(count=Tally.count + count)).rowcount:
+        db.session.add(Tally(name=name, count=count))
+
+
+def tallies() -> dict[str, int]:
+    return {name: count for name, count in db.session.execute(select(Tally.name, Tally.count))}
+
+
+def _retried(operation):
+    """A write whose race (the next card number, a taken code) shows as IntegrityError."""
+    for _attempt in range(3):
+        try:
+            return operation()
+        except IntegrityError:
+            db.session.rollback()
+    raise FriendsError(_l("That did not work. Please try again."))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    number: int
+
+
+def leave_card(data: CardData, *, created_by: str) -> Receipt:
+    """A new card, waiting for the matchmaker; nothing shows until it is approved."""
+    public = _public_fields(data)
+    if not data.adult:
+        raise FriendsError(_l("The board is for adults (18 and over)."), "adult")
+    if not data.consent_public:
+        raise FriendsError(_l("Please agree to your card being shown, or the board cannot show it."),
+                           "consent_public")
+    if not data.consent_matchmaker:
+        raise FriendsError(_l("Please agree to the matchmaker seeing your details, or no one can put you in touch."),
+                           "consent_matchmaker")
+    name, mobile = normalise_name(data.real_name), normalise_mobile(data.mobile)
+
+    def once() -> Receipt:
+        now = utcnow()
+        number = (db.session.scalar(select(func.max(Card.number))) or 0) + 1
+        card = Card(number=number, real_name=name, mobile=mobile, code=f"{secrets.randbelow(10**CODE_DIGITS):08d}",
+                    consent_public_at=now, consent_matchmaker_at=now, created_by=created_by, **public)
+        db.session.add(card)
+        db.session.commit()
+        return Receipt(card.code, card.number)
+
+    return _retried(once)
+
+
+def _visible(now: datetime):
+    return (Card.state == "approved") & (Card.expires_at > now)
+
+
+def public_cards(filters: dict | None = None, limit: int = PAGE_SIZE) -> list[Card]:
+    filters = filters or {}
+    query = select(Card).where(_visible(utcnow())).order_by(Card.number.desc()).limit(limit)
+    for field in ("gender", "age_band", "area", "looking_for"):
+        if filters.get(field):
+            query = query.where(getattr(Card, field) == filters[field])
+    if filters.get("interest") in INTERESTS:
+        query = query.where((literal(" ", String) + Card.interests + " ").like(f"% {filters['interest']} %"))
+    return list(db.session.scalars(query))
+
+
+def public_card(number: int) -> Card | None:
+    return db.session.scalar(select(Card).where(Card.number == number, _visible(utcnow())))
+
+
+def card_by_code(code: str) -> Card | None:
+    code = normalise_code(code)
+    return db.session.scalar(select(Card).where(Card.code == code)) if len(code) == CODE_DIGITS else None
+
+
+def _own(code: str) -> Card:
+    card = card_by_code(code)
+    if card is None:
+        raise FriendsError(_l("No card has this code."), "code")
+    return card
+
+
+def renew(code: str) -> Card:
+    card = _own(code)
+    if card.state not in ("approved", "expired"):
+        raise FriendsError(_l("Only a card that was on the board can be renewed."), "code")
+    card.state = "approved"
+    card.expires_at = utcnow() + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"])
+    db.session.commit()
+    return card
+
+
+def edit(code: str, data: CardData) -> Card:
+    """Change the public part; the card waits for the matchmaker again."""
+    card = _own(code)
+    for field, value in _public_fields(data).items():
+        setattr(card, field, value)
+    card.state, card.approved_at, card.expires_at, card.reject_reason = "pending", None, None, ""
+    db.session.commit()
+    return card
+
+
+def _delete(card: Card, tally: str, action: str) -> None:
+    """Delete a card and every interest it is part of; only anonymous counts stay."""
+    number = card.number
+    gone = db.session.execute(delete(Interest).where(
+        or_(Interest.card_id == card.id, Interest.from_card_id == card.id))).rowcount
+    db.session.delete(card)
+    _tally(tally)
+    if gone:
+        _tally("interests-deleted", gone)
+    audit.record("friends", action, None, {"number": number})
+
+
+def withdraw(code: str) -> int:
+    """The resident withdraws their card: its personal data is deleted at once."""
+    card = _own(code)
+    number = card.number
+    _delete(card, "cards-withdrawn", "card-withdrawn")
+    db.session.commit()
+    return number
+
+
+# --- "I'd like to meet" ----------------------------------------------------------------------
+
+def express_interest(number: int, *, own_code: str = "", name: str = "", mobile: str = "",
+                     created_by: str) -> Interest:
+    card = public_card(number)
+    if card is None:
+        raise FriendsError(_l("This card is no longer on the board."), "own_code")
+    interest = Interest(card_id=card.id, created_by=created_by)
+    if own_code:
+        own = card_by_code(own_code)
+        if own is None or own.state != "approved":
+            raise FriendsError(_l("No card on the board has this code."), "own_code")
+        if own.id == card.id:
+            raise FriendsError(_l("This is your own card."), "own_code")
+        interest.from_card_id = own.id
+        duplicate = Interest.from_card_id == own.id
+    else:
+        interest.from_name, interest.from_mobile = normalise_name(name), normalise_mobile(mobile)
+        duplicate = Interest.from_mobile == interest.from_mobile
+    if db.session.scalar(select(func.count()).select_from(Interest).where(Interest.card_id == card.id, duplicate)):
+        raise FriendsError(_l("You already asked to meet No. %(number)04d; the matchmaker will be in touch.",
+                              number=number), "own_code")
+    db.session.add(interest)
+    db.session.commit()
+    return interest
+
+
+def interests_for(card: Card) -> list[Interest]:
+    """What the card's owner sees with their code: who would like to meet them, by number only."""
+    return list(db.session.scalars(select(Interest).where(Interest.card_id == card.id, Interest.state.in_(("new", "asked")))
+                                   .order_by(Interest.id)))
+
+
+def answer(code: str, interest_id: int, agreed: bool) -> Interest:
+    """The card's owner answers a request themselves, with their code (kiosk or phone)."""
+    card = _own(code)
+    interest = db.session.get(Interest, interest_id)
+    if interest is None or interest.card_id != card.id or interest.state not in ("new", "asked"):
+        raise FriendsError(_l("This request was already answered."), "code")
+    return _record(interest, owner=agreed)
+
+
+def _record(interest: Interest, *, owner: bool | None = None, requester: bool | None = None) -> Interest:
+    if owner is not None:
+        interest.owner_agreed = owner
+    if requester is not None:
+        interest.requester_agreed = requester
+    if owner is False or requester is False:
+        interest.state = "declined"
+    elif interest.owner_agreed and interest.requester_agreed:
+        interest.state = "agreed"
+        _tally("introductions")
+    db.session.commit()
+    return interest
+
+
+# --- the matchmaker ------------------------------------------------------------------------
+
+def pending_cards() -> list[Card]:
+    return list(db.session.scalars(select(Card).where(Card.state == "pending").order_by(Card.id)))
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Card).where(Card.state == "pending"))
+
+
+def board_cards() -> list[Card]:
+    return list(db.session.scalars(select(Card).where(Card.state.in_(("approved", "rejected", "expired")))
+                                   .order_by(Card.number.desc()).limit(200)))
+
+
+def get_card(card_id: int) -> Card | None:
+    return db.session.get(Card, card_id)
+
+
+def review(card_id: int, approve: bool, reason: str = "") -> Card:
+    card = db.session.get(Card, card_id)
+    if card is None or card.state != "pending":
+        raise FriendsError(_l("This card was already reviewed."), "reason")
+    reason = " ".join((reason or "").split())
+    if approve:
+        now = utcnow()
+        card.state, card.approved_at = "approved", now
+        card.expires_at = now + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"])
+    else:
+        if len(reason) < 2:
+            raise FriendsError(_l("Please write the reason; the resident reads it with their code."), "reason")
+        card.state, card.reject_reason = "rejected", reason[:200]
+        card.expires_at = utcnow()  # its personal data is deleted after the grace period
+    audit.record("friends", "card-approved" if approve else "card-rejected", card,
+                 {"number": card.number, "reason": reason} if reason else {"number": card.number})
+    db.session.commit()
+    return card
+
+
+def delete_card(card_id: int) -> None:
+    """Deletion on request, by the matchmaker."""
+    card = db.session.get(Card, card_id)
+    if card is None:
+        raise FriendsError(_l("No such card."), "reason")
+    _delete(card, "cards-deleted", "card-deleted")
+    db.session.commit()
+
+
+def interest_queue() -> list[Interest]:
+    return list(db.session.scalars(select(Interest).order_by(
+        Interest.state.in_(("agreed", "declined")), Interest.id.desc()).limit(200)))
+
+
+def get_interest(interest_id: int) -> Interest | None:
+    return db.session.get(Interest, interest_id)
+
+
+def staff_update_interest(interest_id: int, action: str, note: str = "") -> Interest:
+    """The matchmaker asked the card's owner, or records either side's answer. Audited."""
+    interest = db.session.get(Interest, interest_id)
+    if interest is None or interest.state in ("agreed", "declined"):
+        raise FriendsError(_l("This request was already answered."), "note")
+    note = " ".join((note or "").split())[:200]
+    if note:
+        interest.note = note
+    audit.record("friends", f"interest-{action}", interest, {"note": note} if note else None)
+    if action == "asked":
+        interest.state = "asked"
+        db.session.commit()
+        return interest
+    answers = {"owner-yes": {"owner": True}, "owner-no": {"owner": False}, "requester-no": {"requester": False}}
+    if action not in answers:
+        raise FriendsError(_l("Unknown action."), "note")
+    return _record(interest, **answers[action])
+
+
+@dataclass(frozen=True)
+class Contact:
+    number: int | None
+    name: str
+    mobile: str
+
+
+def contacts(interest_id: int) -> tuple[Contact, Contact]:
+    """Both sides' names and numbers, for the matchmaker — only once both agreed. Audited."""
+    interest = db.session.get(Interest, interest_id)
+    if interest is None or interest.state != "agreed":
+        raise FriendsError(_l("Contact details are shown only once both have agreed."), "note")
+    owner = db.session.get(Card, interest.card_id)
+    requester = db.session.get(Card, interest.from_card_id) if interest.from_card_id else None
+    audit.record("friends", "contacts-viewed", interest, {"number": owner.number})
+    db.session.commit()
+    return (Contact(owner.number, owner.real_name, owner.mobile),
+            Contact(requester.number, requester.real_name, requester.mobile) if requester
+            else Contact(None, interest.from_name, interest.from_mobile))
+
+
+def housekeeping(now: datetime | None = None) -> dict[str, int]:
+    """Cards past their 90 days leave the board; expired and refused cards' personal data
+    is deleted after FRIENDS_GRACE_DAYS."""
+    now = now or utcnow()
+    expired = db.session.execute(update(Card).where(Card.state == "approved", Card.expires_at <= now)
+                                 .values(state="expired")).rowcount
+    cutoff = now - timedelta(days=current_app.config["FRIENDS_GRACE_DAYS"])
+    old = list(db.session.scalars(select(Card).where(Card.state.in_(("expired", "rejected")), Card.expires_at <= cutoff)))
+    for card in old:
+        _delete(card, f"cards-{card.state}-deleted", "card-purged")
+    db.session.commit()
+    return {"cards expired": expired, "cards deleted": len(old)}
