@@ -4,7 +4,7 @@ one running, finished ones with ratings (one poorly rated), and a needs survey."
 import random
 from datetime import datetime, time, timedelta
 
-from ..clock import site_today, utcnow
+from ..clock import site_today
 from ..directory import services as directory
 from . import services
 from .services import CourseData
@@ -40,12 +40,15 @@ def _course(days_from_today: int, weeks: int, opens_days: int, closes_days: int,
     return course.id
 
 
-def _sign_up(course_id: int, first: int, count: int, when: datetime) -> list[str]:
+def _sign_up(course_id: int, first: int, count: int) -> list[str]:
+    """Residents sign up one a minute from shortly after the window opened (whatever the
+    hour the demo is loaded at)."""
+    start = services.get_course(course_id).signup_opens_at + timedelta(minutes=10)
     codes = []
     for index in range(first, first + count):
         name, mobile = _resident(index)
         outcome = services.sign_up(course_id, name, mobile, source="assisted" if index % 5 == 0 else "kiosk",
-                                   created_by="kiosk:demo", now=when + timedelta(minutes=index))
+                                   created_by="kiosk:demo", now=start + timedelta(minutes=index - first))
         codes.append(outcome.code)
     return codes
 
@@ -63,7 +66,6 @@ def _finished(course_id: int, ratings: list[tuple[int, str]]) -> None:
 
 
 def load() -> None:
-    now = utcnow()
     tuesday_thursday = dict(weekdays=(1, 3), start_time=time(9, 30), minutes=90)
 
     calligraphy = _course(
@@ -72,7 +74,7 @@ def load() -> None:
         capacity=20, description="从握笔、坐姿到基本笔画，十二周写好一幅楷书作品。笔墨纸砚由社区提供。",
         description_en="From holding the brush to the basic strokes: in twelve weeks, a finished piece in "
                        "regular script. Brushes, ink and paper are provided.", **tuesday_thursday)
-    _sign_up(calligraphy, 0, 13, now - timedelta(days=1))
+    _sign_up(calligraphy, 0, 13)
 
     lego = _course(
         5, 10, -3, 4, title="乐高搭建小课堂", title_en="LEGO building for children", category="children",
@@ -80,7 +82,7 @@ def load() -> None:
         eligibility="6至12岁儿童，家长陪同", eligibility_en="Children aged 6 to 12, with a parent",
         description="动手搭建，学一点简单的机械原理。", description_en="Build things and learn some simple mechanics.",
         weekdays=(5,), start_time=time(10, 0), minutes=60)
-    _sign_up(lego, 20, 16, now - timedelta(days=2))  # 12 seats, 4 on the waitlist
+    _sign_up(lego, 20, 16)  # 12 seats, 4 on the waitlist
 
     _course(10, 8, 2, 9, title="合唱团：老歌新唱", title_en="Community choir: old songs, new voices",
             category="music", teacher="李老师", expert="李建国", venue="多功能厅", venue_en="Multi-purpose hall", capacity=30,
@@ -99,7 +101,7 @@ def load() -> None:
         capacity=50, description="三次讲座，律师现场答疑。", description_en="Three talks with a lawyer answering questions.",
         start_time=time(19, 0), minutes=90,
         dates=(today + timedelta(days=8), today + timedelta(days=15), today + timedelta(days=22)))
-    _sign_up(law, 40, 6, now - timedelta(hours=20))
+    _sign_up(law, 40, 6)
 
     fitness = services.save_course(None, CourseData(
         title="28天健身营", title_en="28-day fitness camp", category="fitness", teacher="周教练", teacher_expert_id=_expert("周强"),
@@ -111,26 +113,26 @@ def load() -> None:
         signup_closes_at=datetime.combine(today + timedelta(days=1), time(9, 0)),
         weekdays=(0, 1, 2, 3, 4), start_time=time(19, 30), minutes=60))
     services.set_status(fitness.id, "open")
-    _sign_up(fitness.id, 60, 9, now - timedelta(hours=10))
+    _sign_up(fitness.id, 60, 9)
 
     baduanjin = _course(
         -21, 12, -35, -22, title="八段锦晨练", title_en="Baduanjin morning exercise", category="elderly",
         teacher="赵老师", expert="赵德明", venue="一楼广场", venue_en="Ground-floor square", capacity=40,
         description="舒缓的传统健身功法，适合中老年人。", description_en="A gentle traditional exercise, "
         "good for older people.", weekdays=(0, 2, 4), start_time=time(7, 30), minutes=45)
-    _sign_up(baduanjin, 80, 22, now - timedelta(days=30))
+    _sign_up(baduanjin, 80, 22)
 
     reading = _course(
         -94, 12, -110, -95, title="读书会：城南旧事", title_en="Reading club: My Memories of Old Beijing",
         category="reading", teacher="吴老师", expert="吴文静", venue="社区图书室", venue_en="Community library", capacity=20,
         description="每周读一章，一起聊。", description_en="A chapter a week, talked over together.",
         weekdays=(2,), start_time=time(15, 0), minutes=90)
-    _sign_up(reading, 110, 14, now - timedelta(days=100))
+    _sign_up(reading, 110, 14)
     painting = _course(
         -94, 12, -110, -95, title="国画山水", title_en="Chinese landscape painting", category="calligraphy",
         teacher="郑老师", expert="郑国华", venue="二楼书画室", venue_en="Calligraphy room, 2nd floor", capacity=16,
         weekdays=(4,), start_time=time(9, 30), minutes=120)
-    _sign_up(painting, 130, 10, now - timedelta(days=100))
+    _sign_up(painting, 130, 10)
     services.sync_statuses()
     _finished(reading, [(5, "吴老师讲得生动，下学期还来。"), (5, ""), (4, "希望多读几本书。"), (5, "很开心认识了新朋友"),
                         (4, ""), (5, "")])

@@ -16,6 +16,7 @@ from app.notices.models import Notice
 from app.wall.models import KINDS
 from app.classes import services as classes
 from app.directory import services as directory
+from app.matchmaking import services as friends
 from tests.e2e.helpers import LANDSCAPE, PORTRAIT, foreign, in_server_db, moderate, open_course, publish
 
 MIN_TOUCH_PX = 72
@@ -198,6 +199,8 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
     with in_server_db(server_app):
         signup_code = classes.sign_up(course, "张三明", "13812345678", created_by="test").code
         expert = directory.search("sf")[0].id  # the demo content's calligraphers
+        friend = friends.public_cards()[0]  # one of the demo content's approved cards
+        friend_number, friend_code = friend.number, friend.code
     # Both screens: a read-only one (its pairing code; a notice instead of the wall's form) and a kiosk.
     (enrolled,) = enroll_kiosks("版面检查")
     enrolled.on("request", lambda req: requested_urls.append(req.url))
@@ -205,7 +208,9 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
              "/wall/", "/wall/new", "/wall/receipt", f"/wall/receipt?code={receipt}",
              "/classes/", "/classes/all", f"/classes/{course}", f"/classes/{course}/sign-up", "/classes/my",
              f"/classes/my?code={signup_code}", "/classes/survey",
-             "/experts/", "/experts/?q=s", f"/experts/{expert}", f"/experts/{expert}/ask", "/experts/receipt"]
+             "/experts/", "/experts/?q=s", f"/experts/{expert}", f"/experts/{expert}/ask", "/experts/receipt",
+             "/friends/", f"/friends/{friend_number}", f"/friends/{friend_number}/meet", "/friends/new", "/friends/mine",
+             f"/friends/mine?code={friend_code}"]
     problems = []
     for screen, page in (("read-only", kiosk), ("kiosk", enrolled)):
         for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
