@@ -73,7 +73,7 @@ def new():
 
 
 @bp.post("/new")
-@acting_device_required("friends-card", "5 per 10 minutes")
+@acting_device_required("friends-card", "20 per 10 minutes")
 def create():
     form = _with_areas(CardPrivateForm())
     if form.validate_on_submit():
