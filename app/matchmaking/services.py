@@ -306,6 +306,10 @@ def staff_update_interest(interest_id: int, action: str, note: str = "") -> Inte
     interest = db.session.get(Interest, interest_id)
     if interest is None or interest.state in ("agreed", "declined"):
         raise FriendsError(_l("This request was already answered."), "note")
+    answers = {"asked": None, "owner-yes": {"owner": True}, "owner-no": {"owner": False},
+               "requester-no": {"requester": False}}
+    if action not in answers:
+        raise FriendsError(_l("Unknown action."), "note")
     note = " ".join((note or "").split())[:200]
     if note:
         interest.note = note
@@ -314,9 +318,6 @@ def staff_update_interest(interest_id: int, action: str, note: str = "") -> Inte
         interest.state = "asked"
         db.session.commit()
         return interest
-    answers = {"owner-yes": {"owner": True}, "owner-no": {"owner": False}, "requester-no": {"requester": False}}
-    if action not in answers:
-        raise FriendsError(_l("Unknown action."), "note")
     return _record(interest, **answers[action])
 
 

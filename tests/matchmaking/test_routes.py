@@ -111,3 +111,18 @@ def test_the_owner_renews_changes_and_withdraws_with_the_code(kiosk_client, clie
     assert gone.status_code == 200 and "信息已删除" in gone.get_data(as_text=True)
     assert cards(run_in_app) == []
     assert run_in_app(services.tallies)["cards-withdrawn"] == 1
+
+
+def test_an_unknown_request_action_is_refused_and_records_nothing(kiosk_client, staff_client, run_in_app):
+    from app.audit import AuditEntry
+
+    leave(kiosk_client)
+    matchmaker = staff_client("hongniang", "matchmaker")
+    card_id, number = run_in_app(lambda: db.session.execute(select(Card.id, Card.number)).one())
+    matchmaker.post(f"/staff/friends/cards/{card_id}/approve")
+    kiosk_client.post(f"/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"}, headers=HTMX)
+    interest_id = run_in_app(lambda: db.session.scalar(select(Interest.id)))
+    refused = matchmaker.post(f"/staff/friends/requests/{interest_id}", data={"action": "x" * 50})
+    assert refused.status_code == 422
+    assert run_in_app(lambda: db.session.scalar(select(db.func.count()).select_from(AuditEntry)
+                                                .where(AuditEntry.action.like("interest-%")))) == 0
