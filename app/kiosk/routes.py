@@ -83,7 +83,8 @@ def heartbeat():
         response.delete_cookie(devices.DEVICE_COOKIE)  # revoked: the token is of no use now
         return response
     current = request.htmx.current_url or ""
-    devices.heartbeat(g.kiosk, "/" + current.split("/", 3)[3] if current.count("/") >= 3 else None)
+    # The page's path only: a query string may hold a code a resident looked up.
+    devices.heartbeat(g.kiosk, "/" + current.split("/", 3)[3].split("?")[0] if current.count("/") >= 3 else None)
     housekeeping.run_if_due()
     return "", 204
 

@@ -170,8 +170,9 @@ def edit(code: str, data: CardData) -> Card:
 def _delete(card: Card, tally: str, action: str) -> None:
     """Delete a card and every interest it is part of; only anonymous counts stay."""
     number = card.number
+    # Requests to and from the card, and those its owner made by name and number.
     gone = db.session.execute(delete(Interest).where(
-        or_(Interest.card_id == card.id, Interest.from_card_id == card.id))).rowcount
+        or_(Interest.card_id == card.id, Interest.from_card_id == card.id, Interest.from_mobile == card.mobile))).rowcount
     db.session.delete(card)
     _tally(tally)
     if gone:
@@ -344,12 +345,16 @@ def contacts(interest_id: int) -> tuple[Contact, Contact]:
 
 def housekeeping(now: datetime | None = None) -> dict[str, int]:
     """Cards past their 90 days leave the board; expired and refused cards' personal data
-    is deleted after FRIENDS_GRACE_DAYS."""
+    is deleted after FRIENDS_GRACE_DAYS, and a card left pending for FRIENDS_CARD_DAYS
+    (never reviewed) goes too."""
     now = now or utcnow()
     expired = db.session.execute(update(Card).where(Card.state == "approved", Card.expires_at <= now)
                                  .values(state="expired")).rowcount
     cutoff = now - timedelta(days=current_app.config["FRIENDS_GRACE_DAYS"])
-    old = list(db.session.scalars(select(Card).where(Card.state.in_(("expired", "rejected")), Card.expires_at <= cutoff)))
+    never_reviewed = now - timedelta(days=current_app.config["FRIENDS_CARD_DAYS"])
+    old = list(db.session.scalars(select(Card).where(or_(
+        Card.state.in_(("expired", "rejected")) & (Card.expires_at <= cutoff),
+        (Card.state == "pending") & (Card.created_at <= never_reviewed)))))
     for card in old:
         _delete(card, f"cards-{card.state}-deleted", "card-purged")
     db.session.commit()

@@ -126,3 +126,16 @@ def test_an_unknown_request_action_is_refused_and_records_nothing(kiosk_client, 
     assert refused.status_code == 422
     assert run_in_app(lambda: db.session.scalar(select(db.func.count()).select_from(AuditEntry)
                                                 .where(AuditEntry.action.like("interest-%")))) == 0
+
+
+def test_a_card_never_reviewed_is_deleted_after_the_card_days(app, kiosk_client, run_in_app):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    leave(kiosk_client)
+    days = app.config["FRIENDS_CARD_DAYS"]
+    assert run_in_app(services.housekeeping, utcnow() + timedelta(days=days - 1))["cards deleted"] == 0
+    assert run_in_app(services.housekeeping, utcnow() + timedelta(days=days + 1))["cards deleted"] == 1
+    assert cards(run_in_app) == []
+    assert run_in_app(services.tallies)["cards-pending-deleted"] == 1
