@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import time, timedelta
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.classes import services as classes
@@ -105,3 +106,19 @@ def open_course(app, capacity: int, title: str = "书法入门") -> int:
             weekdays=(1,), start_time=time(9, 30), minutes=90))
         classes.set_status(course.id, "open")
         return course.id
+
+
+def tap_digits(page, scope: str, digits: str) -> None:
+    """Tap a number on the on-screen pad inside `scope` (a CSS selector)."""
+    for digit in digits:
+        page.locator(f'{scope} .keypad [data-key="{digit}"]').tap()
+
+
+def look_up_code(page, path: str, code: str, button: str):
+    """On a page with a code look-up form (macros/keypad.html code_lookup): tap the code on
+    its pad, check the box shows it, tap the button; the look-up's response."""
+    tap_digits(page, "form.lookup-form", code)
+    expect(page.locator('form.lookup-form input[name="code"]')).to_have_value(code)
+    with page.expect_response(lambda r: path_is(path)(r) and "code=" in r.url) as looked:
+        page.locator(button).tap()
+    return looked.value

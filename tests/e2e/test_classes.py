@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.classes import services
 from app.classes.labels import STATE_LABELS
 from app.classes.models import Signup
-from tests.e2e.helpers import RECEIPT_SHOWN, in_server_db, open_course, path_is
+from tests.e2e.helpers import RECEIPT_SHOWN, in_server_db, look_up_code, open_course, path_is, tap_digits
 
 # "A browser test … sees the seats left drop on a second kiosk within 15 s".
 SEATS_FOLLOW_MS = 15_000
@@ -32,11 +32,6 @@ def zh(server_app):
             return str(message) if not isinstance(message, str) else gettext(message, **values)
 
     return translated
-
-
-def tap_digits(page, scope: str, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'{scope} .keypad [data-key="{digit}"]').tap()
 
 
 def sign_up_by_taps(page, name: str, mobile: str):
@@ -116,12 +111,7 @@ def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_k
     expect(signer.locator("#course-list")).to_be_visible()
     signer.locator("#my-signup").tap()
     expect(signer).to_have_url(f"{live_server.url}/classes/my")
-    code_input = signer.locator('form.lookup-form input[name="code"]')
-    tap_digits(signer, "form.lookup-form", code)
-    expect(code_input).to_have_value(code)
-    with signer.expect_response(lambda r: path_is("/classes/my")(r) and "code=" in r.url) as asked:
-        signer.locator("#look-up").tap()
-    assert asked.value.status == 200
+    assert look_up_code(signer, "/classes/my", code, "#look-up").status == 200
     result = signer.locator("#lookup-result")
     expect(result.locator(".signup-state")).to_have_text(zh(STATE_LABELS["confirmed"]))
     expect(result).to_contain_text(MASKED_NAME)
@@ -130,7 +120,7 @@ def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_k
     cancel_form = signer.locator("form#cancel-form")
     tap_digits(signer, "form#cancel-form", MOBILE[-4:])
     expect(cancel_form.locator('input[name="tail"]')).to_have_value(MOBILE[-4:])
-    expect(code_input).to_have_value(code)  # the cancel form's pad typed into its own box
+    expect(signer.locator('form.lookup-form input[name="code"]')).to_have_value(code)  # the cancel form's pad typed into its own box
     with signer.expect_response(path_is("/classes/cancel")) as cancelled:
         signer.locator("#cancel-signup").tap()
     assert cancelled.value.status == 200, cancelled.value.text()

@@ -22,7 +22,7 @@ from app.clock import site_today
 from app.directory import services
 from app.directory.labels import NEED_LABELS, REQUEST_STATE_LABELS
 from app.directory.models import HelpRequest
-from tests.e2e.helpers import PORTRAIT, RECEIPT_SHOWN, in_server_db, path_is
+from tests.e2e.helpers import PORTRAIT, RECEIPT_SHOWN, in_server_db, look_up_code, path_is, tap_digits
 
 CALLIGRAPHY = "书法"
 RESIDENT, RESIDENT_MOBILE = "林芳", "13612345678"
@@ -94,11 +94,6 @@ def tap_letter(page, letter: str, expect_q: str) -> float:
         page.locator(f'form#expert-search .letter-pad [data-key="{letter}"]').tap()
     expect(page.locator("#expert-list")).to_have_attribute("data-q", expect_q)
     return clock.monotonic() - started
-
-
-def tap_digits(page, scope: str, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'{scope} .keypad [data-key="{digit}"]').tap()
 
 
 def assert_private_absent(html: str, experts: list[dict], where: str) -> None:
@@ -215,12 +210,7 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
     expect(kiosk).to_have_url(f"{live_server.url}/experts/")
     kiosk.locator('.page-head a[href="/experts/receipt"]').tap()
     expect(kiosk).to_have_url(f"{live_server.url}/experts/receipt")
-    lookup = kiosk.locator("form.lookup-form")
-    tap_digits(kiosk, "form.lookup-form", code)
-    expect(lookup.locator('input[name="code"]')).to_have_value(code)
-    with kiosk.expect_response(lambda r: path_is("/experts/receipt")(r) and "code=" in r.url) as asked:
-        kiosk.locator("#check-request").tap()
-    assert asked.value.status == 200
+    assert look_up_code(kiosk, "/experts/receipt", code, "#check-request").status == 200
     result = kiosk.locator("#receipt-result")
     expect(result.locator("#request-state")).to_have_text(zh(REQUEST_STATE_LABELS["done"]))
     expect(result).to_contain_text("温老师")

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.matchmaking import services
 from app.matchmaking.labels import CARD_STATE_LABELS, GENDER_LABELS, INTEREST_STATE_LABELS
 from app.matchmaking.models import Card, Interest, Tally
-from tests.e2e.helpers import RECEIPT_SHOWN, in_server_db, path_is
+from tests.e2e.helpers import RECEIPT_SHOWN, in_server_db, look_up_code, path_is, tap_digits
 
 # The card's owner and the resident who asks to meet them: names and numbers of their own,
 # unlike any of the demo content's.
@@ -40,11 +40,6 @@ def zh(server_app):
             return str(message) if not isinstance(message, str) else gettext(message, **values)
 
     return translated
-
-
-def tap_digits(page, scope: str, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'{scope} .keypad [data-key="{digit}"]').tap()
 
 
 def tap_chip(form, field: str, value: str) -> None:
@@ -311,12 +306,7 @@ def test_owner_withdraws_with_the_code_and_every_trace_goes(enroll_kiosks, live_
     # My card: the code on the pad.
     kiosk.locator('.page-head a[href="/friends/mine"]').tap()
     expect(kiosk).to_have_url(f"{live_server.url}/friends/mine")
-    lookup = kiosk.locator("form.lookup-form")
-    tap_digits(kiosk, "form.lookup-form", code)
-    expect(lookup.locator('input[name="code"]')).to_have_value(code)
-    with kiosk.expect_response(lambda r: path_is("/friends/mine")(r) and "code=" in r.url) as looked:
-        kiosk.locator("#look-up-card").tap()
-    assert looked.value.status == 200
+    assert look_up_code(kiosk, "/friends/mine", code, "#look-up-card").status == 200
     mine = kiosk.locator("section#mine")
     expect(mine.locator("#card-state")).to_have_text(zh(CARD_STATE_LABELS["approved"]))
     expect(mine.locator("h2")).to_contain_text(f"{number:04d}")
