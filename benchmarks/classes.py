@@ -10,7 +10,6 @@ unchanged (204) and changed. Prints medians and the ratio large / small (target:
 Run: .venv/bin/python benchmarks/classes.py [--rounds 400]
 """
 
-import argparse
 import random
 import statistics
 import sys
@@ -20,15 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.classes import demo, services  # noqa: E402
 from app.classes.models import CATEGORIES, Course, Session, Signup  # noqa: E402
 from app.clock import site_today, utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
-from benchmarks.common import kiosk_client, median_ms  # noqa: E402
+from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
 
 PAST_COURSES = 400
 SIZES = ("this term", f"+{PAST_COURSES} past courses")
@@ -63,24 +60,18 @@ def _past_courses(count: int) -> None:
 
 
 def build(directory: Path, past: int):
-    directory.mkdir(parents=True, exist_ok=True)
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.db'}"},
-                     instance_path=str(directory))
+    app = new_app(directory)
     with app.app_context():
-        upgrade()
         demo.load()
         if past:
             _past_courses(past)
-        db.session.execute(db.text("ANALYZE"))
-        db.session.commit()
+        analyze()
         course_id = db.session.scalar(select(Course.id).where(Course.title == "书法入门（楷书）"))
     return app, course_id
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=400)
-    args = parser.parse_args()
+    rounds_per_figure = rounds()
     zh = {"Accept-Language": "zh-CN"}
     with tempfile.TemporaryDirectory() as tmp:
         built = {size: build(Path(tmp) / str(index), PAST_COURSES * index) for index, size in enumerate(SIZES)}
@@ -105,9 +96,9 @@ def main() -> None:
             for size in SIZES:
                 for name in names:
                     url, headers, status = requests[size][name]
-                    samples[size, name].append(median_ms(clients[size], url, headers, status, args.rounds // 4))
+                    samples[size, name].append(median_ms(clients[size], url, headers, status, rounds_per_figure // 4))
 
-    print(f"Classes board kiosk reads, median of {args.rounds} requests each, in-process test client, as an enrolled kiosk")
+    print(f"Classes board kiosk reads, median of {rounds_per_figure} requests each, in-process test client, as an enrolled kiosk")
     print(f"{'request':<30} {SIZES[0] + ' ms':>14} {SIZES[1] + ' ms':>26} {'ratio':>7}")
     for name in names:
         small, large = (statistics.median(samples[size, name]) for size in SIZES)

@@ -1,9 +1,38 @@
 """What the benchmarks share: timing requests, and a client that is an enrolled kiosk."""
 
+import argparse
 import statistics
 import time
+from pathlib import Path
 
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
 from app.kiosk import devices
+
+
+def rounds() -> int:
+    """The --rounds option every benchmark takes: requests timed per figure."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=400)
+    return parser.parse_args().rounds
+
+
+def new_app(directory: Path):
+    """An app on a new, migrated SQLite database in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.db'}"},
+                     instance_path=str(directory))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def analyze() -> None:
+    """Give SQLite's planner the tables' statistics, as a database in use would have."""
+    db.session.execute(db.text("ANALYZE"))
+    db.session.commit()
 
 
 def median_ms(client, url: str, headers: dict, expected: int, rounds: int) -> float:

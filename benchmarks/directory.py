@@ -9,7 +9,6 @@ process, what a kiosk asks on each tap of the letter pad: the `#expert-list` fra
 Run: .venv/bin/python benchmarks/directory.py [--rounds 400]
 """
 
-import argparse
 import random
 import statistics
 import sys
@@ -19,13 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.directory import services  # noqa: E402
 from app.directory.demo import SKILLS  # noqa: E402
-from app.extensions import db  # noqa: E402
-from benchmarks.common import kiosk_client, median_ms  # noqa: E402
+from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
 
 SIZES = (50, 5_000)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解仇朴区查"
@@ -34,12 +30,9 @@ TAPS = ("s", "sf", "shuf", "zjg")
 
 
 def build(directory: Path, experts: int):
-    directory.mkdir(parents=True, exist_ok=True)
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.db'}"},
-                     instance_path=str(directory))
+    app = new_app(directory)
     rng = random.Random(experts)
     with app.app_context():
-        upgrade()
         skill_ids = [skill.id for skill in services.save_skills(SKILLS)]
         names = set()
         while len(names) < experts:
@@ -50,15 +43,12 @@ def build(directory: Path, experts: int):
             name=name, mobile=f"139{number:08d}", display_name=name, skill_ids=rng.sample(skill_ids, rng.choice((1, 2))),
             consent_on=date(2026, 1, 1), consent_scope="称呼和技能"))
             for number, name in enumerate(names)])
-        db.session.execute(db.text("ANALYZE"))
-        db.session.commit()
+        analyze()
     return app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=400)
-    args = parser.parse_args()
+    rounds_per_figure = rounds()
     headers = {"HX-Request": "true", "HX-Target": "expert-list", "Accept-Language": "zh-CN"}
     with tempfile.TemporaryDirectory() as tmp:
         apps = {size: build(Path(tmp) / str(size), size) for size in SIZES}
@@ -74,10 +64,10 @@ def main() -> None:
             for size in SIZES:
                 for tap in TAPS:
                     samples[size, tap].append(median_ms(clients[size], f"/experts/?q={tap}", headers, 200,
-                                                        args.rounds // 4))
+                                                        rounds_per_figure // 4))
 
     print(f"Expert search, one tap = the #expert-list fragment (at most {services.PAGE_SIZE} cards), median of "
-          f"{args.rounds} requests each, in-process test client, as an enrolled kiosk")
+          f"{rounds_per_figure} requests each, in-process test client, as an enrolled kiosk")
     print(f"{'taps':<8} {'50 experts ms':>14} {'cards':>6} {'5,000 experts ms':>17} {'cards':>6} {'ratio':>7}")
     worst = 0.0
     for tap in TAPS:

@@ -10,7 +10,6 @@ Prints medians and the ratios the wall issue sets targets for:
 Run: .venv/bin/python benchmarks/wall.py [--rounds 400]
 """
 
-import argparse
 import random
 import statistics
 import sys
@@ -20,16 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.boards import bump_version  # noqa: E402
 from app.clock import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.wall.services import version  # noqa: E402
 from app.wall.models import KINDS, Post  # noqa: E402
-from benchmarks.common import kiosk_client, median_ms  # noqa: E402
+from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
 
 SIZES = (100, 10_000)
 PHRASES = ["希望小区多种些花草", "谢谢保安师傅每天辛苦站岗", "祝邻居们新年快乐、身体健康", "建议在东门加一个充电棚",
@@ -38,13 +35,10 @@ PHRASES = ["希望小区多种些花草", "谢谢保安师傅每天辛苦站岗"
 
 
 def build(directory: Path, posts: int):
-    directory.mkdir(parents=True, exist_ok=True)
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.db'}"},
-                     instance_path=str(directory))
+    app = new_app(directory)
     rng = random.Random(posts)
     now = utcnow()
     with app.app_context():
-        upgrade()
         rows = []
         for number in range(posts):
             kind = rng.choice(KINDS)
@@ -61,15 +55,12 @@ def build(directory: Path, posts: int):
             db.session.execute(insert(Post), rows[start:start + 2000])
         bump_version("wall")
         db.session.commit()
-        db.session.execute(db.text("ANALYZE"))
-        db.session.commit()
+        analyze()
     return app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=400)
-    args = parser.parse_args()
+    rounds_per_figure = rounds()
     fragment_headers = {"HX-Request": "true", "HX-Target": "wall-list", "Accept-Language": "zh-CN"}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,13 +80,13 @@ def main() -> None:
         poll = {size: [] for size in SIZES}
         for _ in range(4):
             for size in SIZES:
-                fragment[size].append(median_ms(clients[size], "/wall/", fragment_headers, 200, args.rounds // 4))
+                fragment[size].append(median_ms(clients[size], "/wall/", fragment_headers, 200, rounds_per_figure // 4))
                 poll[size].append(median_ms(clients[size], f"/wall/live?v={versions[size]}", {"HX-Request": "true"},
-                                            204, args.rounds // 4))
+                                            204, rounds_per_figure // 4))
         for size in SIZES:
             results[size] = (statistics.median(fragment[size]), statistics.median(poll[size]))
 
-    print(f"Wall fragment (#wall-list, 20 cards) and unchanged live poll, median of {args.rounds} requests each,"
+    print(f"Wall fragment (#wall-list, 20 cards) and unchanged live poll, median of {rounds_per_figure} requests each,"
           " in-process test client, as an enrolled kiosk")
     print(f"{'posts':>8} {'fragment ms':>12} {'poll (204) ms':>14} {'poll/fragment':>14}")
     for size in SIZES:
