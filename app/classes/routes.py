@@ -1,4 +1,5 @@
 from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
 from htmx_flask import make_response
 from markupsafe import Markup
 import segno
@@ -151,8 +152,6 @@ def sign_up(course_id: int):
 
 
 def _already_text(details) -> str:
-    from flask_babel import gettext as _
-
     if details["state"] == "waitlisted":
         return _("It is number %(n)d on the waitlist.", n=details["position"])
     return str(STATE_LABELS[details["state"]])

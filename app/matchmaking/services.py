@@ -260,6 +260,13 @@ def board_cards() -> list[Card]:
                                    .order_by(Card.number.desc()).limit(200)))
 
 
+def cards_by_id(card_ids: set[int]) -> dict[int, Card]:
+    """The cards a list of requests names, in one query."""
+    if not card_ids:
+        return {}
+    return {card.id: card for card in db.session.scalars(select(Card).where(Card.id.in_(card_ids)))}
+
+
 def get_card(card_id: int) -> Card | None:
     return db.session.get(Card, card_id)
 

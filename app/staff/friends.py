@@ -40,8 +40,7 @@ def review_card(card_id: int, action: str):
 @staff_required(*MATCHMAKERS)
 def friends_requests(error: str | None = None, status: int = 200):
     interests = friends.interest_queue()
-    cards = {card.id: card for card in (friends.get_card(i) for i in
-                                        {x.card_id for x in interests} | {x.from_card_id for x in interests if x.from_card_id})}
+    cards = friends.cards_by_id({x.card_id for x in interests} | {x.from_card_id for x in interests if x.from_card_id})
     return render_template("staff/friends_requests.html", interests=interests, cards=cards, action_form=ActionForm(),
                            error=error), status
 
