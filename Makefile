@@ -41,14 +41,16 @@ bench: $(VENV)/.dev-deps translations
 	$(BIN)/python benchmarks/classes.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/directory.py 2>&1 | grep -v '^INFO'
 
-# Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used),
+# with Chinese fonts, and local voices (speech-dispatcher, espeak-ng) for read-aloud.
+KIOSK_PACKAGES := chromium fonts-noto-cjk speech-dispatcher espeak-ng
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v speech-dispatcher && command -v espeak-ng && fc-list | grep -q "Noto Sans CJK"; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing $(KIOSK_PACKAGES) for the browser tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(KIOSK_PACKAGES) >/dev/null; \
 	  else \
-	    echo "The browser tests need Debian's Chromium: run 'sudo apt-get install chromium'."; exit 1; \
+	    echo "The browser tests need: sudo apt-get install $(KIOSK_PACKAGES)"; exit 1; \
 	  fi; }
 
 # The rate limiter's Redis backend is tested against a real Redis on 127.0.0.1:6379.

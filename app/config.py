@@ -36,6 +36,21 @@ class Config:
     # How often an enrolled kiosk reports that it is alive, in seconds.
     KIOSK_HEARTBEAT_SECONDS = 30
     KIOSK_PAIRING_POLL_SECONDS = 5
+    # An enrolled kiosk untouched this long asks "Still there?", then starts over after the
+    # warning's seconds; untouched on the home page for KIOSK_ATTRACT_SECONDS, it shows
+    # the attract loop.
+    KIOSK_IDLE_SECONDS = 90
+    KIOSK_IDLE_WARNING_SECONDS = 20
+    KIOSK_ATTRACT_SECONDS = 180
+    # Continue on my phone: a kiosk's QR link works once, within HANDOFF_LINK_MINUTES; the
+    # phone then has HANDOFF_PHONE_MINUTES to send the form. Phones reach the server at
+    # HANDOFF_BASE_URL (e.g. "http://192.168.1.20:8000", or LINLI_PHONE_URL in the
+    # environment); unset, at the address the kiosk itself uses.
+    HANDOFF_LINK_MINUTES = 10
+    HANDOFF_PHONE_MINUTES = 30
+    HANDOFF_BASE_URL = None
+    # How often every kiosk screen asks whether an urgent notice started or ended.
+    NOTICES_POLL_SECONDS = 10
     # How often a kiosk showing the wall asks whether it changed (new posts show within this).
     WALL_POLL_SECONDS = 10
     # How often a kiosk showing a course asks whether its seats changed.
@@ -69,6 +84,7 @@ ENVIRONMENT_KEYS = {
     "REDIS_URL": "REDIS_URL",
     "LINLI_SITE_NAME": "SITE_NAME",
     "LINLI_TIMEZONE": "BABEL_DEFAULT_TIMEZONE",
+    "LINLI_PHONE_URL": "HANDOFF_BASE_URL",
 }
 
 

@@ -50,7 +50,8 @@ def _notices() -> None:
         title_en="Water cut tomorrow 8:00–14:00, buildings 3 to 7",
         body_en="Because of main pipe repairs, buildings 3 to 7 have no water tomorrow from 8:00 to 14:00. "
                 "Please store some water in advance.",
-        urgent=True, starts_at=now + timedelta(hours=20), ends_at=now + timedelta(hours=44),
+        # Announced from now until the water cut ends: the banner on top of every kiosk screen.
+        urgent=True, starts_at=now, ends_at=now + timedelta(hours=44),
     )
 
 

@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 def run(now: datetime | None = None) -> dict[str, int]:
     from .classes import services as classes
     from .directory import services as directory
+    from .kiosk import handoff
     from .matchmaking import services as matchmaking
 
     now = now or utcnow()
     return {**classes.housekeeping(now), "requests purged": directory.purge_requests(now),
-            **matchmaking.housekeeping(now)}
+            **matchmaking.housekeeping(now), "phone handoffs purged": handoff.purge(now)}
 
 
 def _claim(now: datetime) -> bool:

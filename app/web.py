@@ -4,6 +4,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
+import segno
 from flask import abort, current_app, redirect, render_template, request, url_for
 from htmx_flask import make_response
 from markupsafe import Markup, escape
@@ -70,6 +71,12 @@ def reload_or_back(candidate: str | None, fallback_endpoint: str = "kiosk.home")
     if request.htmx:
         return make_response("", 200, refresh=True)
     return redirect(local_target(candidate, fallback_endpoint), code=303)
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code (segno, no external request); dark on white for any camera."""
+    return Markup(segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff",
+                                                         omitsize=False))
 
 
 def htmx_config() -> dict:

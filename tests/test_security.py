@@ -43,8 +43,28 @@ def test_referrer_policy_keeps_flask_wtf_working_over_https():
     assert SECURITY_HEADERS["Referrer-Policy"] == "same-origin"
 
 
+# Routes that take no CSRF token, and why.
+CSRF_EXEMPT = {
+    # The idle reset only forgets this browser's session; it must work from any page,
+    # however stale its token.
+    "kiosk.reset",
+}
+
+
 def _state_changing_rules(app):
-    return [rule for rule in app.url_map.iter_rules() if rule.methods - SAFE_METHODS and rule.endpoint != "static"]
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.methods - SAFE_METHODS and rule.endpoint != "static" and rule.endpoint not in CSRF_EXEMPT]
+
+
+def test_the_exempt_routes_are_exempt_and_only_forget(csrf_client):
+    csrf_client.post("/language", data={"csrf_token": "x"})  # refused: sets nothing
+    with csrf_client.session_transaction() as session:
+        session["locale"] = "en"
+        session["large_text"] = True
+    response = csrf_client.post("/reset")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    with csrf_client.session_transaction() as session:
+        assert dict(session) == {}
 
 
 def _example_url(rule):

@@ -1,15 +1,14 @@
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
-from markupsafe import Markup
-import segno
 
 from ..clock import site_today, to_site, utcnow
 from ..directory import services as directory
+from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required
 from ..limits import rate_limited
 from ..errors import Refused
-from ..web import events, found_or_404, page_or_fragment
+from ..web import events, found_or_404, page_or_fragment, qr_svg
 from . import bp, services
 from .forms import CancelForm, LookupForm, RateForm, SignupForm
 from .labels import (CATEGORY_LABELS, MODE_LABELS, PHASE_LABELS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS,
@@ -112,13 +111,7 @@ def draw_record(course_id: int):
 def signup_form(course_id: int):
     course = _course_or_404(course_id)
     return page_or_fragment("classes/signup.html", {"signup-form": "classes/_signup_form.html"},
-                            course=course, form=SignupForm(formdata=None), now=utcnow())
-
-
-def qr_svg(url: str) -> Markup:
-    """An inline SVG QR code (segno, no external request); dark on white for any camera."""
-    return Markup(segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff",
-                                                         omitsize=False))
+                            course=course, form=SignupForm(formdata=None, data=handoff.prefill("class-signup")), now=utcnow())
 
 
 def _lookup_url(code: str) -> str:
@@ -206,7 +199,8 @@ def rate():
 @bp.get("/survey")
 def survey():
     return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},
-                            survey=services.published_survey(), error=None)
+                            survey=services.published_survey(), error=None,
+                            chosen=handoff.prefill("class-survey").get("option", []))
 
 
 @bp.post("/survey/<int:survey_id>")
@@ -217,6 +211,7 @@ def answer_survey(survey_id: int):
         services.answer_survey(survey_id, chosen)
     except Refused as error:
         return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},
-                                survey=services.get_survey(survey_id), error=str(error)), 422
+                                survey=services.get_survey(survey_id), error=str(error),
+                                chosen=request.form.getlist("option")), 422
     return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_thanks.html"},
                             survey=None, error=None, answered=True)

@@ -2,6 +2,7 @@ from flask import render_template, request
 from htmx_flask import make_response
 
 from ..i18n import localized
+from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required
 from ..errors import Refused
 from ..web import events, found_or_404, page_or_fragment, wants_fragment
@@ -58,7 +59,8 @@ def expert(expert_id: int):
 @bp.get("/<int:expert_id>/ask")
 def ask_form(expert_id: int):
     return page_or_fragment("directory/ask.html", {"ask-form": "directory/_ask_form.html"},
-                            expert=_expert_or_404(expert_id), form=AskForm(formdata=None))
+                            expert=_expert_or_404(expert_id),
+                            form=AskForm(formdata=None, data=handoff.prefill("expert-request")))
 
 
 @bp.post("/<int:expert_id>/ask")

@@ -78,6 +78,16 @@ def category_counts() -> dict[str, int]:
     return dict(rows.all())
 
 
+def expert_of_the_day(day: date) -> Expert | None:
+    """One listed expert, the same all day, a different one each day in turn."""
+    listed = select(Expert).where(Expert.state == "listed")
+    count = db.session.scalar(listed.with_only_columns(func.count()))
+    if not count:
+        return None
+    return db.session.scalar(listed.order_by(Expert.id).offset(day.toordinal() % count).limit(1)
+                             .options(selectinload(Expert.skills)))
+
+
 def public_expert(expert_id: int) -> Expert | None:
     expert = db.session.get(Expert, expert_id)
     return expert if expert is not None and expert.state == "listed" else None

@@ -1,4 +1,5 @@
-"""Who may act at the kiosk: an enrolled kiosk or signed-in staff. Other browsers read only."""
+"""Who may act at the kiosk: an enrolled kiosk, signed-in staff, or a phone carrying on a
+form from a kiosk (handoff.py). Other browsers read only."""
 
 from functools import wraps
 
@@ -6,15 +7,18 @@ from flask import g, render_template
 from flask_login import current_user
 
 from ..limits import rate_limited
+from . import handoff
 
 
 def actor_key() -> str | None:
-    """The name rate limits count under: the device, or the staff member."""
+    """The name rate limits count under: the device, the staff member, or the kiosk whose
+    form a phone carries on (that form only)."""
     if g.get("kiosk") is not None:
         return f"kiosk:{g.kiosk.id}"
     if current_user.is_authenticated:
         return f"staff:{current_user.id}"
-    return None
+    kiosk_id = handoff.kiosk_acting_for_phone()
+    return f"kiosk:{kiosk_id}" if kiosk_id is not None else None
 
 
 def can_act() -> bool:

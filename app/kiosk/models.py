@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -38,3 +38,26 @@ class KioskPairing(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"))
+
+
+class Handoff(db.Model):
+    """A form a resident began at a kiosk and carries on on their phone.
+
+    The kiosk shows a QR code of a link holding a random token (only its hash is stored);
+    the first phone to open the link gets the form with what was typed, once. What the
+    phone sends counts against the kiosk that made the link.
+    """
+
+    __tablename__ = "kiosk_handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"), index=True)
+    form: Mapped[str] = mapped_column(String(30))
+    path: Mapped[str] = mapped_column(String(200))
+    # What was typed, as JSON: only the form's own fields, never its CSRF token.
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

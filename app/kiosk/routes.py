@@ -1,13 +1,16 @@
-from flask import abort, current_app, g, render_template, request
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from htmx_flask import make_response
 
 from .. import housekeeping
+from ..extensions import csrf
 from ..clock import utcnow
 from ..i18n import current_locale
 from ..notices import services as notices
-from ..web import page_or_fragment, reload_or_back
-from . import bp, devices, services
-from .access import can_act
+from ..web import events, page_or_fragment, qr_svg, reload_or_back
+from ..limits import rate_limited
+from . import attract as attract_loop, bp, devices, handoff, services
+from .access import actor_key, can_act
 from .forms import LanguageForm, LargeTextForm
 from .tiles import available_tiles
 
@@ -39,6 +42,67 @@ def set_language():
         abort(400)
     services.choose_locale(form.locale.data)
     return reload_or_back(form.next.data)
+
+
+@bp.post("/reset")
+@csrf.exempt  # starting over must always work, even with a stale page; it only forgets
+def reset():
+    """The idle reset: forget this screen's session (language, large text, a signed-in
+    staff member) and start again on the home page."""
+    session.clear()
+    return redirect(url_for("kiosk.home"), code=303)
+
+
+@bp.get("/attract")
+def attract():
+    """The loop a kiosk shows after minutes untouched on the home page."""
+    return render_template("kiosk/_attract.html", **attract_loop.slides(current_locale()))
+
+
+@bp.post("/handoff/<form_key>")
+@rate_limited("handoff", "20 per 10 minutes", actor_key)
+def handoff_start(form_key: str):
+    """Continue on my phone: keep what was typed, and show the QR code of a one-time link
+    in place of the form (so the kiosk no longer shows what was typed)."""
+    if g.kiosk is None:
+        return render_template("kiosk/_read_only.html"), 403
+    if form_key not in handoff.FORMS:
+        abort(404)
+    path = handoff.page_path(form_key, request.htmx.current_url if request.htmx else request.referrer)
+    if path is None:
+        return render_template("kiosk/_handoff.html", refused=True), 422
+    record, token = handoff.start(g.kiosk, form_key, path, request.form)
+    link = url_for("kiosk.handoff_open", token=token)
+    base = current_app.config["HANDOFF_BASE_URL"] or request.host_url
+    return render_template("kiosk/_handoff.html", handoff=record, qr=qr_svg(base.rstrip("/") + link),
+                           minutes=current_app.config["HANDOFF_LINK_MINUTES"], refused=False)
+
+
+@bp.get("/handoff/<int:handoff_id>")
+def handoff_state(handoff_id: int):
+    """Polled by the kiosk showing the QR code: 204 until a phone opens the link."""
+    if g.kiosk is None:
+        return render_template("kiosk/_read_only.html"), 403
+    state = handoff.opened(handoff_id, g.kiosk)
+    if state is None:
+        abort(404)
+    if not state:
+        return "", 204
+    return events(make_response(render_template("kiosk/_handoff_opened.html")), handoff_opened={"id": handoff_id})
+
+
+@bp.get("/h/<token>")
+def handoff_open(token: str):
+    """The phone's side of the QR code: the form, filled in, the first time only."""
+    record = handoff.open_link(token)
+    if record is None:
+        return render_template("kiosk/handoff_refused.html"), 410
+    return redirect(record.path, code=303)
+
+
+@bp.after_app_request
+def finish_handoff(response):
+    return handoff.finish(response)
 
 
 @bp.post("/large-text")
@@ -94,13 +158,30 @@ def health():
     return {"ok": True}
 
 
+def _idle_settings() -> dict | None:
+    """Idle reset and attract loop timings, for enrolled kiosks only: a phone or a home
+    computer reading the boards never starts over by itself."""
+    if g.get("kiosk") is None:
+        return None
+    config = current_app.config
+    return {"idle": config["KIOSK_IDLE_SECONDS"], "warn": config["KIOSK_IDLE_WARNING_SECONDS"],
+            "attract": config["KIOSK_ATTRACT_SECONDS"],
+            # Nothing to forget: default language and type size, nobody signed in.
+            "fresh": not session.get("locale") and not session.get("large_text")
+            and not current_user.is_authenticated}
+
+
 @bp.app_context_processor
 def kiosk_context():
     return {
+        "idle_settings": _idle_settings,
+        "urgent_banner": lambda: (notices.urgent_version(current_locale()),
+                                  notices.urgent_notices(current_locale())),
         "large_text": services.large_text(),
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",
         "kiosk": g.get("kiosk"),
+        "on_phone": handoff.on_phone,
         "can_act": can_act(),
         "heartbeat_seconds": current_app.config["KIOSK_HEARTBEAT_SECONDS"],
         "pairing_poll_seconds": current_app.config["KIOSK_PAIRING_POLL_SECONDS"],

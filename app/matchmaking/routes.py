@@ -2,6 +2,7 @@ from flask import current_app, render_template, request
 from htmx_flask import make_response
 
 from ..errors import Refused
+from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required
 from ..limits import rate_limited
 from ..web import events, found_or_404, page_or_fragment
@@ -69,7 +70,7 @@ def _data(form) -> services.CardData:
 @bp.get("/new")
 def new():
     return page_or_fragment("friends/new.html", {"card-form": "friends/_form.html"},
-                            form=_with_areas(CardPrivateForm(formdata=None)))
+                            form=_with_areas(CardPrivateForm(formdata=None, data=handoff.prefill("friends-card"))))
 
 
 @bp.post("/new")
@@ -91,7 +92,7 @@ def create():
 @bp.get("/<int:number>/meet")
 def meet_form(number: int):
     return page_or_fragment("friends/meet.html", {"meet-form": "friends/_meet_form.html"},
-                            card=_card_or_404(number), form=MeetForm(formdata=None))
+                            card=_card_or_404(number), form=MeetForm(formdata=None, data=handoff.prefill("friends-meet")))
 
 
 @bp.post("/<int:number>/meet")

@@ -1,4 +1,4 @@
-from flask import abort
+from flask import abort, render_template, request
 
 from ..i18n import current_locale
 from ..web import page_or_fragment
@@ -16,3 +16,13 @@ def show(notice_id: int):
     if notice is None:
         abort(404)
     return page_or_fragment("notices/show.html", notice=notice)
+
+
+@bp.get("/urgent")
+def urgent():
+    """Polled by every kiosk screen: 204 while its urgent banner is still right."""
+    locale = current_locale()
+    version = services.urgent_version(locale)
+    if request.args.get("v") == version:
+        return "", 204
+    return render_template("notices/_urgent.html", urgent=(version, services.urgent_notices(locale)))

@@ -1,13 +1,31 @@
-"""Reading notices: which are showing now, in the reader's language."""
+"""Notices: which are showing now, in the reader's language; staff write, end and delete them."""
 
+import hashlib
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, or_, select, update
 
-from ..clock import utcnow
+from .. import audit
+from ..clock import from_site, to_site, utcnow
+from ..errors import Refused
 from ..extensions import db
-from .models import Notice
+from .models import URGENCIES, Notice
+
+TITLE_MAX = 120
+BODY_MAX = 2000
+TITLE_EN_MAX = 160
+BODY_EN_MAX = 3000
+ENDED_LISTED_DAYS = 30  # how far back the console lists ended notices
+STATES = ("showing", "scheduled", "ended")
+# Control characters but tab and newline: invisible, and PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class NoticeError(Refused):
+    default_field = "title"
 
 
 @dataclass(frozen=True)
@@ -65,3 +83,158 @@ def add_notice(title: str, body: str = "", *, title_en: str | None = None, body_
     db.session.add(notice)
     db.session.commit()
     return notice.id
+
+
+def urgent_notices(locale: str, now: datetime | None = None) -> list[NoticeView]:
+    """Urgent notices showing now, the newest first: the banner on top of every kiosk screen."""
+    query = _showing(now or utcnow()).where(Notice.urgency == "urgent") \
+        .order_by(Notice.starts_at.desc(), Notice.id.desc())
+    return [_view(notice, locale) for notice in db.session.scalars(query)]
+
+
+def urgent_version(locale: str, now: datetime | None = None) -> str:
+    """Changes when an urgent notice starts, ends or is edited, or the language changes:
+    kiosks' banner polls get 204 while it stays the same."""
+    rows = db.session.execute(
+        _showing(now or utcnow()).where(Notice.urgency == "urgent")
+        .with_only_columns(Notice.id, Notice.updated_at).order_by(Notice.id)
+    ).all()
+    text = locale + "|" + "|".join(f"{row.id}@{row.updated_at.isoformat()}" for row in rows)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+# --- the staff console ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoticeData:
+    """A notice as staff write it; times are the site's local times, as the form shows them."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    urgency: str = "normal"
+    body: str = ""
+    title_en: str = ""
+    body_en: str = ""
+
+
+def _text(text: str | None, limit: int, field: str, *, one_line: bool = False) -> str:
+    text = _CONTROL.sub("", (text or "").replace("\r\n", "\n"))
+    text = " ".join(text.split()) if one_line else text.strip()
+    if len(text) > limit:
+        raise NoticeError(_l("At most %(n)d characters.", n=limit), field)
+    return text
+
+
+def _stored_time(moment: datetime, field: str) -> datetime:
+    try:
+        return from_site(moment)
+    except OverflowError:  # the first or last moments a datetime can hold
+        raise NoticeError(_l("Please give a date and a time, e.g. 2026-12-05 14:30."), field) from None
+
+
+def _checked(data: NoticeData) -> dict:
+    """The columns to store (times in UTC), or NoticeError naming the field that is wrong."""
+    title = _text(data.title, TITLE_MAX, "title", one_line=True)
+    if not title:
+        raise NoticeError(_l("Please write the notice's title."), "title")
+    if data.urgency not in URGENCIES:
+        raise NoticeError(_l("Please choose normal or urgent."), "urgency")
+    starts_at = _stored_time(data.starts_at, "starts_at")
+    ends_at = _stored_time(data.ends_at, "ends_at") if data.ends_at else None
+    if ends_at is None and data.urgency == "urgent":
+        raise NoticeError(_l("An urgent notice needs an end time: its banner must not stay on the kiosks for ever."),
+                          "ends_at")
+    if ends_at is not None and ends_at <= starts_at:
+        raise NoticeError(_l("The end must come after the start."), "ends_at")
+    return {
+        "title": title,
+        "body": _text(data.body, BODY_MAX, "body"),
+        "title_en": _text(data.title_en, TITLE_EN_MAX, "title_en", one_line=True) or None,
+        "body_en": _text(data.body_en, BODY_EN_MAX, "body_en") or None,
+        "urgency": data.urgency, "starts_at": starts_at, "ends_at": ends_at,
+    }
+
+
+def _summary(notice: Notice) -> dict:
+    return {"title": notice.title, "urgency": notice.urgency, "starts_at": notice.starts_at, "ends_at": notice.ends_at}
+
+
+def save_notice(notice_id: int | None, data: NoticeData, *, staff_id: int | None = None) -> Notice:
+    """Create or edit a notice; kiosks pick the change up at their next poll (updated_at moves)."""
+    values = _checked(data)
+    notice = db.session.get(Notice, notice_id) if notice_id else Notice()
+    if notice is None:
+        raise NoticeError(_l("No such notice."))
+    for name, value in values.items():
+        setattr(notice, name, value)
+    notice.updated_by = staff_id
+    db.session.add(notice)
+    audit.record("notices", "notice-saved" if notice_id else "notice-created", notice, _summary(notice))
+    db.session.commit()
+    return notice
+
+
+def end_notice(notice_id: int, *, staff_id: int | None = None, now: datetime | None = None) -> Notice:
+    """End a notice now. One that has not started yet never shows; one already ended is refused."""
+    now = now or utcnow()
+    # One conditional UPDATE: of two staff ending it at once, the second is told it has ended.
+    ended = db.session.execute(
+        update(Notice)
+        .where(Notice.id == notice_id, or_(Notice.ends_at.is_(None), Notice.ends_at > now))
+        .values(ends_at=now, starts_at=case((Notice.starts_at > now, now), else_=Notice.starts_at),
+                updated_by=staff_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    notice = db.session.get(Notice, notice_id, populate_existing=True)
+    if notice is None:
+        raise NoticeError(_l("No such notice."))
+    if not ended:
+        db.session.rollback()
+        raise NoticeError(_l("This notice has already ended."))
+    audit.record("notices", "notice-ended", notice, _summary(notice))
+    db.session.commit()
+    return notice
+
+
+def delete_notice(notice_id: int) -> None:
+    """Delete a notice for good (a mistake, a duplicate); the audit log keeps its title."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        raise NoticeError(_l("No such notice."))
+    audit.record("notices", "notice-deleted", notice, _summary(notice))
+    db.session.delete(notice)
+    db.session.commit()
+
+
+def get_notice(notice_id: int) -> Notice | None:
+    return db.session.get(Notice, notice_id)
+
+
+def state_of(notice: Notice, now: datetime) -> str:
+    if notice.starts_at > now:
+        return "scheduled"
+    return "ended" if notice.ends_at is not None and notice.ends_at <= now else "showing"
+
+
+def staff_notices(now: datetime | None = None) -> dict[str, list[Notice]]:
+    """Every notice showing or scheduled, and those ended lately, by state: showing ones urgent
+    first then the newest, scheduled ones the soonest first, ended ones the latest ended first."""
+    now = now or utcnow()
+    found = db.session.scalars(
+        select(Notice).where(or_(Notice.ends_at.is_(None), Notice.ends_at > now - timedelta(days=ENDED_LISTED_DAYS)))
+        .order_by(Notice.starts_at.desc(), Notice.id.desc()))
+    groups: dict[str, list[Notice]] = {state: [] for state in STATES}
+    for notice in found:
+        groups[state_of(notice, now)].append(notice)
+    groups["showing"].sort(key=lambda notice: notice.urgency != "urgent")  # stable: newest first within each
+    groups["scheduled"].reverse()
+    groups["ended"].sort(key=lambda notice: (notice.ends_at, notice.id), reverse=True)
+    return groups
+
+
+def form_data(notice: Notice) -> dict:
+    """A notice as the edit form shows it: site-local times, empty text for no English."""
+    return {"title": notice.title, "body": notice.body, "title_en": notice.title_en or "",
+            "body_en": notice.body_en or "", "urgency": notice.urgency, "starts_at": to_site(notice.starts_at),
+            "ends_at": to_site(notice.ends_at) if notice.ends_at else None}

@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, SelectField,
-                     SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField)
+from wtforms import (DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, RadioField,
+                     SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..notices.services import BODY_EN_MAX, BODY_MAX, TITLE_EN_MAX, TITLE_MAX, URGENCIES
 from .models import ROLES
 
 ROLE_LABELS = {
@@ -148,3 +149,39 @@ class SkillForm(FlaskForm):
     name_en = StringField(_l("Skill in English (optional)"), validators=[Optional(), Length(max=40)])
     category = SelectField(_l("Category"), choices=[])
     submit = SubmitField(_l("Add skill"))
+
+
+def _at_most(limit: int) -> Length:
+    return Length(max=limit, message=_l("At most %(n)d characters.", n=limit))
+
+
+def _one_newline(text: str | None) -> str | None:
+    """Browsers count a line break as one character against maxlength, and send it as two."""
+    return text.replace("\r\n", "\n") if text else text
+
+
+def _site_time_field(label, *validators, **kwargs) -> DateTimeLocalField:
+    """A datetime-local input in the center's time; browsers send it with or without seconds."""
+    return DateTimeLocalField(label, validators=list(validators), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                              invalid_value_message=_l("Please give a date and a time, e.g. 2026-12-05 14:30."),
+                              **kwargs)
+
+
+class NoticeForm(FlaskForm):
+    """A notice as staff write it; times are the center's local times."""
+
+    title = StringField(_l("Notice title"), validators=[
+        DataRequired(message=_l("Please write the notice's title.")), _at_most(TITLE_MAX)])
+    body = TextAreaField(_l("Notice text"), validators=[Optional(), _at_most(BODY_MAX)], filters=[_one_newline])
+    title_en = StringField(_l("Notice title in English (optional)"), validators=[Optional(), _at_most(TITLE_EN_MAX)])
+    body_en = TextAreaField(_l("Notice text in English (optional)"), validators=[Optional(), _at_most(BODY_EN_MAX)],
+                            filters=[_one_newline])
+    urgency = RadioField(_l("Urgency"), default="normal", validate_choice=False, choices=[
+        SelectChoice("normal", _l("Normal — in the kiosk's notices")),
+        SelectChoice("urgent", _l("Urgent — a banner on top of every kiosk screen"))],
+        validators=[AnyOf(URGENCIES, message=_l("Please choose normal or urgent."))])
+    # InputRequired, not DataRequired: a malformed time keeps its own message.
+    starts_at = _site_time_field(_l("Shows from"), InputRequired(message=_l("Please give the time it starts showing.")))
+    ends_at = _site_time_field(_l("Shows until"), Optional(),
+                               description=_l("Empty: until ended by hand. An urgent notice needs an end time."))
+    submit = SubmitField(_l("Save"))

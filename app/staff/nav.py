@@ -30,6 +30,7 @@ NAV = (
     NavItem("staff.home", _l("Overview"), ()),
     NavItem("staff.wall_queue", _l("Message wall"), ("moderator",), wall.waiting_count, _l("waiting")),
     NavItem("staff.wall_problems", _l("Problems"), ("moderator",)),
+    NavItem("staff.notices_index", _l("Notices"), ("moderator", "coordinator")),
     NavItem("staff.classes_index", _l("Classes"), ("coordinator",)),
     NavItem("staff.experts_index", _l("Experts"), ("coordinator",)),
     NavItem("staff.expert_requests", _l("Help requests"), ("coordinator",), directory.open_request_count, _l("new")),

@@ -2,6 +2,7 @@ from flask import abort, render_template, request
 from htmx_flask import make_response
 
 from ..clock import utcnow
+from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required
 from ..web import events, page_or_fragment
 from . import bp, services
@@ -51,7 +52,7 @@ def more():
 
 @bp.get("/new")
 def new():
-    form = PostForm(formdata=None, kind=_kind_filter())
+    form = PostForm(formdata=None, data=handoff.prefill("wall-post") or {"kind": _kind_filter()})
     return page_or_fragment("wall/new.html", {"wall-form": "wall/_form.html"}, form=form)
 
 

@@ -28,14 +28,14 @@ from sqlalchemy import create_engine
 import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
 from app.config import normalise_database_url
 from tests.conftest import empty_tables
-from tests.e2e.helpers import PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context
+from tests.e2e.helpers import HEARTBEAT_SECONDS, PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL")
 ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
 START_TIMEOUT_S = 20
 # Written to each server's instance/config.py: fast polls keep the tests quick.
-FAST_KIOSK_CONFIG = "KIOSK_PAIRING_POLL_SECONDS = 1\nKIOSK_HEARTBEAT_SECONDS = 2\n"
+FAST_KIOSK_CONFIG = f"KIOSK_PAIRING_POLL_SECONDS = 1\nKIOSK_HEARTBEAT_SECONDS = {HEARTBEAT_SECONDS}\n"
 # live_server only: a fast wall, and room for one kiosk to post 66 markup payloads
 # (limited_server keeps the default limits, which test_rate_limits.py tries).
 LIVE_SERVER_CONFIG = (f"WALL_POLL_SECONDS = {WALL_POLL_SECONDS}\n"
@@ -127,59 +127,87 @@ class LiveServer:
         return sorted(pids)
 
 
-@contextmanager
-def _serve(instance: Path, app_spec: str = "wsgi:app", workers: int = 2, extra_config: str = ""):
-    """Initialise an instance as `make run` does and serve app_spec from it with gunicorn;
-    extra_config is added to the instance's config.py."""
-    (instance / "config.py").write_text(FAST_KIOSK_CONFIG + extra_config)
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
-    env.update(
-        LINLI_INSTANCE=str(instance),
-        LINLI_BIND=f"127.0.0.1:{port}",
-        LINLI_WORKERS=str(workers),
-        LINLI_ACCESS_LOG="-",
-        PYTHONUNBUFFERED="1",
-    )
+class Gunicorn:
+    """gunicorn serving app_spec from an instance initialised as `make run` does; it can be
+    stopped and started again on the same port, instance, database and log (a server that
+    goes away and comes back). extra_config is added to the instance's config.py."""
 
-    init = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "init"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )
-    (instance / "init.log").write_text(init.stdout + init.stderr)
-    if init.returncode != 0:
-        pytest.fail(f"flask init exited {init.returncode}:\n{init.stdout}\n{init.stderr}")
-
-    log = instance / "gunicorn.log"
-    base_url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf", app_spec],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    def __init__(self, instance: Path, app_spec: str = "wsgi:app", workers: int = 2, extra_config: str = ""):
+        self.instance = instance
+        self.app_spec = app_spec
+        self.workers = workers
+        self.log = instance / "gunicorn.log"
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+        self.env.update(
+            LINLI_INSTANCE=str(instance),
+            LINLI_BIND=self.url.removeprefix("http://"),
+            LINLI_WORKERS=str(workers),
+            LINLI_ACCESS_LOG="-",
+            PYTHONUNBUFFERED="1",
         )
-    try:
+        self.live: LiveServer | None = None
+        self._process: subprocess.Popen | None = None
+        (instance / "config.py").write_text(FAST_KIOSK_CONFIG + extra_config)
+        init = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "init"],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60,
+        )
+        (instance / "init.log").write_text(init.stdout + init.stderr)
+        if init.returncode != 0:
+            pytest.fail(f"flask init exited {init.returncode}:\n{init.stdout}\n{init.stderr}")
+
+    def start(self) -> LiveServer:
+        """Start gunicorn and wait until every worker is up; the server as it now runs.
+        The log is appended to, so offsets read before a restart stay valid."""
+        assert self._process is None, "this gunicorn is already running"
+        with self.log.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf", self.app_spec],
+                cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
+            )
+        server = self._process
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(base_url):
+        while not _healthy(self.url):
             if server.poll() is not None or time.monotonic() > deadline:
                 state = f"exited {server.returncode}" if server.poll() is not None else "no answer"
-                pytest.fail(f"gunicorn did not come up on {base_url} ({state}):\n"
-                            f"{log.read_text(errors='replace')}")
+                self.stop()
+                pytest.fail(f"gunicorn did not come up on {self.url} ({state}):\n"
+                            f"{self.log.read_text(errors='replace')}")
             time.sleep(0.1)
-        live = LiveServer(base_url, log, instance, env, server.pid)
+        live = LiveServer(self.url, self.log, self.instance, self.env, server.pid)
         # The first worker answers while the master may still be forking the others.
-        while len(live.worker_pids()) < workers:
+        while len(live.worker_pids()) < self.workers:
             if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn started workers {live.worker_pids()}, not {workers}:\n"
+                self.stop()
+                pytest.fail(f"gunicorn started workers {live.worker_pids()}, not {self.workers}:\n"
                             f"{live.log_text()}")
             time.sleep(0.05)
-        yield live
-    finally:
+        self.live = live
+        return live
+
+    def stop(self) -> None:
+        """Stop gunicorn as a service manager would (SIGTERM, then SIGKILL after 15 s)."""
+        server, self._process, self.live = self._process, None, None
+        if server is None:
+            return
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@contextmanager
+def _serve(instance: Path, app_spec: str = "wsgi:app", workers: int = 2, extra_config: str = ""):
+    """Initialise an instance as `make run` does and serve app_spec from it with gunicorn;
+    extra_config is added to the instance's config.py."""
+    gunicorn = Gunicorn(instance, app_spec, workers, extra_config)
+    try:
+        yield gunicorn.start()
+    finally:
+        gunicorn.stop()
 
 
 @pytest.fixture(scope="session")
@@ -226,7 +254,18 @@ def staff_account(live_server):
     return STAFF_USERNAME, STAFF_PASSWORD
 
 
-SERVER_FIXTURES = ("live_server", "limited_server")
+@pytest.fixture
+def restartable_server(e2e_database, tmp_path_factory):
+    """A gunicorn of the test's own (never live_server), started: the test may stop() it
+    and start() it again on the same port and instance. Its `live` is the LiveServer
+    while it runs."""
+    gunicorn = Gunicorn(tmp_path_factory.mktemp("e2e-restartable"))
+    gunicorn.start()
+    yield gunicorn
+    gunicorn.stop()
+
+
+SERVER_FIXTURES = ("live_server", "limited_server", "restartable_server")
 
 
 @pytest.fixture(autouse=True)
@@ -301,13 +340,15 @@ def enroll_kiosks(browser, live_server):
     fresh screen per name at path, reads the pairing code each shows, enrolls it with
     `flask kiosk enroll` as staff would, and returns the pages once each has reloaded
     itself as a kiosk. Each screen is a browser context of its own (closed afterwards),
-    so each is a different device to the rate limits and the report counts."""
+    so each is a different device to the rate limits and the report counts. `server=`
+    enrolls them on another server than live_server."""
     contexts = []
 
-    def enroll(*names: str, path: str = "/") -> list:
+    def enroll(*names: str, path: str = "/", server=None) -> list:
+        server = server or live_server
         pages = []
         for _ in names:
-            context = new_kiosk_context(browser, live_server)
+            context = new_kiosk_context(browser, server)
             contexts.append(context)
             pages.append(context.new_page())
             pages[-1].goto(path)
@@ -318,7 +359,7 @@ def enroll_kiosks(browser, live_server):
             codes.append(shown.inner_text())
         # Each command is a new Python process (about 0.7 s): run them side by side.
         with ThreadPoolExecutor(max_workers=len(names)) as pool:
-            said = list(pool.map(lambda code, name: live_server.flask("kiosk", "enroll", code, "--name", name),
+            said = list(pool.map(lambda code, name: server.flask("kiosk", "enroll", code, "--name", name),
                                  codes, names))
         assert all("Kiosk #" in line for line in said), said
         for page in pages:

@@ -1,12 +1,16 @@
 """What several browser tests share: screen sizes, URL checks, and the few steps they take
 over HTTP from a page (with its cookies and CSRF token) where the taps are not the point."""
 
+import io
 import json
 import re
 from contextlib import contextmanager
 from datetime import time, timedelta
 from urllib.parse import urlsplit
 
+import zxingcpp
+from flask_babel import force_locale, gettext
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -15,12 +19,17 @@ from app.clock import site_today, to_site, utcnow
 from app.extensions import db
 
 from app.kiosk.devices import CODE_ALPHABET, CODE_LENGTH
+from app.kiosk.models import Kiosk
 from app.wall.models import Post
 
 # live_server's wall polls this often (conftest writes it into the instance config).
 WALL_POLL_SECONDS = 2
+# Every test server's kiosks report this often (conftest writes it into the instance config).
+HEARTBEAT_SECONDS = 2
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
+# A resident's phone, as Chromium's device list has a recent iPhone.
+PHONE = {"width": 390, "height": 844}
 PAIRING_CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 # The confirmation after posting: "1234 5678".
 RECEIPT_SHOWN = re.compile(r"^\d{4} \d{4}$")
@@ -34,6 +43,35 @@ def new_kiosk_context(browser, server):
                                   service_workers="block")
     context.set_default_timeout(10_000)
     return context
+
+
+def new_phone_context(browser, server):
+    """A resident's phone in Chinese: 390x844, touch, mobile viewport, no cookies."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", base_url=server.url, service_workers="block")
+    context.set_default_timeout(10_000)
+    return context
+
+
+def read_qr(locator) -> str:
+    """What a phone's camera reads from the QR code in this element (a screenshot of it)."""
+    image = Image.open(io.BytesIO(locator.screenshot()))
+    codes = zxingcpp.read_barcodes(image)
+    assert len(codes) == 1 and codes[0].format == zxingcpp.BarcodeFormat.QRCode, \
+        f"expected one QR code, read {[(code.format, code.text) for code in codes]}"
+    return codes[0].text
+
+
+def kiosk_id(server, name: str) -> int:
+    """The id of the kiosk enrolled under this name, from the server's database."""
+    return server.sql(select(Kiosk.id).where(Kiosk.name == name))
+
+
+def translated(app, message: str, locale: str = "zh_Hans", **params) -> str:
+    """A message as the server's catalog for `locale` has it: what a kiosk in that
+    language should show."""
+    with app.test_request_context(), force_locale(locale):
+        return gettext(message, **params)
 
 
 def path_is(path):

@@ -17,13 +17,17 @@ from app.wall.models import KINDS
 from app.classes import services as classes
 from app.directory import services as directory
 from app.matchmaking import services as friends
-from tests.e2e.helpers import LANDSCAPE, PORTRAIT, foreign, in_server_db, moderate, open_course, publish
+from tests.e2e.helpers import (LANDSCAPE, PORTRAIT, foreign, in_server_db, moderate, new_phone_context, open_course,
+                               publish, read_qr)
 
 MIN_TOUCH_PX = 72
 MIN_FONT_PX = 24
 MIN_CONTRAST = 7.0
 PAGE_BUDGET_BYTES = 80 * 1024
 JS_GZIP_BUDGET_BYTES = 20 * 1024
+# An enrolled kiosk's idle warning and attract loop (app/config.py).
+IDLE_SECONDS = 90
+ATTRACT_SECONDS = 180
 
 # Runs in the page: touch targets too small, text too small, text of too little contrast.
 AUDIT_JS = """
@@ -73,11 +77,19 @@ AUDIT_JS = """
     return [...el.labels].find((label) => label.contains(el) && visible(label)) || el;
   };
 
+  // An htmx element is tapped when its trigger is a click (htmx's default for it); one
+  // that polls or waits for an event (the urgent notices' region) is not a touch target.
+  const tappable = (el) => {
+    if (el.matches("a, button, input, select, textarea")) return true;
+    const trigger = el.getAttribute("hx-trigger");
+    return trigger === null || /(^|[\\s,])click\\b/.test(trigger);
+  };
+
   const small = [], tiny = [], faint = [];
   let controlsSeen = 0, textsSeen = 0;
   const controls = "a, button, input:not([type=hidden]), select, textarea, [hx-get], [hx-post]";
   for (const el of document.querySelectorAll(controls)) {
-    if (!visible(el)) continue;
+    if (!visible(el) || !tappable(el)) continue;
     controlsSeen += 1;
     const target = tapTarget(el);
     const box = target.getBoundingClientRect();
@@ -193,7 +205,71 @@ def _wall_with_a_problem_answered(live_server, staff):
     return problem, receipt
 
 
-def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_server, server_app, requested_urls):
+def _audit_kiosk_experience(page, browser, live_server):
+    """The audit on what an enrolled kiosk shows by itself or for a moment ("Still there?",
+    the attract loop, the QR code of a form going to a phone, an urgent banner), and on
+    the phone: the form it opened from that QR code, and the refusal of a used link."""
+    problems = []
+    page.clock.install()  # the idle warning and the attract loop without minutes of waiting
+    for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+        page.set_viewport_size(viewport)
+        page.goto("/wall/new")
+        page.clock.fast_forward((IDLE_SECONDS + 1) * 1000)
+        expect(page.locator("#idle")).to_be_visible()
+        problems += _audit(page, f"kiosk {name} /wall/new with \"Still there?\" shown")
+        page.locator("#idle-continue").tap()
+        expect(page.locator("#idle")).to_be_hidden()
+
+        page.goto("/")
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/attract"):
+            page.clock.fast_forward((ATTRACT_SECONDS + 1) * 1000)
+        expect(page.locator("#attract .slide")).to_have_count(4)
+        expect(page.locator("#attract")).to_be_visible()
+        problems += _audit(page, f"kiosk {name} / with the attract loop shown")
+
+        page.goto("/wall/new")
+        page.locator('#wall-form textarea[name="text"]').fill("楼下的花开了，大家下楼看看（版面检查）")
+        page.locator("#handoff-wall-post").tap()
+        expect(page.locator("#handoff figure svg")).to_be_visible()
+        problems += _audit(page, f"kiosk {name} /wall/new with the QR code for a phone")
+    link = read_qr(page.locator("#handoff figure"))
+
+    notices = Notice.__table__
+    now = utcnow()
+    notice = live_server.sql(insert(notices).values(
+        title="紧急：明天上午 9 点至 11 点全楼停电（版面检查）", body="", urgency="urgent", starts_at=now,
+        ends_at=now + timedelta(hours=1), created_at=now, updated_at=now,
+    ).returning(notices.c.id))
+    try:
+        for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+            page.set_viewport_size(viewport)
+            for path in ("/", "/wall/new"):
+                page.goto(path)
+                expect(page.locator(f"#urgent-{notice}")).to_be_visible()
+                problems += _audit(page, f"kiosk {name} {path} with an urgent banner")
+    finally:
+        ended = utcnow()
+        live_server.sql(update(notices).where(notices.c.id == notice).values(ends_at=ended, updated_at=ended))
+
+    phone_context, other_context = new_phone_context(browser, live_server), new_phone_context(browser, live_server)
+    try:
+        phone = phone_context.new_page()
+        assert phone.goto(link).status == 200
+        expect(phone.locator("#wall-form textarea[name='text']")).not_to_have_value("")
+        problems += _audit(phone, "phone 390px /wall/new opened from a kiosk's QR code")
+        assert phone.goto(link).status == 410
+        problems += _audit(phone, "phone 390px the used link refused (410), on the phone that used it")
+        other = other_context.new_page()
+        assert other.goto(link).status == 410
+        problems += _audit(other, "phone 390px the used link refused (410), on another phone")
+    finally:
+        phone_context.close()
+        other_context.close()
+    return problems
+
+
+def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_server, server_app, requested_urls,
+                                              browser):
     problem, receipt = _wall_with_a_problem_answered(live_server, staff)
     course = open_course(server_app, capacity=20, title="书法入门（版面检查）")
     with in_server_db(server_app):
@@ -223,9 +299,10 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
                 problems += _audit(page, f"{screen} {name} {path}")
             # A card's report reasons, opened by a tap.
             page.goto("/wall/")
-            page.locator(f"#post-{problem} .post-actions button").tap()
+            page.locator(f"#post-{problem} .post-actions button[hx-get$='/report']").tap()
             expect(page.locator(f"#post-actions-{problem} button[name='reason']")).to_have_count(4)
             problems += _audit(page, f"{screen} {name} /wall/ with a card's report reasons open")
+    problems += _audit_kiosk_experience(enrolled, browser, live_server)
     assert problems == [], "\n".join(problems)
     assert foreign(requested_urls, live_server.url) == []
 

@@ -1,9 +1,13 @@
 """Every URL rule, asked by every kind of visitor: the answer each one must get."""
 
+from datetime import timedelta
+
 import pytest
 from werkzeug.routing import IntegerConverter
 
+from app.clock import utcnow
 from app.kiosk.devices import DEVICE_COOKIE
+from app.notices.services import add_notice
 from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 
 VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker")
@@ -17,6 +21,9 @@ COORDINATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "coor
                 "moderator": "forbidden", "matchmaker": "forbidden"}
 MATCHMAKERS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "matchmaker": "ok",
                "moderator": "forbidden", "coordinator": "forbidden"}
+NOTICE_WRITERS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "moderator": "ok", "coordinator": "ok",
+                  "matchmaker": "forbidden"}
+KIOSK_ONLY = {visitor: "ok" if visitor == "kiosk" else "forbidden" for visitor in VISITORS}
 ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
               **{role: "forbidden" for role in STAFF_ROLES if role != "admin"}}
 
@@ -29,6 +36,12 @@ EXPECTED = {
     "kiosk.toggle_large_text": PUBLIC,
     "kiosk.pairing": PUBLIC,
     "kiosk.heartbeat": PUBLIC,
+    "kiosk.reset": PUBLIC,
+    "kiosk.attract": PUBLIC,
+    "kiosk.handoff_start": KIOSK_ONLY,
+    "kiosk.handoff_state": KIOSK_ONLY,
+    "kiosk.handoff_open": PUBLIC,
+    "notices.urgent": PUBLIC,
     "notices.index": PUBLIC,
     "notices.show": PUBLIC,
     "staff.home": PUBLIC,
@@ -66,6 +79,13 @@ EXPECTED = {
     "staff.remove_watched_word": MODERATORS,
     "staff.set_kind_settings": MODERATORS,
     "staff.add_grid": MODERATORS,
+    "staff.notices_index": NOTICE_WRITERS,
+    "staff.new_notice": NOTICE_WRITERS,
+    "staff.create_notice": NOTICE_WRITERS,
+    "staff.edit_notice": NOTICE_WRITERS,
+    "staff.update_notice": NOTICE_WRITERS,
+    "staff.end_notice": NOTICE_WRITERS,
+    "staff.delete_notice": NOTICE_WRITERS,
     "classes.index": PUBLIC,
     "classes.courses": PUBLIC,
     "classes.course": PUBLIC,
@@ -149,6 +169,7 @@ def visitors(app, run_in_app):
     # Id 1 of each table is a target for id-taking routes, never one of the visitors.
     assert run_in_app(staff_member, "target", "moderator") == 1
     assert run_in_app(enrolled_kiosk, "目标")[0] == 1
+    assert run_in_app(add_notice, "目标通知", urgent=True, ends_at=utcnow() + timedelta(days=1)) == 1
     clients = {}
     for visitor in VISITORS:
         client = app.test_client()
@@ -170,8 +191,8 @@ def _url(rule) -> str:
 
 
 def test_every_route_answers_each_visitor_as_expected(app, visitors):
-    # Signing out and revoking every kiosk go last: they end the visitors' sign-ins.
-    last = ("staff.revoke_all_kiosks", "staff.sign_out")
+    # Signing out, starting over and revoking every kiosk go last: they end the visitors' sign-ins.
+    last = ("staff.revoke_all_kiosks", "staff.sign_out", "kiosk.reset")
     rules = sorted(app.url_map.iter_rules(), key=lambda rule: last.index(rule.endpoint) if rule.endpoint in last else -1)
     assert {rule.endpoint for rule in rules} == set(EXPECTED), "update EXPECTED for new or removed routes"
     mismatches = []
