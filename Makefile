@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench translations messages chromium redis clean
+.PHONY: run test bench soak translations messages chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "linli needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -35,11 +35,21 @@ run: $(VENV)/.run-deps translations
 test: $(VENV)/.dev-deps translations chromium redis
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Benchmarks print figures; they assert nothing (the machines are noisy).
-bench: $(VENV)/.dev-deps translations
+# Benchmarks print figures; they assert nothing (the machines are noisy). The in-process
+# ones time the views; served.py serves the app with gunicorn and loads it with wrk and
+# Chromium (it fails on any unexpected answer). Needs wrk: Debian's package.
+bench: $(VENV)/.dev-deps translations chromium
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's wrk for the benchmarks…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "make bench needs wrk: run 'sudo apt-get install wrk'."; exit 1; \
+	  fi; }
 	$(BIN)/python benchmarks/wall.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/classes.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/directory.py 2>&1 | grep -v '^INFO'
+	$(BIN)/python benchmarks/served.py
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used),
 # with Chinese fonts, and local voices (speech-dispatcher, espeak-ng) for read-aloud.
@@ -65,6 +75,13 @@ redis:
 	  else \
 	    echo "The tests need Redis on 127.0.0.1:6379: run 'sudo apt-get install redis-server'."; exit 1; \
 	  fi; }
+
+# Durability under load: ~30 clients for SOAK_SECONDS while gunicorn workers are killed
+# and the server restarted once; then every acknowledged write must be in the database.
+# Fails (exit 1) if a check fails. SQLite; with DATABASE_URL, a private PostgreSQL database.
+SOAK_SECONDS ?= 120
+soak: $(VENV)/.run-deps translations
+	$(BIN)/python benchmarks/soak.py --seconds $(SOAK_SECONDS)
 
 # After changing user-visible text: extract it and merge it into both catalogs.
 messages: $(VENV)/.dev-deps

@@ -4,17 +4,36 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask.ctx import _AppCtxGlobals
 from jinja2 import StrictUndefined
 
 from . import db as _db_events  # noqa: F401  (registers the SQLite connection pragmas)
 from .config import Config, from_environment, instance_secret_key, normalise_database_url
-from .extensions import babel, csrf, db, htmx, login, migrate
+from .extensions import babel, csrf, db, htmx, init_migrations, login
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = 365 * 24 * 3600
 
 
+class LinliGlobals(_AppCtxGlobals):
+    """`g`, with `g.kiosk` (the enrolled kiosk making this request, or None) looked up on
+    first use: an unchanged poll or a static file never reads the kiosks table."""
+
+    def __getattr__(self, name):
+        if name != "kiosk":
+            return super().__getattr__(name)
+        from .kiosk import devices
+
+        self.kiosk = devices.kiosk_for_token(request.cookies.get(devices.DEVICE_COOKIE))
+        return self.kiosk
+
+    def get(self, name, default=None):
+        return self.kiosk if name == "kiosk" else super().get(name, default)
+
+
 class LinliFlask(Flask):
+    app_ctx_globals_class = LinliGlobals
+
     def get_send_file_max_age(self, filename):
         # Static URLs carry a content hash (see assets.py), so a versioned file never changes.
         if request.args.get("v"):
@@ -67,7 +86,8 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "app" / "migrations"), render_as_batch=True)
+    if os.environ.get("LINLI_SERVING") != "1":
+        init_migrations(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)

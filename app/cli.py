@@ -1,12 +1,13 @@
-"""flask commands: `init` (what `make run` does before serving) and `staff create`."""
+"""flask commands: `init` (what `make run` does before serving), `staff create`, `backup`, `restore`."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 
+from . import backups
 from .demo import load_demo_content
 from .kiosk import devices
 from .staff import services as staff
@@ -40,6 +41,8 @@ def create_staff_command(username, roles, password_stdin):
               help="Username of the first admin, created when there is none.")
 def init_command(demo, admin_name):
     """Create or upgrade the database; on the first start add demo content and the first admin."""
+    from flask_migrate import upgrade
+
     upgrade()
     if demo and load_demo_content():
         click.echo("Loaded demo content.")
@@ -64,6 +67,63 @@ def housekeeping_command():
     click.echo(", ".join(f"{name}: {count}" for name, count in done.items()))
 
 
+@click.command("seed")
+@with_appcontext
+@click.option("--posts", type=click.IntRange(0), default=0, help="Approved wall posts.")
+@click.option("--courses", type=click.IntRange(0), default=0, help="This term's courses, open for sign-up.")
+@click.option("--experts", type=click.IntRange(0), default=0, help="Listed experts.")
+@click.option("--cards", type=click.IntRange(0), default=0, help="Approved friends cards.")
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="The same seed, the same content.")
+def seed_command(posts, courses, experts, cards, seed_value):
+    """Add generated bilingual content of any size (for benchmarks and trials), on top of
+    what the database holds."""
+    import time
+
+    from .seed import seed
+
+    started = time.perf_counter()
+    seed(posts, courses, experts, cards, seed_value=seed_value)
+    click.echo(f"Added {posts} posts, {courses} courses, {experts} experts, {cards} cards "
+               f"in {time.perf_counter() - started:.1f} s.")
+
+
+@click.command("backup")
+@with_appcontext
+@click.option("--to", "target", type=click.Path(path_type=Path),
+              help="A new file, or a folder, for the backup. Default: instance/backups/.")
+def backup_command(target):
+    """Write a consistent copy of the live database while the server keeps running: SQLite
+    through VACUUM INTO (checked with PRAGMA integrity_check), PostgreSQL through pg_dump.
+    Files are named by the time in UTC (linli-YYYYMMDD-HHMMSS.db) and never overwritten."""
+    try:
+        made = backups.make_backup(target)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written: {made.path} ({made.size:,} bytes, {made.seconds:.2f} s)")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+def restore_command(path, yes):
+    """Replace the database with the backup at PATH. STOP THE SERVER FIRST (e.g. `systemctl
+    stop linli`) and start it again afterwards. A safety copy of the current database goes to
+    instance/backups/before-restore-…; an older backup is migrated up to this version."""
+    try:
+        revision = backups.check_backup(path)
+        if not yes:
+            click.echo("The server must be stopped while restoring (e.g. systemctl stop linli).")
+            click.confirm(f"Replace the current database with {path} (revision {revision})?", abort=True)
+        restored = backups.restore(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    if restored.safety_copy:
+        click.echo(f"Safety copy of the database as it was: {restored.safety_copy}")
+    click.echo(f"Restored {path} (revision {restored.revision}); the database is now at {restored.head}.")
+    click.echo("Start the server again.")
+
+
 kiosk_cli = AppGroup("kiosk", help="Kiosk devices.")
 
 
@@ -82,5 +142,8 @@ def enroll_kiosk_command(code, name):
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(housekeeping_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(seed_command)
     app.cli.add_command(staff_cli)
     app.cli.add_command(kiosk_cli)

@@ -15,3 +15,6 @@ errorlog = "-"
 # gunicorn 27's control socket has one default path per user: several instances on one
 # machine (tests, benchmarks, a district's servers) would take it from each other.
 control_socket_disable = True
+# The app the workers build serves requests only: it leaves migration tooling unloaded
+# (app/extensions.py init_migrations); `flask init` migrates before the server starts.
+raw_env = ["LINLI_SERVING=1"]

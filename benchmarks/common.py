@@ -46,13 +46,18 @@ def median_ms(client, url: str, headers: dict, expected: int, rounds: int) -> fl
     return statistics.median(times)
 
 
-def kiosk_client(app, name: str = "bench"):
-    """A test client carrying a freshly enrolled kiosk's device cookie, as in the lobby: the
-    cookie is looked up on every request, polls included."""
+def device_token(app, name: str = "bench") -> str:
+    """Enroll a new kiosk as staff would (a pairing code, then its name); the device token
+    the screen then carries in its DEVICE_COOKIE."""
     with app.app_context():
         state = devices.pairing_for(None)
         devices.enroll(state.code, name)
-        token = devices.pairing_for(state.new_claim).device_token
+        return devices.pairing_for(state.new_claim).device_token
+
+
+def kiosk_client(app, name: str = "bench"):
+    """A test client carrying a freshly enrolled kiosk's device cookie, as in the lobby: the
+    cookie is looked up on every request, polls included."""
     client = app.test_client()
-    client.set_cookie(devices.DEVICE_COOKIE, token)
+    client.set_cookie(devices.DEVICE_COOKIE, device_token(app, name))
     return client

@@ -7,6 +7,7 @@ PostgreSQL). Migrations run once per session; each test then starts from that st
 
 import os
 import shutil
+import uuid
 
 import pytest
 from flask_migrate import upgrade
@@ -26,6 +27,9 @@ def _app_config(url: str, **extra) -> dict:
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
+        # With REDIS_URL set (the district mode), each app counts in a namespace of its own:
+        # every test's database numbers its kiosks from 1.
+        "RATE_LIMIT_NAMESPACE": f"test-{uuid.uuid4().hex}",
         **extra,
     }
 

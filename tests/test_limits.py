@@ -28,7 +28,7 @@ def limited_app(request, make_app):
         client = redis.Redis.from_url(REDIS_URL)
         client.ping()  # the machine's Redis service must be up; a failure here is a real failure
         return make_app(REDIS_URL=REDIS_URL, RATE_LIMIT_NAMESPACE=f"test-{uuid.uuid4().hex}")
-    return make_app()
+    return make_app(REDIS_URL=None)  # the database, even when the suite runs with REDIS_URL
 
 
 def test_windows_count_per_key(limited_app):
@@ -57,7 +57,7 @@ def _probe_app(make_app, **config):
 def test_actions_are_limited_per_device_and_refused_to_read_only_browsers(make_app, backend):
     # Each test's database numbers kiosks from 1: a fresh namespace keeps Redis counts apart.
     redis_config = {"REDIS_URL": REDIS_URL, "RATE_LIMIT_NAMESPACE": f"test-{uuid.uuid4().hex}"}
-    app = _probe_app(make_app, **(redis_config if backend == "redis" else {}))
+    app = _probe_app(make_app, **(redis_config if backend == "redis" else {"REDIS_URL": None}))
     with app.app_context():
         _a, token_a = enrolled_kiosk(f"A-{uuid.uuid4().hex[:6]}")
         _b, token_b = enrolled_kiosk(f"B-{uuid.uuid4().hex[:6]}")

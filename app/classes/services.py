@@ -169,15 +169,21 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
     state = "entered"
     arrival = _take(base.where(Course.mode == "lottery", Course.drawn_at.is_(None), Course.status == "open",
                                Course.signup_opens_at <= now, Course.signup_closes_at > now).values(**bump))
-    if arrival is None:
+    # A seat, else the waitlist, but the waitlist only while every seat is taken: a seat
+    # freed between the two statements (a cancellation committing in between) is taken
+    # on the next turn instead of leaving this sign-up waiting beside an empty seat.
+    for _turn in range(3):
+        if arrival is not None:
+            break
         state = "confirmed"
         arrival = _take(base.where(Course.status == "open", Course.taken < Course.capacity, _window_open(now))
                         .values(taken=Course.taken + 1,
                                 status=case((Course.taken + 1 >= Course.capacity, "full"), else_=Course.status),
                                 **bump))
-    if arrival is None:
-        state = "waitlisted"
-        arrival = _take(base.where(Course.status.in_(("open", "full")), _window_open(now)).values(**bump))
+        if arrival is None:
+            state = "waitlisted"
+            arrival = _take(base.where(Course.status.in_(("open", "full")), Course.taken >= Course.capacity,
+                                       _window_open(now)).values(**bump))
     if arrival is None:
         db.session.rollback()
         raise ClassError(_l("Sign-up for this course is not open now."), "course")

@@ -1,5 +1,6 @@
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.local import LocalProxy
 from htmx_flask import make_response
 
 from .. import housekeeping
@@ -16,13 +17,6 @@ from .tiles import available_tiles
 
 NOTICES_ON_HOME = 3
 TEN_YEARS = 10 * 365 * 24 * 3600
-
-
-@bp.before_app_request
-def identify_kiosk():
-    if request.endpoint == "static":
-        return
-    g.kiosk = devices.kiosk_for_token(request.cookies.get(devices.DEVICE_COOKIE))
 
 
 @bp.get("/")
@@ -180,9 +174,10 @@ def kiosk_context():
         "large_text": services.large_text(),
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",
-        "kiosk": g.get("kiosk"),
+        # Looked up when a template asks: a fragment that does not ask costs no query.
+        "kiosk": LocalProxy(lambda: g.kiosk),
         "on_phone": handoff.on_phone,
-        "can_act": can_act(),
+        "can_act": LocalProxy(can_act),
         "heartbeat_seconds": current_app.config["KIOSK_HEARTBEAT_SECONDS"],
         "pairing_poll_seconds": current_app.config["KIOSK_PAIRING_POLL_SECONDS"],
     }

@@ -38,6 +38,7 @@ NAV = (
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),
+    NavItem("staff.backups_index", _l("Backups"), ("admin",)),
 )
 
 

@@ -174,3 +174,42 @@ def test_closing_sign_up_before_it_opened_shows_closed_not_opening_soon(app):
         assert services.phase(course) == "upcoming"
         services.set_status(course.id, "close")
         assert services.phase(db.session.get(Course, course.id)) == "closed"
+
+
+def test_a_seat_freed_while_someone_signs_up_for_a_full_course_is_theirs(app, monkeypatch):
+    """A cancellation commits between a sign-up's "no seat left" and its "join the
+    waitlist": the sign-up must end with the seat, not waiting beside it. On PostgreSQL
+    the first UPDATE matched nothing and locked nothing, and the sign-up used to join the
+    waitlist with the seat free (taken 0 of 1). On SQLite the sign-up's first UPDATE holds
+    the write lock, so the cancellation waits and then promotes it: the same end state."""
+    import threading
+
+    with app.app_context():
+        course_id = new_course(capacity=1)
+        holder = sign_up(course_id, 1)
+    original, calls, cancelled = services._take, [], threading.Event()
+
+    def cancel_in_between():
+        with app.app_context():
+            services.cancel(holder.code, mobile(1)[-4:])
+            db.session.remove()
+        cancelled.set()
+
+    def take_then_let_the_cancellation_in(statement):
+        arrival = original(statement)
+        calls.append(arrival)
+        if len(calls) == 2 and arrival is None:  # not a lottery (1), no seat left (2)
+            threading.Thread(target=cancel_in_between).start()
+            cancelled.wait(timeout=1.5)  # SQLite: it waits for this transaction instead
+        return arrival
+
+    monkeypatch.setattr(services, "_take", take_then_let_the_cancellation_in)
+    with app.app_context():
+        sign_up(course_id, 2)
+        db.session.remove()
+    assert cancelled.wait(timeout=10), "the cancellation never finished"
+    with app.app_context():
+        assert course_row(course_id)[:2] == (1, "full")
+        assert services.waitlist(course_id) == []
+        states = {mobile_: state for mobile_, state, _key, _code in rows(course_id)}
+        assert states == {None: "cancelled", mobile(2): "confirmed"}, states  # a cancellation forgets the number

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL")
 ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
 START_TIMEOUT_S = 20
+SESSION_TAG = uuid.uuid4().hex[:8]
 # Written to each server's instance/config.py: fast polls keep the tests quick.
 FAST_KIOSK_CONFIG = f"KIOSK_PAIRING_POLL_SECONDS = 1\nKIOSK_HEARTBEAT_SECONDS = {HEARTBEAT_SECONDS}\n"
 # live_server only: a fast wall, and room for one kiosk to post 66 markup payloads
@@ -148,7 +150,10 @@ class Gunicorn:
         )
         self.live: LiveServer | None = None
         self._process: subprocess.Popen | None = None
-        (instance / "config.py").write_text(FAST_KIOSK_CONFIG + extra_config)
+        # With REDIS_URL set (the district mode), each instance folder counts in a Redis
+        # namespace of its own, new each session: kiosk numbers repeat across databases.
+        namespace = f"RATE_LIMIT_NAMESPACE = 'e2e-{SESSION_TAG}-{instance.name}'\n"
+        (instance / "config.py").write_text(FAST_KIOSK_CONFIG + namespace + extra_config)
         init = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "init"],
             cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60,
