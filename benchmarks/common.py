@@ -1,7 +1,10 @@
 """What the benchmarks share: timing requests, and a client that is an enrolled kiosk."""
 
 import argparse
+import re
+import signal
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
@@ -61,3 +64,44 @@ def kiosk_client(app, name: str = "bench"):
     client = app.test_client()
     client.set_cookie(devices.DEVICE_COOKIE, device_token(app, name))
     return client
+
+
+# --- gunicorn processes, as the served benchmark and the soak start them ---------------
+
+def worker_pids(master_pid: int | None) -> list[int]:
+    """The gunicorn master's children (its workers), from /proc."""
+    if master_pid is None:
+        return []
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master_pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+    return sorted(pids)
+
+
+def rss_mb(pids: list[int]) -> list[float]:
+    """Resident set size of each process still running, in MB."""
+    sizes = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        sizes.append(int(found.group(1)) / 1024 if found else 0)
+    return sizes
+
+
+def stop_gracefully(process, timeout: float) -> None:
+    """As a service manager stops a server: SIGTERM, then SIGKILL after `timeout` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

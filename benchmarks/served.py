@@ -34,7 +34,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -54,6 +53,7 @@ for _name in ("LINLI_WORKERS", "LINLI_THREADS", "LINLI_ACCESS_LOG", "LINLI_BIND"
 
 from app import gunicorn_conf  # noqa: E402
 from app.kiosk.devices import DEVICE_COOKIE  # noqa: E402
+from benchmarks.common import rss_mb, stop_gracefully, worker_pids  # noqa: E402
 
 SMALL_POSTS = 10_000
 OTHER_CONTENT = ["--courses", "40", "--experts", "300", "--cards", "100"]
@@ -178,26 +178,11 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_gracefully(process, 15)
 
     def workers(self) -> list[int]:
         """The gunicorn workers: the master's children."""
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                after_name = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(after_name[1]) == self.process.pid:
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
+        return worker_pids(self.process.pid if self.process else None)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the workers so far."""
@@ -211,11 +196,7 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> list[float]:
-        sizes = []
-        for pid in self.workers():
-            status = Path(f"/proc/{pid}/status").read_text()
-            sizes.append(int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024)
-        return sizes
+        return rss_mb(self.workers())
 
     def pss_mb(self) -> list[float]:
         """Proportional set size: pages shared with the master and the other worker count

@@ -51,6 +51,7 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app.config import normalise_database_url  # noqa: E402
+from benchmarks.common import rss_mb, stop_gracefully, worker_pids  # noqa: E402
 from benchmarks.soak_actors import TOUR, Coordinator, Kiosk, Ledger, Moderator, Reader  # noqa: E402
 from benchmarks.soak_checks import Chaos, Check, classify, scan_log, verify_database  # noqa: E402
 
@@ -252,17 +253,7 @@ class Server:
             return False
 
     def worker_pids(self) -> list[int]:
-        """The master's children, from /proc."""
-        if self.process is None:
-            return []
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    pids.append(int(stat.parent.name))
-            except (OSError, IndexError, ValueError):
-                continue
-        return pids
+        return worker_pids(self.process.pid if self.process else None)
 
     def start(self) -> None:
         with self.log.open("ab") as log:
@@ -279,26 +270,10 @@ class Server:
     def stop(self) -> None:
         """As a service manager would: SIGTERM, SIGKILL after 20 s."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_gracefully(process, 20)
 
     def rss_mb(self) -> list[float]:
-        sizes = []
-        for pid in self.worker_pids():
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            found = re.search(r"VmRSS:\s+(\d+) kB", status)
-            sizes.append(int(found.group(1)) / 1024 if found else 0)
-        return sizes
-
+        return rss_mb(self.worker_pids())
 
 class Monkey(threading.Thread):
     """SIGKILL to a random worker every few seconds (gunicorn's master starts another);
