@@ -55,6 +55,16 @@ def events(response, **named):
     return response
 
 
+def page_path(url: str | None, *, query: bool = True) -> str | None:
+    """The path (and query) of a page's full URL, as htmx reports it in HX-Current-URL."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if not parts.path:
+        return None
+    return parts.path + (f"?{parts.query}" if query and parts.query else "")
+
+
 def local_target(candidate: str | None, fallback_endpoint: str = "kiosk.home") -> str:
     """A same-site path to go back to, never another host."""
     if candidate:

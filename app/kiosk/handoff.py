@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from ..clock import utcnow
 from ..extensions import db
 from ..security import token_digest
+from ..web import page_path
 from .models import Handoff, Kiosk
 
 SESSION_KEY = "handoff"
@@ -58,11 +59,11 @@ def _route(path: str) -> tuple[str, dict] | None:
         return None
 
 
-def page_path(form_key: str, current_url: str | None) -> str | None:
+def form_page(form_key: str, current_url: str | None) -> str | None:
     """The path (with its query) of the kiosk page showing the form, if it is that form's page."""
-    if not current_url or current_url.count("/") < 3:
+    path = page_path(current_url)
+    if path is None:
         return None
-    path = "/" + current_url.split("/", 3)[3]
     found = _route(path)
     return path[:200] if found and found[0] == FORMS[form_key].page else None
 

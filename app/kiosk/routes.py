@@ -8,7 +8,7 @@ from ..extensions import csrf
 from ..clock import utcnow
 from ..i18n import current_locale
 from ..notices import services as notices
-from ..web import events, page_or_fragment, qr_svg, reload_or_back
+from ..web import events, page_or_fragment, page_path, qr_svg, reload_or_back
 from ..limits import rate_limited
 from . import attract as attract_loop, bp, devices, handoff, services
 from .access import actor_key, can_act
@@ -62,7 +62,7 @@ def handoff_start(form_key: str):
         return render_template("kiosk/_read_only.html"), 403
     if form_key not in handoff.FORMS:
         abort(404)
-    path = handoff.page_path(form_key, request.htmx.current_url if request.htmx else request.referrer)
+    path = handoff.form_page(form_key, request.htmx.current_url if request.htmx else request.referrer)
     if path is None:
         return render_template("kiosk/_handoff.html", refused=True), 422
     record, token = handoff.start(g.kiosk, form_key, path, request.form)
@@ -140,9 +140,8 @@ def heartbeat():
         response = make_response("", 200, refresh=True)
         response.delete_cookie(devices.DEVICE_COOKIE)  # revoked: the token is of no use now
         return response
-    current = request.htmx.current_url or ""
     # The page's path only: a query string may hold a code a resident looked up.
-    devices.heartbeat(g.kiosk, "/" + current.split("/", 3)[3].split("?")[0] if current.count("/") >= 3 else None)
+    devices.heartbeat(g.kiosk, page_path(request.htmx.current_url, query=False))
     housekeeping.run_if_due()
     return "", 204
 
@@ -169,8 +168,7 @@ def _idle_settings() -> dict | None:
 def kiosk_context():
     return {
         "idle_settings": _idle_settings,
-        "urgent_banner": lambda: (notices.urgent_version(current_locale()),
-                                  notices.urgent_notices(current_locale())),
+        "urgent_banner": lambda: notices.urgent_banner(current_locale()),
         "large_text": services.large_text(),
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",

@@ -25,4 +25,4 @@ def urgent():
     version = services.urgent_version(locale)
     if request.args.get("v") == version:
         return "", 204
-    return render_template("notices/_urgent.html", urgent=(version, services.urgent_notices(locale)))
+    return render_template("notices/_urgent.html", urgent=services.urgent_banner(locale))

@@ -85,22 +85,30 @@ def add_notice(title: str, body: str = "", *, title_en: str | None = None, body_
     return notice.id
 
 
+def _urgent(now: datetime | None):
+    return _showing(now or utcnow()).where(Notice.urgency == "urgent")
+
+
+def _urgent_hash(locale: str, rows) -> str:
+    text = locale + "|" + "|".join(f"{row.id}@{row.updated_at.isoformat()}" for row in sorted(rows, key=lambda r: r.id))
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
 def urgent_notices(locale: str, now: datetime | None = None) -> list[NoticeView]:
     """Urgent notices showing now, the newest first: the banner on top of every kiosk screen."""
-    query = _showing(now or utcnow()).where(Notice.urgency == "urgent") \
-        .order_by(Notice.starts_at.desc(), Notice.id.desc())
-    return [_view(notice, locale) for notice in db.session.scalars(query)]
+    return urgent_banner(locale, now)[1]
+
+
+def urgent_banner(locale: str, now: datetime | None = None) -> tuple[str, list[NoticeView]]:
+    """The banner's version and notices, from one query (a full kiosk page draws both)."""
+    notices = list(db.session.scalars(_urgent(now).order_by(Notice.starts_at.desc(), Notice.id.desc())))
+    return _urgent_hash(locale, notices), [_view(notice, locale) for notice in notices]
 
 
 def urgent_version(locale: str, now: datetime | None = None) -> str:
     """Changes when an urgent notice starts, ends or is edited, or the language changes:
-    kiosks' banner polls get 204 while it stays the same."""
-    rows = db.session.execute(
-        _showing(now or utcnow()).where(Notice.urgency == "urgent")
-        .with_only_columns(Notice.id, Notice.updated_at).order_by(Notice.id)
-    ).all()
-    text = locale + "|" + "|".join(f"{row.id}@{row.updated_at.isoformat()}" for row in rows)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    kiosks' banner polls get 204 while it stays the same. Reads two columns only."""
+    return _urgent_hash(locale, db.session.execute(_urgent(now).with_only_columns(Notice.id, Notice.updated_at)).all())
 
 
 # --- the staff console ---------------------------------------------------------------------
