@@ -31,4 +31,5 @@ CHECK_LABELS = {
     "mobile": _l("mobile number"),
     "id-number": _l("ID number"),
     "long-number": _l("long number"),
+    "split-number": _l("number split over posts"),
 }
