@@ -70,6 +70,9 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     # A misspelt name in a template fails loudly instead of rendering as nothing.
     app.jinja_env.undefined = StrictUndefined
     _init_extensions(app)
+    from . import inputs
+
+    inputs.init_app(app)  # before the blueprints: their <int:...> rules take its converter
     _register_blueprints(app)
 
     from . import assets, cli, errors, security, web

@@ -11,11 +11,12 @@ from datetime import datetime
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Index, String, Text, func, select
+from sqlalchemy import Index, String, Text, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .clock import utcnow
 from .extensions import db
+from .inputs import int_or_none
 
 # Runs of 7+ digits (phones, ID numbers, bank cards), with the ID's trailing X.
 _LONG_NUMBER = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")
@@ -97,8 +98,11 @@ def browse(*, actor: str | None = None, area: str | None = None, since: datetime
     if actor:
         kind, _, actor_id = actor.partition(":")
         query = query.where(AuditEntry.actor_kind == kind)
-        query = query.where(AuditEntry.actor_id == int(actor_id)) if actor_id.isdigit() \
-            else query.where(AuditEntry.actor_id.is_(None))
+        if not actor_id:
+            query = query.where(AuditEntry.actor_id.is_(None))
+        else:  # an id that is no number ("staff:²") names no one
+            number = int_or_none(actor_id)
+            query = query.where(AuditEntry.actor_id == number if number is not None else false())
     if area:
         query = query.where(AuditEntry.area == area)
     if since:

@@ -25,6 +25,8 @@ MESSAGES = {
     404: (_l("Page not found"), _l("The page may have moved or been removed.")),
     405: (_l("That action is not available here"), _l("Please go back and try again.")),
     413: (_l("That was too much to send"), _l("Please make it shorter and try again.")),
+    422: (_l("Some characters cannot be used"),
+          _l("Please go back and type it again: pasted text can carry hidden characters.")),
     429: (_l("Please wait a moment"), _l("Too many requests came from here. Try again shortly.")),
     500: (_l("Something went wrong on our side"), _l("Please try again in a moment. If it keeps happening, tell a member of staff.")),
 }

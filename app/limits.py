@@ -87,7 +87,10 @@ def hit(key: str, limit: Limit, now: float | None = None) -> int:
 def _limited(wait: int):
     """429 with "please wait N seconds". htmx leaves what the resident typed in place and
     shows the wait in a banner (app.js, on the limit-reached event)."""
-    response = make_response(render_template("_rate_limited.html", wait=wait), 429)
+    if request.htmx:
+        response = make_response(render_template("_rate_limited.html", wait=wait), 429)
+    else:  # a whole page: the same words, inside the kiosk's (or console's) layout
+        response = make_response(render_template("errors.html", code=429, reason=None, wait=wait), 429)
     response.headers["Retry-After"] = str(wait)
     if request.htmx:
         response.headers["HX-Reswap"] = "none"

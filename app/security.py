@@ -46,6 +46,9 @@ class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+HSTS_SECONDS = 365 * 24 * 3600
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionCookieSecureOverHttps()
     hops = int(app.config.get("PROXY_FIX_HOPS", 0))
@@ -60,6 +63,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(name, value)
         # Pages answer htmx with fragments and browsers with whole pages: caches must tell them apart.
         response.vary.add("HX-Request")
+        # Over HTTPS (directly, or behind a proxy that says so), browsers keep to HTTPS.
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -1,5 +1,6 @@
 """htmx helpers: which element asked, page or fragment, events, safe redirects."""
 
+import ipaddress
 import json
 import re
 from urllib.parse import urlsplit
@@ -66,8 +67,9 @@ def page_path(url: str | None, *, query: bool = True) -> str | None:
 
 
 def local_target(candidate: str | None, fallback_endpoint: str = "kiosk.home") -> str:
-    """A same-site path to go back to, never another host."""
-    if candidate:
+    """A same-site path to go back to, never another host; nor a line break or other
+    unprintable character, which a Location header cannot carry."""
+    if candidate and candidate.isprintable():
         parts = urlsplit(candidate)
         if not parts.scheme and not parts.netloc and candidate.startswith("/") \
                 and not candidate.startswith("//") and "\\" not in candidate:
@@ -81,6 +83,31 @@ def reload_or_back(candidate: str | None, fallback_endpoint: str = "kiosk.home")
     if request.htmx:
         return make_response("", 200, refresh=True)
     return redirect(local_target(candidate, fallback_endpoint), code=303)
+
+
+def phone_url(path: str) -> str | None:
+    """The address a phone opens for this path (a QR code's link): at HANDOFF_BASE_URL when
+    it is set; otherwise at the address the kiosk itself used, but only where that is an IP
+    address, localhost or one of TRUSTED_HOSTS, never a name any request could claim."""
+    base = current_app.config.get("HANDOFF_BASE_URL")
+    if not base:
+        try:
+            host = urlsplit("//" + request.host).hostname or ""
+        except ValueError:
+            return None
+        trusted = current_app.config.get("TRUSTED_HOSTS") or ()
+        if not (_is_ip(host) or host == "localhost" or host in trusted):
+            return None
+        base = request.host_url
+    return base.rstrip("/") + path
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def qr_svg(url: str) -> Markup:

@@ -163,3 +163,14 @@ def test_going_back_never_leaves_the_site(client, target):
     response = client.post("/language", data={"locale": "en", "next": target})
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
+
+
+def test_hsts_only_over_https(client, make_app):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    # Behind a proxy that says the browser came over HTTPS.
+    proxied = make_app(PROXY_FIX_HOPS=1).test_client()
+    forwarded = proxied.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"})
+    assert forwarded.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in proxied.get("/").headers

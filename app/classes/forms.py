@@ -1,25 +1,26 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 
-class SignupForm(FlaskForm):
+
+class SignupForm(Form):
     name = StringField(_l("Your name"), validators=[
         DataRequired(message=_l("Please enter your name.")), Length(max=20)])
     mobile = StringField(_l("Mobile number"), validators=[
         DataRequired(message=_l("Please enter an 11-digit mobile number."))])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     code = StringField(_l("Sign-up code"), validators=[DataRequired(message=_l("Please enter the 8-digit code."))])
     tail = StringField(_l("Last 4 digits of the mobile number"), validators=[
         DataRequired(message=_l("Please enter the last 4 digits.")),
         Length(min=4, max=4, message=_l("Please enter the last 4 digits."))])
 
 
-class RateForm(FlaskForm):
+class RateForm(Form):
     code = StringField(_l("Sign-up code"), validators=[DataRequired(message=_l("Please enter the 8-digit code."))])
     stars = RadioField(_l("How was the course?"), coerce=int,
                        choices=[SelectChoice(n, str(n)) for n in range(5, 0, -1)],
@@ -27,7 +28,7 @@ class RateForm(FlaskForm):
     comment = TextAreaField(_l("A comment (optional)"), validators=[Optional(), Length(max=200)])
 
 
-class LookupForm(FlaskForm):
+class LookupForm(Form):
     class Meta:
         csrf = False  # looking up a sign-up changes nothing
 

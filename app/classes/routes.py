@@ -5,10 +5,11 @@ from htmx_flask import make_response
 from ..clock import site_today, to_site, utcnow
 from ..directory import services as directory
 from ..kiosk import handoff
-from ..kiosk.access import actor_key, acting_device_required
+from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
 from ..limits import rate_limited
 from ..errors import Refused
-from ..web import events, found_or_404, page_or_fragment, qr_svg
+from ..inputs import int_or_none
+from ..web import events, found_or_404, page_or_fragment, phone_url, qr_svg
 from . import bp, services
 from .forms import CancelForm, LookupForm, RateForm, SignupForm
 from .labels import (CATEGORY_LABELS, MODE_LABELS, PHASE_LABELS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS,
@@ -22,11 +23,6 @@ def class_labels():
             "mode_labels": MODE_LABELS, "signup_state_labels": STATE_LABELS, "course_status_labels": STATUS_LABELS,
             "source_labels": SOURCE_LABELS, "weekday_labels": WEEKDAY_LABELS, "course_phase": services.phase,
             "seats_left": services.seats_left, "to_site": to_site}
-
-
-def _resident_key() -> str:
-    """Who a cancellation or rating counts against: the kiosk or staff member, else the phone's address."""
-    return actor_key() or f"ip:{request.remote_addr}"
 
 
 def _category() -> str | None:
@@ -65,7 +61,7 @@ def live():
     week = request.args.get("view") != "all"
     # The timetable also changes at midnight: today moves on.
     same_day = not week or request.args.get("day") == site_today().isoformat()
-    if request.args.get("v", type=int) == services.version() and same_day:
+    if request.args.get("v", type=int_or_none) == services.version() and same_day:
         return "", 204
     if week:
         return render_template("classes/_week.html", **_week_context())
@@ -91,7 +87,7 @@ def seats(course_id: int):
     current = services.revision(course_id)
     if current is None:
         abort(404)
-    if request.args.get("v", type=int) == current:
+    if request.args.get("v", type=int_or_none) == current:
         return "", 204
     return render_template("classes/_seats.html", **_course_context(_course_or_404(course_id)))
 
@@ -114,8 +110,10 @@ def signup_form(course_id: int):
                             course=course, form=SignupForm(formdata=None, data=handoff.prefill("class-signup")), now=utcnow())
 
 
-def _lookup_url(code: str) -> str:
-    return url_for("classes.lookup", code=code, _external=True)
+def _lookup_qr(code: str):
+    """The QR code of the sign-up's page, for the resident's phone (none without an address to trust)."""
+    url = phone_url(url_for("classes.lookup", code=code))
+    return qr_svg(url) if url else None
 
 
 @bp.post("/<int:course_id>/sign-up")
@@ -138,7 +136,7 @@ def sign_up(course_id: int):
         else:
             response = make_response(page_or_fragment(
                 "classes/signed_up.html", {"signup-form": "classes/_signed_up.html"}, course=course,
-                outcome=outcome, qr=qr_svg(_lookup_url(outcome.code))))
+                outcome=outcome, qr=_lookup_qr(outcome.code)))
             return events(response, classes_signup_created={"course": course_id, "state": outcome.state})
     return page_or_fragment("classes/signup.html", {"signup-form": "classes/_signup_form.html"},
                             course=course, form=form, now=utcnow()), 422
@@ -151,6 +149,7 @@ def _already_text(details) -> str:
 
 
 @bp.get("/my")
+@code_lookup_limited
 def lookup():
     """A sign-up by its code: where it stands, and what can be done (cancel, rate)."""
     form = LookupForm(request.args)
@@ -167,7 +166,7 @@ def lookup():
 
 
 @bp.post("/cancel")
-@rate_limited("class-cancel", "10 per 10 minutes", _resident_key)
+@rate_limited("class-cancel", "10 per 10 minutes", resident_key)
 def cancel():
     form = CancelForm()
     if form.validate_on_submit():
@@ -183,7 +182,7 @@ def cancel():
 
 
 @bp.post("/rate")
-@rate_limited("class-rate", "10 per 10 minutes", _resident_key)
+@rate_limited("class-rate", "10 per 10 minutes", resident_key)
 def rate():
     form = RateForm()
     if form.validate_on_submit():
@@ -206,8 +205,10 @@ def survey():
 @bp.post("/survey/<int:survey_id>")
 @acting_device_required("class-survey", "30 per hour")
 def answer_survey(survey_id: int):
-    chosen = [int(value) for value in request.form.getlist("option") if value.isdigit()]
+    chosen = [int_or_none(value) for value in request.form.getlist("option")]
     try:
+        if None in chosen:
+            raise Refused(_("Please tap only the choices shown."), "options")
         services.answer_survey(survey_id, chosen)
     except Refused as error:
         return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},

@@ -29,6 +29,8 @@ from .models import CATEGORIES, MODES, Attendance, Course, Rating, Session, Sign
 CODE_DIGITS = 8
 MAX_SESSIONS = 200
 ACTIVE_STATES = ("entered", "confirmed", "waitlisted")
+# A reason staff give (cancelling, moving, dropping) is kept whole, up to this long.
+REASON_MAX = 200
 
 
 class ClassError(Refused):
@@ -285,14 +287,22 @@ def _cancel(signup: Signup, now: datetime) -> Signup:
     return signup
 
 
+def _reason(reason: str | None) -> str:
+    """A staff member's reason on one line; refused when too long to keep whole."""
+    reason = " ".join((reason or "").split())
+    if len(reason) > REASON_MAX:
+        raise ClassError(_l("A reason has at most %(n)d characters.", n=REASON_MAX), "reason")
+    return reason
+
+
 def cancel_by_staff(signup_id: int, reason: str) -> Signup:
     signup = db.session.get(Signup, signup_id)
     if signup is None or signup.state not in ACTIVE_STATES:
         raise ClassError(_l("This sign-up was already cancelled."), "reason")
-    reason = " ".join((reason or "").split())
+    reason = _reason(reason)
     if len(reason) < 2:
         raise ClassError(_l("Please write the reason."), "reason")
-    audit.record("classes", "signup-cancelled", signup, {"course": signup.course_id, "reason": reason[:200]})
+    audit.record("classes", "signup-cancelled", signup, {"course": signup.course_id, "reason": reason})
     return _cancel(signup, utcnow())
 
 
@@ -623,13 +633,13 @@ def set_status(course_id: int, action: str, *, reason: str = "", now: datetime |
             course.signup_closes_at = now
         course.signup_opens_at = min(course.signup_opens_at, now)  # a close before opening: never opens
     elif action == "drop":
-        reason = " ".join((reason or "").split())
+        reason = _reason(reason)
         if len(reason) < 2:
             raise ClassError(_l("Please write the reason."), "reason")
         if course.status == "dropped":
             raise ClassError(_l("This course was already dropped."), "status")
         course.status = "dropped"
-        course.drop_reason = reason[:200]
+        course.drop_reason = reason
     else:
         raise ClassError(_l("Unknown action."), "status")
     course.revision += 1
@@ -695,7 +705,7 @@ def set_attendance(session_id: int, signup_id: int, present: bool, staff_id: int
 
 def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]:
     """Put someone at another place on the waitlist; only with a written reason (audited)."""
-    reason = " ".join((reason or "").split())
+    reason = _reason(reason)
     if len(reason) < 4:
         raise ClassError(_l("Please write why this person moves (at least 4 characters)."), "reason")
     signup = db.session.get(Signup, signup_id)
@@ -717,7 +727,7 @@ def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]
     for index in range(1, len(line)):
         if line[index].queue_key <= line[index - 1].queue_key:
             line[index].queue_key = line[index - 1].queue_key + 1
-    audit.record("classes", "waitlist-moved", signup, {"from": before, "to": position, "reason": reason[:200]})
+    audit.record("classes", "waitlist-moved", signup, {"from": before, "to": position, "reason": reason})
     db.session.commit()
     return line
 

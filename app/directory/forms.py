@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from .labels import NEED_LABELS
 from .models import NEEDS
 
 
-class AskForm(FlaskForm):
+class AskForm(Form):
     needs = SelectMultipleField(_l("What do you need?"), choices=[SelectChoice(n, NEED_LABELS[n]) for n in NEEDS],
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                 validators=[DataRequired(message=_l("Please tap what you need."))])
@@ -20,7 +20,7 @@ class AskForm(FlaskForm):
         DataRequired(message=_l("Please enter an 11-digit mobile number."))])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(Form):
     class Meta:
         csrf = False  # looking up a request changes nothing
 

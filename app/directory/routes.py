@@ -3,7 +3,7 @@ from htmx_flask import make_response
 
 from ..i18n import localized
 from ..kiosk import handoff
-from ..kiosk.access import actor_key, acting_device_required
+from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
 from ..errors import Refused
 from ..web import events, found_or_404, page_or_fragment, wants_fragment
 from ..classes import services as classes
@@ -83,6 +83,7 @@ def ask(expert_id: int):
 
 
 @bp.get("/receipt")
+@code_lookup_limited
 def receipt():
     form = ReceiptForm(request.args)
     code = request.args.get("code")

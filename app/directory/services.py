@@ -24,6 +24,7 @@ from .models import (CATEGORIES, NEEDS, OPEN_REQUEST_STATES, REQUEST_STATES, Exp
 
 PAGE_SIZE = 12  # a screenful; more letters narrow the rest
 CODE_DIGITS = 8
+NOTE_MAX = 200  # a staff note on a help request is kept whole, up to this long
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -356,6 +357,9 @@ def update_request(request_id: int, state: str, *, note: str = "", expert_id: in
 
 
 def _update_request(request_id: int, state: str, note: str, expert_id: int | None) -> HelpRequest:
+    note = " ".join((note or "").split())
+    if len(note) > NOTE_MAX:
+        raise DirectoryError(_l("A note has at most %(n)d characters.", n=NOTE_MAX), "note")
     request = db.session.get(HelpRequest, request_id)
     if request is None or state not in REQUEST_STATES:
         raise DirectoryError(_l("No such request."), "state")
@@ -368,7 +372,7 @@ def _update_request(request_id: int, state: str, note: str, expert_id: int | Non
             raise DirectoryError(_l("That expert has no room left this week."), "expert_id")
         request.expert_id = expert_id
     request.state = state
-    request.staff_note = " ".join((note or "").split())[:200] or request.staff_note
+    request.staff_note = note or request.staff_note
     if state in ("done", "declined"):
         request.closed_at = utcnow()
     audit.record("experts", f"request-{state}", request, {"note": request.staff_note} if note else None)

@@ -3,7 +3,7 @@ form from a kiosk (handoff.py). Other browsers read only."""
 
 from functools import wraps
 
-from flask import g, render_template
+from flask import g, render_template, request
 from flask_login import current_user
 
 from ..limits import rate_limited
@@ -19,6 +19,22 @@ def actor_key() -> str | None:
         return f"staff:{current_user.id}"
     kiosk_id = handoff.kiosk_acting_for_phone()
     return f"kiosk:{kiosk_id}" if kiosk_id is not None else None
+
+
+def resident_key() -> str:
+    """Who a resident's code counts against: the device or staff member, else the address
+    (a phone with no kiosk form to carry on)."""
+    return actor_key() or f"ip:{request.remote_addr}"
+
+
+def _lookup_key() -> str | None:
+    return resident_key() if request.args.get("code") else None
+
+
+def code_lookup_limited(view):
+    """Looking something up by its code (a receipt, a sign-up, a card): limited per device,
+    so codes cannot be guessed one after another. Opening the empty form is not counted."""
+    return rate_limited("code-lookup", "60 per 10 minutes", _lookup_key)(view)
 
 
 def can_act() -> bool:

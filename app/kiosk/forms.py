@@ -1,14 +1,14 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
 from ..config import LOCALES
+from ..forms import Form
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = HiddenField(validators=[AnyOf(LOCALES)])
     next = HiddenField()
 
 
-class LargeTextForm(FlaskForm):
+class LargeTextForm(Form):
     next = HiddenField()

@@ -1,5 +1,5 @@
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from werkzeug.local import LocalProxy
 from htmx_flask import make_response
 
@@ -8,7 +8,7 @@ from ..extensions import csrf
 from ..clock import utcnow
 from ..i18n import current_locale
 from ..notices import services as notices
-from ..web import events, page_or_fragment, page_path, qr_svg, reload_or_back
+from ..web import events, page_or_fragment, page_path, phone_url, qr_svg, reload_or_back
 from ..limits import rate_limited
 from . import attract as attract_loop, bp, devices, handoff, services
 from .access import actor_key, can_act
@@ -42,7 +42,10 @@ def set_language():
 @csrf.exempt  # starting over must always work, even with a stale page; it only forgets
 def reset():
     """The idle reset: forget this screen's session (language, large text, a signed-in
-    staff member) and start again on the home page."""
+    staff member) and start again on the home page. A staff sign-in ends on the server
+    too, so the cookie of a kiosk left idle opens nothing."""
+    if current_user.is_authenticated:
+        logout_user()
     session.clear()
     return redirect(url_for("kiosk.home"), code=303)
 
@@ -63,12 +66,12 @@ def handoff_start(form_key: str):
     if form_key not in handoff.FORMS:
         abort(404)
     path = handoff.form_page(form_key, request.htmx.current_url if request.htmx else request.referrer)
-    if path is None:
+    # No phone address set, and the kiosk's own is not one to trust: no link to show.
+    if path is None or phone_url("/") is None:
         return render_template("kiosk/_handoff.html", refused=True), 422
     record, token = handoff.start(g.kiosk, form_key, path, request.form)
-    link = url_for("kiosk.handoff_open", token=token)
-    base = current_app.config["HANDOFF_BASE_URL"] or request.host_url
-    return render_template("kiosk/_handoff.html", handoff=record, qr=qr_svg(base.rstrip("/") + link),
+    return render_template("kiosk/_handoff.html", handoff=record,
+                           qr=qr_svg(phone_url(url_for("kiosk.handoff_open", token=token))),
                            minutes=current_app.config["HANDOFF_LINK_MINUTES"], refused=False)
 
 

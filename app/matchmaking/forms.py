@@ -1,17 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from .labels import GENDER_LABELS, INTEREST_LABELS, LOOKING_LABELS, age_label
 from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
 
 CHOOSE = _l("Please choose.")
 
 
-class CardForm(FlaskForm):
+class CardForm(Form):
     """The public part of a card; CardPrivateForm adds what only the matchmaker sees."""
 
     gender = RadioField(_l("I am"), choices=[SelectChoice(g, GENDER_LABELS[g]) for g in GENDERS],
@@ -35,13 +35,13 @@ class CardPrivateForm(CardForm):
     consent_matchmaker = BooleanField(_l("I agree that the matchmaker sees my name and number to put me in touch."))
 
 
-class MeetForm(FlaskForm):
+class MeetForm(Form):
     own_code = StringField(_l("Your own card's code (if you have a card)"), validators=[Optional()])
     name = StringField(_l("Or your name"), validators=[Optional()])
     mobile = StringField(_l("and your mobile number"), validators=[Optional()])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     class Meta:
         csrf = False  # looking up a card changes nothing
 

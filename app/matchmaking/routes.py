@@ -1,9 +1,10 @@
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from ..errors import Refused
 from ..kiosk import handoff
-from ..kiosk.access import actor_key, acting_device_required
+from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
 from ..limits import rate_limited
 from ..web import events, found_or_404, page_or_fragment
 from . import bp, services
@@ -21,10 +22,6 @@ def friends_labels():
             "card_state_labels": CARD_STATE_LABELS, "interest_state_labels": INTEREST_STATE_LABELS,
             "age_label": age_label, "age_bands": AGE_BANDS, "friend_genders": GENDERS, "looking_fors": LOOKING_FOR,
             "all_interests": INTERESTS}
-
-
-def _resident_key() -> str:
-    return actor_key() or f"ip:{request.remote_addr}"
 
 
 def _filters() -> dict:
@@ -121,6 +118,7 @@ def _mine_context(code: str, **extra):
 
 
 @bp.get("/mine")
+@code_lookup_limited
 def mine():
     """A card by its code: its state, renew, edit, withdraw, and answers to requests."""
     code = services.normalise_code(request.args.get("code", ""))
@@ -137,31 +135,33 @@ def _mine_after(action, **extra):
 
 
 @bp.post("/mine/renew")
-@rate_limited("friends-code", "20 per 10 minutes", _resident_key)
+@rate_limited("friends-code", "20 per 10 minutes", resident_key)
 def renew():
     return _mine_after(lambda code: services.renew(code) and "renewed")
 
 
 @bp.post("/mine/withdraw")
-@rate_limited("friends-code", "20 per 10 minutes", _resident_key)
+@rate_limited("friends-code", "20 per 10 minutes", resident_key)
 def withdraw():
     return _mine_after(lambda code: services.withdraw(code) and "withdrawn")
 
 
 @bp.post("/mine/edit")
-@rate_limited("friends-code", "20 per 10 minutes", _resident_key)
+@rate_limited("friends-code", "20 per 10 minutes", resident_key)
 def edit():
     form = _with_areas(CardForm())
     if not form.validate_on_submit():
         code = services.normalise_code(request.form.get("code", ""))
         context = _mine_context(code)
+        if context["card"] is None:  # no card to show the form's errors under
+            context["error"] = _("No card has this code.")
         context["edit_form"] = form
         return render_template("friends/_mine.html", **context), 422
     return _mine_after(lambda code: services.edit(code, _data(form)) and "edited")
 
 
 @bp.post("/mine/answer/<int:interest_id>")
-@rate_limited("friends-code", "20 per 10 minutes", _resident_key)
+@rate_limited("friends-code", "20 per 10 minutes", resident_key)
 def answer(interest_id: int):
     agreed = request.form.get("agreed") == "yes"
     return _mine_after(lambda code: services.answer(code, interest_id, agreed) and ("agreed" if agreed else "declined"))

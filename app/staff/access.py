@@ -3,7 +3,7 @@
 from functools import wraps
 
 from flask import abort, redirect, request, url_for
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 from htmx_flask import make_response
 
 from ..extensions import login
@@ -13,6 +13,14 @@ from . import services
 @login.user_loader
 def load_user(session_key: str):
     return services.load_session(session_key)
+
+
+@user_logged_out.connect
+def end_server_session(app, user=None, **extra):
+    """Signing out, from the console or by a kiosk's idle reset, ends the session on the
+    server, not only in the browser."""
+    if user is not None and getattr(user, "session_key", None):
+        services.sign_out(user)
 
 
 @login.unauthorized_handler

@@ -17,6 +17,7 @@ from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
 from ..wall.checks import mask_span
 from ..errors import Refused
+from ..inputs import int_or_none
 from ..web import events, found_or_404
 from . import bp
 from .access import staff_required
@@ -183,7 +184,10 @@ def _signup_or_404(signup_id: int):
 def move_signup(signup_id: int):
     signup = _signup_or_404(signup_id)
     try:
-        classes.move_on_waitlist(signup_id, request.form.get("position", type=int) or 0, request.form.get("reason", ""))
+        position = int_or_none(request.form.get("position"))
+        if position is None:
+            raise Refused(_l("Please give the new place as a number."), "position")
+        classes.move_on_waitlist(signup_id, position, request.form.get("reason", ""))
     except Refused as error:
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     return redirect(url_for("staff.class_detail", course_id=signup.course_id, _anchor="waitlist"), code=303)

@@ -2,12 +2,14 @@
 the help-request inbox. Every view of contact details is audited."""
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from ..directory import services as directory
 from ..directory.labels import CATEGORY_LABELS
 from ..directory.models import CATEGORIES, REQUEST_STATES
 from ..wall.checks import mask_span
 from ..errors import Refused
+from ..inputs import int_or_none
 from ..web import found_or_404
 from . import bp
 from .access import staff_required
@@ -134,9 +136,12 @@ def expert_requests(error: str | None = None, status: int = 200):
 @staff_required(*COORDINATORS)
 def update_expert_request(request_id: int):
     found_or_404(directory.get_request(request_id))
+    expert_id = request.form.get("expert_id", "")
     try:
+        if expert_id and int_or_none(expert_id) is None:  # the list sends an expert's id, or nothing
+            raise Refused(_l("Please choose an expert from the list."), "expert_id")
         directory.update_request(request_id, request.form.get("state", ""), note=request.form.get("note", ""),
-                                 expert_id=request.form.get("expert_id", type=int))
+                                 expert_id=int_or_none(expert_id))
     except Refused as error:
         return expert_requests(error=str(error), status=422)
     return redirect(url_for("staff.expert_requests", show=_inbox_filter()), code=303)

@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (DateField, DateTimeLocalField, HiddenField, IntegerField, PasswordField, RadioField,
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..errors import Refused
+from ..forms import Form
 from ..notices.services import BODY_EN_MAX, BODY_MAX, TITLE_EN_MAX, TITLE_MAX, URGENCIES
 from .models import ROLES
 
@@ -27,14 +28,14 @@ def _roles_field():
                            validators=[DataRequired(message=_l("Choose at least one role."))])
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(_l("New password, again"),
@@ -42,36 +43,36 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
     display_name = StringField(_l("Name shown in the console"), validators=[DataRequired(), Length(max=80)])
     roles = _roles_field()
     submit = SubmitField(_l("Create account"))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     display_name = StringField(_l("Name shown in the console"), validators=[DataRequired(), Length(max=80)])
     roles = _roles_field()
     submit = SubmitField(_l("Save"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token travels."""
 
 
-class EnrollKioskForm(FlaskForm):
+class EnrollKioskForm(Form):
     code = StringField(_l("Pairing code shown on the screen"), validators=[DataRequired(), Length(min=6, max=12)])
     name = StringField(_l("Kiosk name"), validators=[DataRequired(), Length(max=60)],
                        description=_l("Where it stands, e.g. “Lobby, left”"))
     submit = SubmitField(_l("Add kiosk"))
 
 
-class RenameKioskForm(FlaskForm):
+class RenameKioskForm(Form):
     name = StringField(_l("Kiosk name"), validators=[DataRequired(), Length(max=60)])
     submit = SubmitField(_l("Rename"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -81,7 +82,7 @@ class AuditFilterForm(FlaskForm):
     until = DateField(_l("Until"), validators=[Optional()])
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     """A course as coordinators write it; times are the center's local times."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=60)])
@@ -111,13 +112,13 @@ class CourseForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class AssistedSignupForm(FlaskForm):
+class AssistedSignupForm(Form):
     name = StringField(_l("Resident's name"), validators=[DataRequired(), Length(max=20)])
     mobile = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
     submit = SubmitField(_l("Sign up on their behalf"))
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     question = StringField(_l("Question"), validators=[DataRequired(), Length(max=120)])
     question_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=160)])
     options = TextAreaField(_l("Choices, one per line"), validators=[DataRequired(), Length(max=1000)])
@@ -126,7 +127,7 @@ class SurveyForm(FlaskForm):
     submit = SubmitField(_l("Create survey"))
 
 
-class ExpertForm(FlaskForm):
+class ExpertForm(Form):
     name = StringField(_l("Full name (staff only)"), validators=[DataRequired(), Length(max=20)])
     mobile = StringField(_l("Mobile number (staff only)"), validators=[DataRequired(), Length(max=20)])
     display_name = StringField(_l("Name shown on the kiosk"), validators=[Optional(), Length(max=20)],
@@ -144,11 +145,26 @@ class ExpertForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class SkillForm(FlaskForm):
+class SkillForm(Form):
     name = StringField(_l("Skill"), validators=[DataRequired(), Length(max=20)])
     name_en = StringField(_l("Skill in English (optional)"), validators=[Optional(), Length(max=40)])
     category = SelectField(_l("Category"), choices=[])
     submit = SubmitField(_l("Add skill"))
+
+
+# A reason or note typed in a console row's one-line box (maxlength 200 in its template).
+# The wall's and the matchmaking board's services keep at most this much: longer is refused.
+REASON_MAX = 200
+LONG_REASON = _l("A reason has at most %(n)d characters.", n=REASON_MAX)
+LONG_NOTE = _l("A note has at most %(n)d characters.", n=REASON_MAX)
+
+
+def within_limit(text: str | None, message, field: str) -> str:
+    """A reason or note as typed; Refused, for that field, when longer than REASON_MAX."""
+    text = text or ""
+    if len(" ".join(text.split())) > REASON_MAX:
+        raise Refused(message, field)
+    return text
 
 
 def _at_most(limit: int) -> Length:
@@ -167,7 +183,7 @@ def _site_time_field(label, *validators, **kwargs) -> DateTimeLocalField:
                               **kwargs)
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     """A notice as staff write it; times are the center's local times."""
 
     title = StringField(_l("Notice title"), validators=[

@@ -8,7 +8,7 @@ from ..matchmaking import services as friends
 from ..web import found_or_404
 from . import bp
 from .access import staff_required
-from .forms import ActionForm
+from .forms import LONG_NOTE, LONG_REASON, ActionForm, within_limit
 
 MATCHMAKERS = ("matchmaker",)
 
@@ -26,7 +26,7 @@ def review_card(card_id: int, action: str):
     found_or_404(friends.get_card(card_id))
     try:
         if action in ("approve", "reject"):
-            friends.review(card_id, action == "approve", request.form.get("reason", ""))
+            friends.review(card_id, action == "approve", within_limit(request.form.get("reason"), LONG_REASON, "reason"))
         elif action == "delete":
             friends.delete_card(card_id)
         else:
@@ -50,7 +50,8 @@ def friends_requests(error: str | None = None, status: int = 200):
 def update_friends_request(interest_id: int):
     found_or_404(friends.get_interest(interest_id))
     try:
-        friends.staff_update_interest(interest_id, request.form.get("action", ""), request.form.get("note", ""))
+        friends.staff_update_interest(interest_id, request.form.get("action", ""),
+                                      within_limit(request.form.get("note"), LONG_NOTE, "note"))
     except Refused as error:
         return friends_requests(error=str(error), status=422)
     return redirect(url_for("staff.friends_requests", _anchor=f"interest-{interest_id}"), code=303)

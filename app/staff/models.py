@@ -63,13 +63,14 @@ class StaffSession(db.Model):
     member: Mapped[StaffMember] = relationship()
 
 
-class SignInFailure(db.Model):
-    """A failed sign-in, counted per username to slow down guessing."""
+class SignInThrottle(db.Model):
+    """Sign-in attempts charged to one username from one client address, in the window
+    that began with the first of them; a good sign-in from that address deletes the row."""
 
-    __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),)
+    __tablename__ = "sign_in_throttles"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    ip: Mapped[str | None] = mapped_column(String(45))
+    username: Mapped[str] = mapped_column(String(40), primary_key=True)
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failed_at: Mapped[datetime | None]

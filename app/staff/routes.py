@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit
+from ..inputs import int_or_none
 from ..kiosk import devices
 from ..web import found_or_404, local_target, page_or_fragment
 from . import bp, nav, services
@@ -38,14 +39,12 @@ def sign_in():
         return render_template("staff/sign_in.html", form=form), 422
     result = services.sign_in(form.username.data, form.password.data)
     if result.member is None:
+        # A refused try was never checked: its password may have been right.
+        messages = [] if result.refused else [_("That username and password do not match.")]
         if result.retry_after:
-            form.password.errors.append(
-                _("That username and password do not match.") + " "
-                + _("Please wait %(seconds)d seconds before trying again.", seconds=result.retry_after))
-        else:
-            form.password.errors.append(_("That username and password do not match."))
-        status = 429 if result.retry_after else 422
-        return render_template("staff/sign_in.html", form=form), status, \
+            messages.append(_("Please wait %(seconds)d seconds before trying again.", seconds=result.retry_after))
+        form.password.errors.append(" ".join(messages))
+        return render_template("staff/sign_in.html", form=form), 429 if result.refused else 422, \
             ({"Retry-After": str(result.retry_after)} if result.retry_after else {})
     # A fresh session at sign-in: nothing from before it carries over.
     locale = session.get("locale")
@@ -59,8 +58,7 @@ def sign_in():
 @bp.post("/sign-out")
 @staff_required()
 def sign_out():
-    services.sign_out(current_user)
-    logout_user()
+    logout_user()  # ends the server-side session too (access.end_server_session)
     return redirect(url_for("staff.home"), code=303)
 
 
@@ -254,7 +252,7 @@ def audit_log():
             "until": to_utc(datetime.combine(form.until.data + timedelta(days=1), time()))
             if form.until.data else None,
         }
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=int_or_none)
     entries = audit.browse(before=before, **filters)
     older_url = None
     if len(entries) == audit.PAGE_SIZE:

@@ -15,12 +15,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..security import token_digest
-from .models import ROLES, SignInFailure, StaffMember, StaffSession
+from .models import ROLES, SignInThrottle, StaffMember, StaffSession
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -46,6 +48,8 @@ class SignInResult:
     session_key: str | None = None
     # Seconds to wait before the next try, when sign-in is being slowed down.
     retry_after: int = 0
+    # The password was not checked at all: this address had to wait (it may have been right).
+    refused: bool = False
 
 
 @cache
@@ -122,7 +126,7 @@ def get_member(member_id: int) -> StaffMember | None:
     return db.session.get(StaffMember, member_id)
 
 
-# --- sign-in, throttled per username ------------------------------------------------
+# --- sign-in, throttled per username and client address -----------------------------
 
 def _failure_delay(count: int) -> int:
     """Seconds to wait after the count-th recent failure: none for the first few, then doubling."""
@@ -131,55 +135,115 @@ def _failure_delay(count: int) -> int:
     return min(2 ** (count - FREE_FAILURES + 1), MAX_DELAY_SECONDS)
 
 
-def sign_in_wait(username: str, now: datetime | None = None) -> int:
-    """Seconds before this username may try again (0 when it may try now)."""
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, math.ceil((moment - now).total_seconds()))
+
+
+def _request_address() -> str:
+    # "" without a request (the shell, tests): the column is part of the key, never NULL.
+    return (_client()[0] or "")[:45]
+
+
+def sign_in_wait(username: str, address: str | None = None, now: datetime | None = None) -> int:
+    """Seconds before this username may be tried from this address (the request's when
+    None) again; 0 when it may be tried now.
+
+    An address with no failures in its window is never kept waiting, whatever happened
+    elsewhere: the owner at another machine always gets in with the right password.
+    """
     now = now or utcnow()
-    count, last = db.session.execute(
-        select(func.count(), func.max(SignInFailure.at))
-        .where(SignInFailure.username == username, SignInFailure.at > now - FAILURE_WINDOW)
-    ).one()
-    if count >= MAX_FAILURES_PER_WINDOW:
-        oldest = db.session.scalar(
-            select(SignInFailure.at)
-            .where(SignInFailure.username == username, SignInFailure.at > now - FAILURE_WINDOW)
-            .order_by(SignInFailure.at).limit(1).offset(count - MAX_FAILURES_PER_WINDOW)
-        )
-        return max(1, math.ceil((oldest + FAILURE_WINDOW - now).total_seconds()))
-    if not last:
+    address = _request_address() if address is None else address
+    live = (SignInThrottle.username == username, SignInThrottle.failures > 0,
+            SignInThrottle.window_started_at > now - FAILURE_WINDOW)
+    own = db.session.execute(
+        select(SignInThrottle.failures, SignInThrottle.window_started_at, SignInThrottle.last_failed_at)
+        .where(*live, SignInThrottle.address == address)
+    ).one_or_none()
+    if own is None:
         return 0
-    remaining = (last + timedelta(seconds=_failure_delay(count)) - now).total_seconds()
-    return math.ceil(remaining) if remaining > 0 else 0
+    wait = _seconds_until(own.last_failed_at + timedelta(seconds=_failure_delay(own.failures)), now)
+    excess = db.session.scalar(select(func.sum(SignInThrottle.failures)).where(*live)) - MAX_FAILURES_PER_WINDOW
+    if excess >= 0:
+        # Over the cap across all addresses: wait until enough of the oldest windows end to
+        # bring the total under it, or this address's own window ends, whichever is first.
+        oldest = db.session.execute(
+            select(SignInThrottle.window_started_at, SignInThrottle.failures).where(*live)
+            .order_by(SignInThrottle.window_started_at).limit(excess + 1)
+        )
+        for started, failures in oldest:
+            excess -= failures
+            if excess < 0:
+                break
+        ends = min(started, own.window_started_at) + FAILURE_WINDOW
+        wait = max(wait, _seconds_until(ends, now))
+    return wait
 
 
-def sign_in(username: str, password: str) -> SignInResult:
+def _charge(username: str, address: str, now: datetime) -> int:
+    """Count an attempt before its password is checked (argon2 is slow): 0 when it was
+    counted and may go ahead, else the seconds to wait, and nothing is counted.
+
+    Each attempt on a username is decided in one short transaction that holds a lock on
+    the username, so concurrent guesses from any number of workers are counted exactly,
+    and the cap across addresses holds too (row locks could not cover new addresses).
+    """
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended("linli sign-in " + username, 0))))
+    # On SQLite this write comes first and takes the database's write lock, which serialises.
+    insert = pg_insert if postgres else sqlite_insert
+    db.session.execute(insert(SignInThrottle).values(
+        username=username, address=address, failures=0, window_started_at=now).on_conflict_do_nothing())
+    pair = (SignInThrottle.username == username, SignInThrottle.address == address)
+    ended = SignInThrottle.window_started_at <= now - FAILURE_WINDOW
+    db.session.execute(update(SignInThrottle).where(*pair, ended)
+                       .values(failures=0, window_started_at=now, last_failed_at=None))
+    # Other addresses' ended windows count no more; deleting them keeps the table small.
+    db.session.execute(delete(SignInThrottle).where(
+        SignInThrottle.username == username, SignInThrottle.address != address, ended))
+    wait = sign_in_wait(username, address, now)
+    if not wait:
+        db.session.execute(update(SignInThrottle).where(*pair)
+                           .values(failures=SignInThrottle.failures + 1, last_failed_at=now))
+    db.session.commit()
+    return wait
+
+
+def sign_in(username: str, password: str, *, now: datetime | None = None) -> SignInResult:
     """Check credentials and open a server-side session; slow down repeated failures.
 
-    A wrong guess never locks the account for good: the delay grows with the failures
-    of the last hour and shrinks as they age.
+    Failures are counted per username and client address. A wrong guess never locks the
+    account: the delay grows with the address's failures and ends with its window, and
+    guesses from one address never keep the right password out at another.
     """
     username = username.strip().lower()[:40]
-    wait = sign_in_wait(username)
+    now = now or utcnow()
+    ip, agent = _client()
+    address = _request_address()
+    wait = _charge(username, address, now)
     if wait:
-        return SignInResult(retry_after=wait)
+        return SignInResult(retry_after=wait, refused=True)
     member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     try:
         hasher.verify(member.password_hash if member else _unknown_user_hash(), password)
         valid = member is not None and member.enabled
     except (VerificationError, InvalidHashError):
         valid = False
-    ip, agent = _client()
     if not valid:
-        db.session.add(SignInFailure(username=username, ip=ip))
+        # The attempt stays charged.
         audit.record("staff", "sign-in-failed", member, {"username": username},
                      actor=("system", None, ""))
         db.session.commit()
-        return SignInResult(retry_after=sign_in_wait(username))
+        return SignInResult(retry_after=sign_in_wait(username, address, now))
     if hasher.check_needs_rehash(member.password_hash):
         member.password_hash = hasher.hash(password)
     key = secrets.token_urlsafe(32)
     member.last_sign_in_at = utcnow()
     db.session.add(StaffSession(key_hash=token_digest(key), member=member, ip=ip, user_agent=agent))
-    db.session.execute(delete(SignInFailure).where(SignInFailure.username == username))
+    # Only this address starts afresh: guesses elsewhere stay counted.
+    db.session.execute(delete(SignInThrottle).where(SignInThrottle.username == username,
+                                                    SignInThrottle.address == address))
     audit.record("staff", "signed-in", member, actor=("staff", member.id, member.display_name))
     db.session.commit()
     member.session_key = key

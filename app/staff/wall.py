@@ -6,13 +6,15 @@ from flask_login import current_user
 from htmx_flask import make_response
 
 from ..clock import utcnow
+from ..errors import Refused
+from ..inputs import int_or_none
 from ..wall import services as wall
 from ..wall.labels import CHECK_LABELS
 from ..wall.models import KINDS, PROBLEM_STATUSES, WORD_ACTIONS
 from ..web import events, found_or_404, page_or_fragment
 from . import bp
 from .access import staff_required
-from .forms import ActionForm
+from .forms import LONG_REASON, ActionForm, within_limit
 
 MODERATORS = ("moderator",)
 WORD_ACTION_LABELS = {
@@ -62,7 +64,8 @@ def _row(post, *, error: str | None = None, status: int = 200):
 
 ACTIONS = {
     "approve": lambda post, form: wall.approve(post.id, current_user.id),
-    "reject": lambda post, form: wall.reject(post.id, current_user.id, form.get("reason", "")),
+    "reject": lambda post, form: wall.reject(post.id, current_user.id,
+                                             within_limit(form.get("reason"), LONG_REASON, "reason")),
     "hide": lambda post, form: wall.hide(post.id, current_user.id),
     "restore": lambda post, form: wall.restore(post.id, current_user.id),
     "pin": lambda post, form: wall.set_pinned(post.id, True),
@@ -70,8 +73,18 @@ ACTIONS = {
     "public-text": lambda post, form: wall.set_public_text(post.id, form.get("public_text", "")),
     "reply": lambda post, form: wall.set_reply(post.id, form.get("reply", "")),
     "status": lambda post, form: wall.set_problem_status(post.id, form.get("status", "")),
-    "grid": lambda post, form: wall.assign_grid(post.id, int(form["grid"]) if form.get("grid", "").isdigit() else None),
+    "grid": lambda post, form: wall.assign_grid(post.id, _grid_id(form.get("grid", ""))),
 }
+
+
+def _grid_id(value: str) -> int | None:
+    """The grid chosen in the row's list; "" for no grid yet."""
+    if not value:
+        return None
+    grid_id = int_or_none(value)
+    if grid_id is None:
+        raise wall.WallError(_l("Please choose a grid from the list."), "grid")
+    return grid_id
 
 
 @bp.post("/wall/<int:post_id>/<action>")
@@ -82,7 +95,7 @@ def moderate_post(post_id: int, action: str):
         abort(404)
     try:
         post = ACTIONS[action](post, request.form)
-    except wall.WallError as error:
+    except Refused as error:
         return _row(post, error=str(error), status=422)
     return _row(post)
 
@@ -90,11 +103,16 @@ def moderate_post(post_id: int, action: str):
 @bp.post("/wall/approve-many")
 @staff_required(*MODERATORS)
 def approve_many():
-    ids = [int(value) for value in request.form.getlist("post") if value.isdigit()]
-    wall.approve_many(ids, current_user.id)
+    ids = [int_or_none(value) for value in request.form.getlist("post")]
+    error = None
+    if None in ids:  # no row's tick box sends that
+        error = _l("Please tick posts in the list.")
+    else:
+        wall.approve_many(ids, current_user.id)
     which = _queue_filter()
     return page_or_fragment("staff/wall.html", {"wall-queue": "staff/_wall_queue.html"},
-                            posts=wall.queue(which), show=which, filters=wall.QUEUE_FILTERS, **_labels())
+                            posts=wall.queue(which), show=which, filters=wall.QUEUE_FILTERS, error=error,
+                            **_labels()), 422 if error else 200
 
 
 @bp.get("/wall/problems")

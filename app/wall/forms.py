@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 from .labels import KIND_LABELS, REASON_LABELS
 from .models import KINDS, REPORT_REASONS
 from .services import MAX_LENGTH
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     kind = RadioField(_l("What kind of message?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
                       validators=[DataRequired(message=_l("Please choose what kind of message this is."))])
     text = TextAreaField(_l("Your message"), validators=[
@@ -19,13 +19,13 @@ class PostForm(FlaskForm):
     location = StringField(_l("Where? (for problems: building or area)"), validators=[Optional(), Length(max=40)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     reason = RadioField(_l("Why should staff look at this?"),
                         choices=[SelectChoice(r, REASON_LABELS[r]) for r in REPORT_REASONS],
                         validators=[DataRequired(message=_l("Please choose a reason."))])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(Form):
     class Meta:
         csrf = False  # looking up a receipt changes nothing
 

@@ -2,8 +2,9 @@ from flask import abort, render_template, request
 from htmx_flask import make_response
 
 from ..clock import utcnow
+from ..inputs import int_or_none
 from ..kiosk import handoff
-from ..kiosk.access import actor_key, acting_device_required
+from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
 from ..web import events, page_or_fragment
 from . import bp, services
 from .forms import PostForm, ReceiptForm, ReportForm
@@ -37,7 +38,7 @@ def index():
 @bp.get("/live")
 def live():
     """Polled by every kiosk showing the wall: 204 while nothing changed."""
-    if request.args.get("v", type=int) == services.version():
+    if request.args.get("v", type=int_or_none) == services.version():
         return "", 204
     return render_template("wall/_list.html", **_list_context(_kind_filter()))
 
@@ -45,7 +46,7 @@ def live():
 @bp.get("/more")
 def more():
     kind = _kind_filter()
-    posts = services.wall_page(kind, before=request.args.get("before", type=int))
+    posts = services.wall_page(kind, before=request.args.get("before", type=int_or_none))
     return render_template("wall/_more.html", posts=posts, kind=kind, now=utcnow(),
                            more_before=posts[-1].id if len(posts) == services.PAGE_SIZE else None)
 
@@ -102,6 +103,7 @@ def report(post_id: int):
 
 
 @bp.get("/receipt")
+@code_lookup_limited
 def receipt():
     form = ReceiptForm(request.args)
     post = services.receipt(form.code.data) if request.args.get("code") else None

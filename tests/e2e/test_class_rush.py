@@ -36,7 +36,8 @@ THREADS = 64
 SAME_NUMBER_TIMES = 10
 CANCELLED = 5
 # The rush plays 300 residents at one kiosk, and the cancellations come from one address.
-RUSH_CONFIG = "RATE_LIMITS = {'class-signup': '100000 per minute', 'class-cancel': '1000 per minute'}\n"
+RUSH_CONFIG = ("RATE_LIMITS = {'class-signup': '100000 per minute', 'class-cancel': '1000 per minute',"
+               " 'code-lookup': '100000 per minute'}\n")
 CODE_IN_HTML = re.compile(r'id="signup-code">(\d{4}) (\d{4})<')
 POSITION_IN_HTML = re.compile(r"Your place on the waitlist: (\d+)")
 CSRF_IN_FORM = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

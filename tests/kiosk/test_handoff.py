@@ -457,3 +457,32 @@ def test_housekeeping_deletes_handoffs_no_phone_can_use_any_more(app, kiosk, run
     later = now + window + timedelta(minutes=app.config["HANDOFF_LINK_MINUTES"] + 1)
     assert run_in_app(housekeeping.run, later)["phone handoffs purged"] == 2
     assert handoffs(app) == []
+
+
+# --- the address in the QR code -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("host", "configured", "expected"), [
+    ("192.168.1.20:8000", None, "http://192.168.1.20:8000/h/x"),
+    ("[fe80::1]:8000", None, "http://[fe80::1]:8000/h/x"),
+    ("localhost", None, "http://localhost/h/x"),
+    ("evil.example", None, None),                    # any Host header is not an address to trust
+    ("evil.example", "http://10.0.0.5:8000/", "http://10.0.0.5:8000/h/x"),
+    ("192.168.1.20:8000", "http://10.0.0.5:8000", "http://10.0.0.5:8000/h/x"),
+])
+def test_phone_links_use_the_configured_address_or_a_trustworthy_one(make_app, host, configured, expected):
+    from app.web import phone_url
+
+    app = make_app(HANDOFF_BASE_URL=configured)
+    with app.test_request_context("/", base_url=f"http://{host}"):
+        assert phone_url("/h/x") == expected
+
+
+def test_no_link_is_made_for_a_host_name_nobody_configured(app):
+    with app.app_context():
+        _kiosk_id, token = enrolled_kiosk("大厅")
+    screen = app.test_client()
+    screen.set_cookie(devices.DEVICE_COOKIE, token, domain="evil.example")
+    refused = screen.post("/handoff/wall-post", data=WALL_POST, base_url="http://evil.example",
+                                headers={**HTMX, "HX-Current-URL": "http://evil.example/wall/new"})
+    assert refused.status_code == 422 and "<svg" not in refused.get_data(as_text=True)
+    assert handoffs(app) == []

@@ -5,7 +5,7 @@ import re
 import time as clock
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.classes import services as classes
@@ -16,6 +16,7 @@ from app.extensions import db
 from app.kiosk import devices, handoff
 from app.kiosk.models import Kiosk
 from app.notices import services as notices
+from app.staff.models import StaffSession
 from app.wall import services as wall
 from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 
@@ -58,12 +59,20 @@ def test_reset_forgets_language_large_text_and_staff_without_needing_a_csrf_toke
     before = html_tag(screen.get("/").get_data(as_text=True))
     assert 'lang="en"' in before and "large-text" in before and "data-fresh" not in before
     assert screen.get("/staff/kiosks").status_code == 200
+    signed_in_cookie = screen.get_cookie("session").value
 
     reset = screen.post("/reset")
     assert reset.status_code == 303 and reset.headers["Location"] == "/"
     after = html_tag(screen.get("/").get_data(as_text=True))
     assert 'lang="zh-Hans"' in after and 'class="kiosk"' in after and "data-fresh" in after
     assert screen.get("/staff/kiosks").status_code == 302  # signed out
+    # The session ended on the server too: the cookie from before the reset opens nothing.
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StaffSession)
+                                 .where(StaffSession.ended_at.is_(None))) == 0
+    replayed = app.test_client()
+    replayed.set_cookie("session", signed_in_cookie)
+    assert replayed.get("/staff/kiosks").status_code == 302
 
     # Any browser may start over, by htmx too, with no token at all.
     assert app.test_client().post("/reset", headers=HTMX).status_code == 303

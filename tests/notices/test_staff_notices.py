@@ -281,11 +281,21 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_stored(moderator, ru
 def test_text_is_tidied_before_it_is_stored(moderator, run_in_app):
     body = "第一行\r\n" * 500  # 2,000 characters as the browser counts them, 2,500 as sent
     response = moderator.post("/staff/notices", data=form(
-        run_in_app, title="  停\x00水\n通知 ", body=body, title_en="\tWater\x07 cut", body_en="\x00"))
+        run_in_app, title="  停水 \t 通知 ", body=body, title_en="\tWater  cut", body_en=" "))
     assert response.status_code == 303
     saved = notices_by_title(run_in_app)["停水 通知"]
     assert saved["body"] == ("第一行\n" * 500).strip() and saved["title_en"] == "Water cut"
     assert saved["body_en"] is None
+
+
+@pytest.mark.parametrize("changes", [{"title": "停\x00水"}, {"title_en": "Water\x07 cut"}, {"body_en": "\x00"},
+                                     {"body": "停水\u202e通知"}, {"title": "停水\n通知"}])
+def test_control_characters_and_line_breaks_in_a_title_are_refused(moderator, run_in_app, changes):
+    stored = counts(run_in_app)
+    response = moderator.post("/staff/notices", data=form(run_in_app, **changes), headers=EN)
+    assert response.status_code == 422
+    assert "cannot be used" in response.get_data(as_text=True) or "one line" in response.get_data(as_text=True)
+    assert counts(run_in_app) == stored
 
 
 def test_errors_are_in_the_staff_members_language(moderator, run_in_app):

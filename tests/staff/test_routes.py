@@ -106,11 +106,18 @@ def test_wrong_password_is_refused_in_the_users_language(client, member_id):
 
 
 def test_repeated_failures_are_slowed_down(client, member_id):
-    statuses = [sign_in(client, password="wrong password!").status_code for _ in range(4)]
-    assert statuses == [422, 422, 429, 429]
-    response = sign_in(client, password="wrong password!", )
+    statuses = [sign_in(client, password="wrong password!").status_code for _ in range(2)]
+    assert statuses == [422, 422]
+    # The third wrong guess is checked, and says how long the next one must wait.
+    third = sign_in(client, password="wrong password!")
+    assert third.status_code == 422 and third.headers["Retry-After"] == "2"
+    assert "用户名和密码不匹配" in third.get_data(as_text=True) and "请等" in third.get_data(as_text=True)
+    # The fourth is refused unchecked: even the right password, without saying it is wrong.
+    response = sign_in(client)
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
-    assert "请等" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "请等" in body and "用户名和密码不匹配" not in body
+    assert not signed_in(client)
 
 
 def test_empty_form_gets_field_errors(client):
