@@ -72,12 +72,10 @@ def _refuse():
 
 
 def check_request():
+    """Before every view: query and form names and values, and the page htmx reports."""
     if any(unusable(str(value)) for value in (request.view_args or {}).values()):
         abort(404)  # a path no link makes: /h/<NUL>
-    current_url = request.headers.get("HX-Current-URL")
-    if current_url and unusable(current_url):
-        return _refuse()
-    if any(unusable(value) for value in _values()):
+    if unusable(request.headers.get("HX-Current-URL", "")) or any(unusable(value) for value in _values()):
         return _refuse()
     return None
 

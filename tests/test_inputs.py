@@ -77,7 +77,10 @@ def test_query_values_names_and_the_htmx_page_url_are_checked_too(client):
 
 def test_the_refusal_reads_in_chinese_for_a_chinese_browser(app, kiosk_client):
     fragment = kiosk_client.post("/wall/posts", data=wall_post(text="\x00"), headers={**HTMX, **ZH})
-    assert translated(app, INPUT_REFUSED, "zh_Hans") in fragment.get_data(as_text=True)
+    chinese = translated(app, INPUT_REFUSED, "zh_Hans")
+    assert re.search(r"[\u4e00-\u9fff]", chinese) and chinese in fragment.get_data(as_text=True)
+    page = kiosk_client.post("/wall/posts", data=wall_post(text="\x00"), headers=ZH).get_data(as_text=True)
+    assert "有些字符不能使用" in page and 'lang="zh-Hans"' in page
 
 
 def test_the_page_keeps_a_hidden_banner_for_the_refusal(client):
