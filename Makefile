@@ -48,7 +48,7 @@ bench: $(VENV)/.dev-deps translations chromium
 	  fi; }
 	$(BIN)/python benchmarks/wall.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/classes.py 2>&1 | grep -v '^INFO'
-	$(BIN)/python benchmarks/directory.py 2>&1 | grep -v '^INFO'
+	$(BIN)/python benchmarks/experts.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/served.py
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used),

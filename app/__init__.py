@@ -104,8 +104,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .classes import bp as classes_bp
-    from .directory import bp as directory_bp
-    from .matchmaking import bp as matchmaking_bp
+    from .experts import bp as experts_bp
+    from .friends import bp as friends_bp
     from .kiosk import bp as kiosk_bp
     from .notices import bp as notices_bp
     from .staff import bp as staff_bp
@@ -113,8 +113,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(classes_bp)
-    app.register_blueprint(directory_bp)
-    app.register_blueprint(matchmaking_bp)
+    app.register_blueprint(experts_bp)
+    app.register_blueprint(friends_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(wall_bp)

@@ -11,8 +11,8 @@ from .extensions import db
 from .models import SiteFlag
 from .notices import services as notices
 from .classes import demo as classes_demo
-from .directory import demo as directory_demo
-from .matchmaking import demo as matchmaking_demo
+from .experts import demo as experts_demo
+from .friends import demo as friends_demo
 from .wall import demo as wall_demo
 
 DEMO_FLAG = "demo_loaded_at"
@@ -55,7 +55,7 @@ def _notices() -> None:
     )
 
 
-LOADERS = [_notices, wall_demo.load, directory_demo.load, classes_demo.load, matchmaking_demo.load]
+LOADERS = [_notices, wall_demo.load, experts_demo.load, classes_demo.load, friends_demo.load]
 
 
 def demo_loaded() -> bool:

@@ -22,13 +22,13 @@ log = logging.getLogger(__name__)
 
 def run(now: datetime | None = None) -> dict[str, int]:
     from .classes import services as classes
-    from .directory import services as directory
+    from .experts import services as experts
     from .kiosk import handoff
-    from .matchmaking import services as matchmaking
+    from .friends import services as friends
 
     now = now or utcnow()
-    return {**classes.housekeeping(now), "requests purged": directory.purge_requests(now),
-            **matchmaking.housekeeping(now), "phone handoffs purged": handoff.purge(now)}
+    return {**classes.housekeeping(now), "requests purged": experts.purge_requests(now),
+            **friends.housekeeping(now), "phone handoffs purged": handoff.purge(now)}
 
 
 def _claim(now: datetime) -> bool:

@@ -21,8 +21,8 @@ class SiteFlag(db.Model):
 
 from . import audit as _audit, boards as _boards, limits as _limits  # noqa: E402,F401
 from .classes import models as _classes  # noqa: E402,F401
-from .directory import models as _directory  # noqa: E402,F401
-from .matchmaking import models as _matchmaking  # noqa: E402,F401
+from .experts import models as _experts  # noqa: E402,F401
+from .friends import models as _friends  # noqa: E402,F401
 from .kiosk import models as _kiosk  # noqa: E402,F401
 from .notices import models as _notices  # noqa: E402,F401
 from .staff import models as _staff  # noqa: E402,F401

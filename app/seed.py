@@ -19,11 +19,11 @@ from sqlalchemy import insert, select
 from .boards import bump_version
 from .classes import services as classes
 from .clock import site_today, utcnow
-from .directory import services as directory
-from .directory.demo import SKILLS
+from .experts import services as experts
+from .experts.demo import SKILLS
 from .extensions import db
-from .matchmaking import services as friends
-from .matchmaking.models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
+from .friends import services as friends
+from .friends.models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
 from .wall import checks
 from .wall.models import KINDS, PROBLEM_STATUSES, Post
 
@@ -115,18 +115,18 @@ def _courses(count: int, rng: random.Random) -> None:
 
 def _experts(count: int, rng: random.Random) -> None:
     """Listed experts with one or two skills, saved in one batch (one pinyin run)."""
-    skill_ids = [skill.id for skill in directory.skills()] or [skill.id for skill in directory.save_skills(SKILLS)]
+    skill_ids = [skill.id for skill in experts.skills()] or [skill.id for skill in experts.save_skills(SKILLS)]
     names = set()
     while len(names) < count:
         names.add(_name(rng))
     entries = []
     for number, name in enumerate(sorted(names)):
         intro, intro_en = rng.choice(INTROS)
-        entries.append((None, directory.ExpertData(
+        entries.append((None, experts.ExpertData(
             name=name, mobile=f"199{rng.randrange(10**8):08d}", display_name=name[0] + rng.choice(("老师", "师傅", "阿姨")),
             skill_ids=rng.sample(skill_ids, rng.choice((1, 2))), intro=intro, intro_en=intro_en,
             consent_on=date.today(), consent_scope="称呼、技能和简介")))
-    directory.save_experts(entries)
+    experts.save_experts(entries)
 
 
 def _cards(count: int, rng: random.Random) -> None:

@@ -182,10 +182,10 @@ def prepare(instance: Path, postgres_url: str | None) -> Setup:
     from app.classes import services as classes
     from app.classes.models import Course
     from app.clock import utcnow
-    from app.directory.models import Expert
+    from app.experts.models import Expert
     from app.extensions import db
     from app.kiosk import devices
-    from app.matchmaking.models import Card
+    from app.friends.models import Card
     from app.notices import services as notices
     from app.staff.models import StaffMember
     from app.wall.models import Post

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.matchmaking.models import AGE_BANDS, GENDERS, LOOKING_FOR
+from app.friends.models import AGE_BANDS, GENDERS, LOOKING_FOR
 from app.seed import GIVEN, POST_TEXTS, SURNAMES
 from app.wall.models import KINDS, PROBLEM_STATUSES
 from benchmarks.soak_client import Browser, Poll, Reply, Tap, form_token, hx_elements, page_token, path_of

@@ -281,8 +281,8 @@ class World:
         demo's codes. And a problem report waiting in the queue, which shows the moderators'
         status, grid and reply forms."""
         from app.classes.models import Signup
-        from app.directory.models import HelpRequest
-        from app.matchmaking.models import Card, Interest
+        from app.experts.models import HelpRequest
+        from app.friends.models import Card, Interest
         from app.wall import services as wall
         from app.wall.models import Post
 

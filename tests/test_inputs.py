@@ -142,7 +142,7 @@ def audit_count(run_in_app) -> int:
 
 def test_superscripts_and_huge_numbers_are_refused_with_a_message(demo, staff_client, kiosk_client, run_in_app):
     from app.classes.models import Signup, Survey
-    from app.directory.models import HelpRequest
+    from app.experts.models import HelpRequest
     from app.wall import services as wall
 
     admin = staff_client("admin", "admin")
@@ -174,7 +174,7 @@ def test_superscripts_and_huge_numbers_are_refused_with_a_message(demo, staff_cl
 
 def test_reasons_longer_than_kept_are_refused_not_cut(demo, staff_client, run_in_app):
     from app.classes.models import Course, Signup
-    from app.matchmaking.models import Card
+    from app.friends.models import Card
     from app.wall import services as wall
 
     admin = staff_client("admin", "admin")

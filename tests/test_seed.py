@@ -5,9 +5,9 @@ import re
 from sqlalchemy import func, select
 
 from app.classes.models import Course, Session
-from app.directory.models import Expert
+from app.experts.models import Expert
 from app.extensions import db
-from app.matchmaking.models import Card
+from app.friends.models import Card
 from app.seed import seed
 from app.wall.models import PROBLEM_STATUSES, Post
 

@@ -5,7 +5,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from ..clock import site_today
-from ..directory import services as directory
+from ..experts import services as experts
 from . import services
 from .services import CourseData
 
@@ -21,7 +21,7 @@ def _resident(index: int) -> tuple[str, str]:
 
 def _expert(name: str) -> int | None:
     """The directory's expert of that name (the directory's demo loads first)."""
-    expert = directory.find_expert(name)
+    expert = experts.find_expert(name)
     return expert.id if expert else None
 
 

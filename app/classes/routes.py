@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from ..clock import site_today, to_site, utcnow
-from ..directory import services as directory
+from ..experts import services as experts
 from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
 from ..limits import rate_limited
@@ -70,7 +70,7 @@ def live():
 
 def _course_context(course):
     return {"course": course, "now": utcnow(), "schedule": services.schedule(course),
-            "teacher_listed": bool(course.teacher_expert_id and directory.public_expert(course.teacher_expert_id)),
+            "teacher_listed": bool(course.teacher_expert_id and experts.public_expert(course.teacher_expert_id)),
             "upcoming": services.upcoming_sessions(course), "waiting": services.waitlist_counts([course.id]).get(course.id, 0),
             "rating": services.rating_summary(course.id) if services.phase(course) == "finished" else None}
 

@@ -4,7 +4,7 @@ while it runs."""
 
 from ..clock import site_today, to_site, utcnow
 from ..classes import services as classes
-from ..directory import services as directory
+from ..experts import services as experts
 from ..notices import services as notices
 from ..wall import services as wall
 
@@ -19,7 +19,7 @@ def slides(locale: str) -> dict:
     return {
         "posts": wall.wall_page(size=POSTS),
         "meetings": coming[:MEETINGS],
-        "expert": directory.expert_of_the_day(site_today()),
+        "expert": experts.expert_of_the_day(site_today()),
         "notices": notices.current_notices(locale, limit=NOTICES),
         "now": utcnow(),
     }

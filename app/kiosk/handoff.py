@@ -41,12 +41,12 @@ FORMS = {
     "wall-post": HandoffForm("wall.new", ("wall.create",), ("kind", "text", "nickname", "location")),
     "class-signup": HandoffForm("classes.signup_form", ("classes.sign_up",), ("name", "mobile")),
     "class-survey": HandoffForm("classes.survey", ("classes.answer_survey",), ("option",), many=("option",)),
-    "expert-request": HandoffForm("directory.ask_form", ("directory.ask",), ("needs", "text", "name", "mobile"),
+    "expert-request": HandoffForm("experts.ask_form", ("experts.ask",), ("needs", "text", "name", "mobile"),
                                   many=("needs",)),
-    "friends-card": HandoffForm("matchmaking.new", ("matchmaking.create",),
+    "friends-card": HandoffForm("friends.new", ("friends.create",),
                                 ("gender", "age_band", "area", "interests", "looking_for", "intro", "real_name",
                                  "mobile"), many=("interests",)),
-    "friends-meet": HandoffForm("matchmaking.meet_form", ("matchmaking.meet",), ("own_code", "name", "mobile")),
+    "friends-meet": HandoffForm("friends.meet_form", ("friends.meet",), ("own_code", "name", "mobile")),
 }
 
 

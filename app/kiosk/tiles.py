@@ -17,8 +17,8 @@ class Tile:
 TILES = (
     Tile("wall.index", "wall", _l("Message wall"), _l("Wishes, thanks and problems")),
     Tile("classes.index", "classes", _l("Classes"), _l("Timetable and sign-up")),
-    Tile("directory.index", "experts", _l("Expert directory"), _l("Neighbours who can help")),
-    Tile("matchmaking.index", "friends", _l("Make friends"), _l("Community matchmaker")),
+    Tile("experts.index", "experts", _l("Expert directory"), _l("Neighbours who can help")),
+    Tile("friends.index", "friends", _l("Make friends"), _l("Community matchmaker")),
     Tile("notices.index", "notices", _l("Notices"), _l("News from the committee")),
 )
 

@@ -11,7 +11,7 @@ from htmx_flask import make_response
 
 from .. import housekeeping
 from ..classes import services as classes
-from ..directory import services as directory
+from ..experts import services as experts
 from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
@@ -52,7 +52,7 @@ def _course_form(course=None) -> CourseForm:
     form.mode.choices = [(mode, MODE_LABELS[mode]) for mode in MODES]
     form.weekdays.choices = [(index, label) for index, label in enumerate(WEEKDAY_LABELS)]
     form.teacher_expert_id.choices = [(0, "—")] + [(expert.id, f"{expert.display_name} ({expert.name})")
-                                                   for expert in directory.staff_experts() if expert.state == "listed"]
+                                                   for expert in experts.staff_experts() if expert.state == "listed"]
     return form
 
 

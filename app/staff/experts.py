@@ -4,9 +4,9 @@ the help-request inbox. Every view of contact details is audited."""
 from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from ..directory import services as directory
-from ..directory.labels import CATEGORY_LABELS
-from ..directory.models import CATEGORIES, REQUEST_STATES
+from ..experts import services as experts
+from ..experts.labels import CATEGORY_LABELS
+from ..experts.models import CATEGORIES, REQUEST_STATES
 from ..wall.checks import mask_span
 from ..errors import Refused
 from ..inputs import int_or_none
@@ -27,7 +27,7 @@ def _expert_form(expert=None) -> ExpertForm:
     else:
         form = ExpertForm(formdata=None, weekly_cap=3)
     form.skill_ids.choices = [(skill.id, f"{skill.name} · {CATEGORY_LABELS[skill.category]}")
-                              for skill in directory.skills()]
+                              for skill in experts.skills()]
     return form
 
 
@@ -40,7 +40,7 @@ def _skill_form(form=None) -> SkillForm:
 @bp.get("/experts")
 @staff_required(*COORDINATORS)
 def experts_index(skill_form=None, status: int = 200):
-    return render_template("staff/experts.html", experts=directory.staff_experts(), skill_form=_skill_form(skill_form),
+    return render_template("staff/experts.html", experts=experts.staff_experts(), skill_form=_skill_form(skill_form),
                            action_form=ActionForm(), mask=mask_span), status
 
 
@@ -50,7 +50,7 @@ def add_skill():
     form = _skill_form(SkillForm())
     if form.validate_on_submit():
         try:
-            directory.save_skill(form.name.data, form.category.data, form.name_en.data or "")
+            experts.save_skill(form.name.data, form.category.data, form.name_en.data or "")
         except Refused as error:
             form.name.errors.append(str(error))
         else:
@@ -61,19 +61,19 @@ def add_skill():
 def _edit(expert=None):
     form = _expert_form(expert)
     if form.validate_on_submit():
-        data = directory.ExpertData(
+        data = experts.ExpertData(
             name=form.name.data, mobile=form.mobile.data, display_name=form.display_name.data or "",
             skill_ids=form.skill_ids.data, consent_on=form.consent_on.data, consent_scope=form.consent_scope.data,
             intro=form.intro.data or "", intro_en=form.intro_en.data or "", availability=form.availability.data or "",
             availability_en=form.availability_en.data or "", weekly_cap=form.weekly_cap.data)
         try:
-            directory.save_expert(expert.id if expert else None, data)
+            experts.save_expert(expert.id if expert else None, data)
         except Refused as error:
             getattr(form, error.field, form.name).errors.append(str(error))
         else:
             return redirect(url_for("staff.experts_index"), code=303)
     elif expert is not None and request.method == "GET":
-        directory.record_view(expert, "expert-viewed")  # the form shows their full name and number
+        experts.record_view(expert, "expert-viewed")  # the form shows their full name and number
     return render_template("staff/expert_form.html", form=form, expert=expert), 422 if request.method == "POST" else 200
 
 
@@ -92,25 +92,25 @@ def create_expert():
 @bp.get("/experts/<int:expert_id>/edit")
 @staff_required(*COORDINATORS)
 def edit_expert(expert_id: int):
-    return _edit(found_or_404(directory.get_expert(expert_id)))
+    return _edit(found_or_404(experts.get_expert(expert_id)))
 
 
 @bp.post("/experts/<int:expert_id>/edit")
 @staff_required(*COORDINATORS)
 def update_expert(expert_id: int):
-    return _edit(found_or_404(directory.get_expert(expert_id)))
+    return _edit(found_or_404(experts.get_expert(expert_id)))
 
 
 @bp.post("/experts/<int:expert_id>/<action>")
 @staff_required(*COORDINATORS)
 def expert_action(expert_id: int, action: str):
-    found_or_404(directory.get_expert(expert_id))
+    found_or_404(experts.get_expert(expert_id))
     if action == "hide":
-        directory.set_listed(expert_id, False)
+        experts.set_listed(expert_id, False)
     elif action == "list":
-        directory.set_listed(expert_id, True)
+        experts.set_listed(expert_id, True)
     elif action == "remove":
-        directory.remove_expert(expert_id)
+        experts.remove_expert(expert_id)
     else:
         found_or_404(None)
     return redirect(url_for("staff.experts_index"), code=303)
@@ -125,22 +125,22 @@ def _inbox_filter() -> str:
 @staff_required(*COORDINATORS)
 def expert_requests(error: str | None = None, status: int = 200):
     which = _inbox_filter()
-    requests = directory.inbox(which)
-    directory.record_view(None, "requests-viewed")  # residents' names and numbers are on the page
+    requests = experts.inbox(which)
+    experts.record_view(None, "requests-viewed")  # residents' names and numbers are on the page
     return render_template("staff/expert_requests.html", requests=requests, show=which, filters=INBOX_FILTERS,
-                           experts={expert.id: expert for expert in directory.staff_experts()},
+                           experts={expert.id: expert for expert in experts.staff_experts()},
                            action_form=ActionForm(), error=error, mask=mask_span), status
 
 
 @bp.post("/experts/requests/<int:request_id>")
 @staff_required(*COORDINATORS)
 def update_expert_request(request_id: int):
-    found_or_404(directory.get_request(request_id))
+    found_or_404(experts.get_request(request_id))
     expert_id = request.form.get("expert_id", "")
     try:
         if expert_id and int_or_none(expert_id) is None:  # the list sends an expert's id, or nothing
             raise Refused(_l("Please choose an expert from the list."), "expert_id")
-        directory.update_request(request_id, request.form.get("state", ""), note=request.form.get("note", ""),
+        experts.update_request(request_id, request.form.get("state", ""), note=request.form.get("note", ""),
                                  expert_id=int_or_none(expert_id))
     except Refused as error:
         return expert_requests(error=str(error), status=422)

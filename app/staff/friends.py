@@ -4,7 +4,7 @@ sides' contact details only once both agreed. Every view of personal data is aud
 from flask import redirect, render_template, request, url_for
 
 from ..errors import Refused
-from ..matchmaking import services as friends
+from ..friends import services as friends
 from ..web import found_or_404
 from . import bp
 from .access import staff_required

@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask import g
 from flask_login import current_user
 
-from ..directory import services as directory
+from ..experts import services as experts
 from ..kiosk import devices
-from ..matchmaking import services as friends
+from ..friends import services as friends
 from ..wall import services as wall
 
 
@@ -33,7 +33,7 @@ NAV = (
     NavItem("staff.notices_index", _l("Notices"), ("moderator", "coordinator")),
     NavItem("staff.classes_index", _l("Classes"), ("coordinator",)),
     NavItem("staff.experts_index", _l("Experts"), ("coordinator",)),
-    NavItem("staff.expert_requests", _l("Help requests"), ("coordinator",), directory.open_request_count, _l("new")),
+    NavItem("staff.expert_requests", _l("Help requests"), ("coordinator",), experts.open_request_count, _l("new")),
     NavItem("staff.friends_cards", _l("Matchmaking"), ("matchmaker",), friends.pending_count, _l("to review")),
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),

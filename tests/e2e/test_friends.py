@@ -18,9 +18,9 @@ from sqlalchemy import func, select, text
 
 from app.audit import AuditEntry
 from app.extensions import db
-from app.matchmaking import services
-from app.matchmaking.labels import CARD_STATE_LABELS, GENDER_LABELS, INTEREST_STATE_LABELS
-from app.matchmaking.models import Card, Interest, Tally
+from app.friends import services
+from app.friends.labels import CARD_STATE_LABELS, GENDER_LABELS, INTEREST_STATE_LABELS
+from app.friends.models import Card, Interest, Tally
 from tests.e2e.helpers import RECEIPT_SHOWN, in_server_db, look_up_code, path_is, tap_digits
 
 # The card's owner and the resident who asks to meet them: names and numbers of their own,

@@ -15,8 +15,8 @@ from app.clock import utcnow
 from app.notices.models import Notice
 from app.wall.models import KINDS
 from app.classes import services as classes
-from app.directory import services as directory
-from app.matchmaking import services as friends
+from app.experts import services as experts
+from app.friends import services as friends
 from tests.e2e.helpers import (LANDSCAPE, PORTRAIT, foreign, in_server_db, moderate, new_phone_context, open_course,
                                publish, read_qr)
 
@@ -274,7 +274,7 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
     course = open_course(server_app, capacity=20, title="书法入门（版面检查）")
     with in_server_db(server_app):
         signup_code = classes.sign_up(course, "张三明", "13812345678", created_by="test").code
-        expert = directory.search("sf")[0].id  # the demo content's calligraphers
+        expert = experts.search("sf")[0].id  # the demo content's calligraphers
         friend = friends.public_cards()[0]  # one of the demo content's approved cards
         friend_number, friend_code = friend.number, friend.code
     # Both screens: a read-only one (its pairing code; a notice instead of the wall's form) and a kiosk.

@@ -20,12 +20,12 @@ from app import housekeeping
 from app.classes import services as classes
 from app.classes.models import Signup
 from app.clock import site_today, to_site, utcnow
-from app.directory import services as directory
-from app.directory.models import HelpRequest
+from app.experts import services as experts
+from app.experts.models import HelpRequest
 from app.extensions import db
 from app.kiosk import devices, handoff
 from app.kiosk.models import Handoff, Kiosk
-from app.matchmaking import services as matchmaking
+from app.friends import services as friends
 from app.security import token_digest
 from app.wall.models import Post
 from tests.factories import enrolled_kiosk
@@ -144,21 +144,21 @@ def new_survey() -> list[int]:
 
 
 def new_experts() -> list[int]:
-    skill = directory.save_skills([("书法", "calligraphy", "Calligraphy")])[0]
-    return [expert.id for expert in directory.save_experts([
-        (None, directory.ExpertData(name="王秀兰", mobile="13912345601", display_name="王老师", skill_ids=[skill.id],
+    skill = experts.save_skills([("书法", "calligraphy", "Calligraphy")])[0]
+    return [expert.id for expert in experts.save_experts([
+        (None, experts.ExpertData(name="王秀兰", mobile="13912345601", display_name="王老师", skill_ids=[skill.id],
                                     consent_on=date(2026, 1, 5), consent_scope="称呼和技能")),
-        (None, directory.ExpertData(name="谢玉", mobile="13912345602", display_name="谢老师", skill_ids=[skill.id],
+        (None, experts.ExpertData(name="谢玉", mobile="13912345602", display_name="谢老师", skill_ids=[skill.id],
                                     consent_on=date(2026, 1, 5), consent_scope="称呼和技能")),
     ])]
 
 
 def approved_card() -> int:
-    receipt = matchmaking.leave_card(matchmaking.CardData(
+    receipt = friends.leave_card(friends.CardData(
         gender="female", age_band="30-34", area="东区", interests=["reading"], looking_for="friends", intro="",
         real_name="周晓雯", mobile="13700001234", consent_public=True, consent_matchmaker=True, adult=True),
         created_by="kiosk:0")
-    matchmaking.review(matchmaking.card_by_code(receipt.code).id, True)
+    friends.review(friends.card_by_code(receipt.code).id, True)
     return receipt.number
 
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from app.classes import services as classes
 from app.classes.models import Session
 from app.clock import from_site, site_today, to_site, utcnow
-from app.directory import services as directory
+from app.experts import services as experts
 from app.extensions import db
 from app.kiosk import devices, handoff
 from app.kiosk.models import Kiosk
@@ -154,10 +154,10 @@ def course_meeting(title: str, *local_starts: datetime, draft: bool = False) -> 
     return course.id
 
 
-def experts(*names: str) -> list[int]:
-    skill = directory.save_skills([("书法", "calligraphy", "Calligraphy")])[0]
-    return [expert.id for expert in directory.save_experts([
-        (None, directory.ExpertData(name=f"{name}某", mobile=f"139123456{index:02d}", display_name=name,
+def listed_experts(*names: str) -> list[int]:
+    skill = experts.save_skills([("书法", "calligraphy", "Calligraphy")])[0]
+    return [expert.id for expert in experts.save_experts([
+        (None, experts.ExpertData(name=f"{name}某", mobile=f"139123456{index:02d}", display_name=name,
                                     skill_ids=[skill.id], consent_on=date(2026, 1, 5), consent_scope="称呼和技能"))
         for index, name in enumerate(names)])]
 
@@ -174,8 +174,8 @@ def test_the_attract_loop_shows_approved_posts_coming_classes_the_expert_of_the_
         course_meeting("周日深夜的课", monday + timedelta(days=6, hours=23, minutes=58))
         course_meeting("下周的课", monday + timedelta(days=7, hours=9))
         course_meeting("草稿里的课", monday + timedelta(days=6, hours=23, minutes=58), draft=True)
-    listed = run_in_app(experts, "王老师", "谢老师", "曾老师")
-    run_in_app(directory.set_listed, listed[1], False)
+    listed = run_in_app(listed_experts, "王老师", "谢老师", "曾老师")
+    run_in_app(experts.set_listed, listed[1], False)
     now = utcnow()
     run_in_app(notices.add_notice, "周六社区义诊", starts_at=now - timedelta(hours=1))
     run_in_app(notices.add_notice, "明天停水", urgent=True, starts_at=now - timedelta(hours=2),
@@ -190,7 +190,7 @@ def test_the_attract_loop_shows_approved_posts_coming_classes_the_expert_of_the_
     assert "希望楼下多放几张长椅" in loop and "老周" in loop and "还没审核的留言" not in loop
     assert "周日深夜的课" in loop
     assert "周一零点的课" not in loop and "下周的课" not in loop and "草稿里的课" not in loop
-    of_the_day = run_in_app(lambda: directory.expert_of_the_day(site_today()).display_name)
+    of_the_day = run_in_app(lambda: experts.expert_of_the_day(site_today()).display_name)
     assert of_the_day in ("王老师", "曾老师")
     assert re.findall(r'class="slide-name">([^<]+)<', loop) == [of_the_day]
     assert "谢老师" not in loop
@@ -206,13 +206,13 @@ def test_the_attract_loop_says_something_when_the_boards_are_empty(client):
 
 
 def test_the_expert_of_the_day_stays_all_day_and_takes_listed_experts_in_turn(run_in_app):
-    ids = run_in_app(experts, "王老师", "谢老师", "曾老师", "林老师")
+    ids = run_in_app(listed_experts, "王老师", "谢老师", "曾老师", "林老师")
     hidden = ids[2]
-    run_in_app(directory.set_listed, hidden, False)
+    run_in_app(experts.set_listed, hidden, False)
     listed = [expert_id for expert_id in ids if expert_id != hidden]
 
     def on(day: date) -> int:
-        return run_in_app(lambda: directory.expert_of_the_day(day).id)
+        return run_in_app(lambda: experts.expert_of_the_day(day).id)
 
     start = date(2026, 3, 2)
     days = [on(start + timedelta(days=offset)) for offset in range(9)]
@@ -223,8 +223,8 @@ def test_the_expert_of_the_day_stays_all_day_and_takes_listed_experts_in_turn(ru
     assert days[:3] == days[3:6] == days[6:9]
 
     for expert_id in listed:
-        run_in_app(directory.set_listed, expert_id, False)
-    assert run_in_app(directory.expert_of_the_day, start) is None
+        run_in_app(experts.set_listed, expert_id, False)
+    assert run_in_app(experts.expert_of_the_day, start) is None
 
 
 # --- the urgent banner ---------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from app.clock import utcnow
 from app.extensions import db
-from app.matchmaking import services as friends
-from app.matchmaking.models import Card
+from app.friends import services as friends
+from app.friends.models import Card
 from app.wall import checks, services
 from app.wall.models import Post
 

@@ -72,7 +72,7 @@ class Expert(db.Model):
 class SearchKey(db.Model):
     """Every string of pad taps that finds a listed expert: initials and (partial) pinyin of
     the display name and of each skill, every reading of a surname with several. Computed
-    when an expert or skill is saved (app/directory/pinyin.py); a tap reads one index range
+    when an expert or skill is saved (app/experts/pinyin.py); a tap reads one index range
     in list order and stops after a page, however many experts there are."""
 
     __tablename__ = "directory_search_keys"

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.audit import AuditEntry
 from app.clock import utcnow
-from app.directory import services
-from app.directory.models import HelpRequest, SearchKey
+from app.experts import services
+from app.experts.models import HelpRequest, SearchKey
 from app.extensions import db
 
 HTMX = {"HX-Request": "true"}

@@ -1,4 +1,4 @@
-"""Pinyin readings, computed in a short-lived process of its own (app/directory/pinyin.py
+"""Pinyin readings, computed in a short-lived process of its own (app/experts/pinyin.py
 runs it) so that pypinyin's dictionaries (about 56 MB) never load into a web worker.
 
 Reads a JSON list of texts on stdin; writes, for each, a list of syllables, each a list

@@ -6,7 +6,7 @@ process, what a kiosk asks on each tap of the letter pad: the `#expert-list` fra
 "s", then "sf", then "shuf", and a full name's initials. Prints medians and the ratio
 5,000 / 50 (target: at most 1.5).
 
-Run: .venv/bin/python benchmarks/directory.py [--rounds 400]
+Run: .venv/bin/python benchmarks/experts.py [--rounds 400]
 """
 
 import random
@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from app.directory import services  # noqa: E402
-from app.directory.demo import SKILLS  # noqa: E402
+from app.experts import services  # noqa: E402
+from app.experts.demo import SKILLS  # noqa: E402
 from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
 
 SIZES = (50, 5_000)

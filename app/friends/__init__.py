@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("directory", __name__, url_prefix="/experts")
+bp = Blueprint("friends", __name__, url_prefix="/friends")
 
 from . import routes  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Finding experts by taps on the A–Z pad, over 224 realistic names and 22 skills.
 
 The expected pinyin is written out by hand below: an oracle that owes nothing to pypinyin
-or to app/directory/pinyin.py. A tap string fits a reading when its earlier syllables are
+or to app/experts/pinyin.py. A tap string fits a reading when its earlier syllables are
 each typed as the first letter, as zh/ch/sh, or whole, and the last one in part (ü as v or
 u); a name's surname fits by every reading a resident may use (曾: zeng and ceng). Each
 check compares what search() returns with what the oracle says, both ways: everyone who
@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 
-from app.directory import services
-from app.directory.models import CATEGORIES
-from app.directory.services import PAGE_SIZE, ExpertData
+from app.experts import services
+from app.experts.models import CATEGORIES
+from app.experts.services import PAGE_SIZE, ExpertData
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = 10_000  # a limit above the number of experts: search() then returns every match
@@ -390,7 +390,7 @@ WEB_PROCESS = textwrap.dedent("""
     from datetime import date
     from flask_migrate import upgrade
     from app import create_app
-    from app.directory import services
+    from app.experts import services
 
     folder = sys.argv[1]
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/linli.db"},

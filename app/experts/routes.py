@@ -16,7 +16,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @bp.app_context_processor
-def directory_labels():
+def experts_labels():
     return {"expert_categories": CATEGORIES, "expert_category_labels": CATEGORY_LABELS, "need_labels": NEED_LABELS,
             "request_state_labels": REQUEST_STATE_LABELS}
 
@@ -41,8 +41,8 @@ def _list_context():
 def index():
     """Category tiles, the A–Z pad and the cards; each tap swaps only the cards."""
     if wants_fragment(("expert-list",)):  # a tap: only the cards, nothing that counts every expert
-        return render_template("directory/_list.html", **_list_context())
-    return page_or_fragment("directory/index.html", category_counts=services.category_counts(), **_list_context())
+        return render_template("experts/_list.html", **_list_context())
+    return page_or_fragment("experts/index.html", category_counts=services.category_counts(), **_list_context())
 
 
 def _expert_or_404(expert_id: int):
@@ -52,13 +52,13 @@ def _expert_or_404(expert_id: int):
 @bp.get("/<int:expert_id>")
 def expert(expert_id: int):
     found = _expert_or_404(expert_id)
-    return page_or_fragment("directory/expert.html", expert=found, teaching=classes.taught_by([found.id]),
+    return page_or_fragment("experts/expert.html", expert=found, teaching=classes.taught_by([found.id]),
                             room=services.requests_left(found))
 
 
 @bp.get("/<int:expert_id>/ask")
 def ask_form(expert_id: int):
-    return page_or_fragment("directory/ask.html", {"ask-form": "directory/_ask_form.html"},
+    return page_or_fragment("experts/ask.html", {"ask-form": "experts/_ask_form.html"},
                             expert=_expert_or_404(expert_id),
                             form=AskForm(formdata=None, data=handoff.prefill("expert-request")))
 
@@ -75,10 +75,10 @@ def ask(expert_id: int):
         except Refused as error:
             getattr(form, error.field, form.needs).errors.append(str(error))
         else:
-            response = make_response(page_or_fragment("directory/asked.html", {"ask-form": "directory/_asked.html"},
+            response = make_response(page_or_fragment("experts/asked.html", {"ask-form": "experts/_asked.html"},
                                                       expert=found, receipt=receipt))
             return events(response, experts_request_created={"expert": expert_id})
-    return page_or_fragment("directory/ask.html", {"ask-form": "directory/_ask_form.html"},
+    return page_or_fragment("experts/ask.html", {"ask-form": "experts/_ask_form.html"},
                             expert=found, form=form), 422
 
 
@@ -88,6 +88,6 @@ def receipt():
     form = ReceiptForm(request.args)
     code = request.args.get("code")
     found = services.request_by_code(code) if code else None
-    return page_or_fragment("directory/receipt.html", {"receipt-result": "directory/_receipt_result.html"},
+    return page_or_fragment("experts/receipt.html", {"receipt-result": "experts/_receipt_result.html"},
                             form=form, found=found, looked_up=bool(code),
                             expert=services.get_expert(found.expert_id) if found and found.expert_id else None)

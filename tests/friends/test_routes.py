@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.matchmaking import services
-from app.matchmaking.models import Card, Interest
+from app.friends import services
+from app.friends.models import Card, Interest
 
 HTMX = {"HX-Request": "true"}
 CARD = {"gender": "female", "age_band": "30-34", "area": "东区", "interests": ["reading", "films"],

@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("matchmaking", __name__, url_prefix="/friends")
+bp = Blueprint("experts", __name__, url_prefix="/experts")
 
 from . import routes  # noqa: E402,F401

@@ -25,9 +25,9 @@ from app.audit import AuditEntry
 from app.clock import utcnow
 from app.errors import Refused
 from app.extensions import db
-from app.matchmaking import services
-from app.matchmaking.models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest
-from app.matchmaking.services import CardData, FriendsError
+from app.friends import services
+from app.friends.models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest
+from app.friends.services import CardData, FriendsError
 
 HTMX = {"HX-Request": "true"}
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,15 +196,15 @@ def kiosk_requests(app, cards) -> list[tuple[str, dict, str | None]]:
     pages = []
     rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint != "static"
              and not rule.rule.startswith("/staff")]
-    assert {"matchmaking.index", "matchmaking.card", "matchmaking.meet_form", "matchmaking.mine",
-            "matchmaking.new"} <= {rule.endpoint for rule in rules}
+    assert {"friends.index", "friends.card", "friends.meet_form", "friends.mine",
+            "friends.new"} <= {rule.endpoint for rule in rules}
     for rule in rules:
         arguments = sorted(rule.arguments)
         choices = [numbers if rule.rule.startswith("/friends") and name == "number" else [1, 2, 3]
                    for name in arguments]
         for values in product(*choices):
             pages.append((adapter.build(rule.endpoint, dict(zip(arguments, values))), None))
-    base = adapter.build("matchmaking.index")
+    base = adapter.build("friends.index")
     filters = [("gender", value) for value in GENDERS] + [("age_band", value) for value in AGE_BANDS] \
         + [("area", value) for value in app.config["FRIENDS_AREAS"]] \
         + [("looking_for", value) for value in LOOKING_FOR] + [("interest", value) for value in INTERESTS]
@@ -212,10 +212,10 @@ def kiosk_requests(app, cards) -> list[tuple[str, dict, str | None]]:
         + ["gender=female&age_band=60-64&area=东区&looking_for=friends&interest=walking", "interest=nonsense&gender=x"]
     queries = [f"{name}={value}" for name, value in filters] + combined
     pages += [(f"{base}?{query}", None) for query in queries]
-    mine = adapter.build("matchmaking.mine")
+    mine = adapter.build("friends.mine")
     pages += [(f"{mine}?code={code}", code) for code in codes]
     pages += [(f"{mine}?code={codes[0][:4]}%20{codes[0][4:]}", codes[0]), (f"{mine}?code=1234", None)]
-    for endpoint in ("classes.lookup", "directory.receipt", "wall.receipt"):  # other boards' code look-ups
+    for endpoint in ("classes.lookup", "experts.receipt", "wall.receipt"):  # other boards' code look-ups
         pages += [(f"{adapter.build(endpoint)}?code={code}", code) for code in codes[:3]]  # echoes what was typed
     requests = [(url, {}, own) for url, own in pages]
     # What htmx asks for: the main region of every page, and each page's own fragments.

@@ -19,9 +19,9 @@ from pypinyin import Style, pinyin
 from sqlalchemy import select
 
 from app.clock import site_today
-from app.directory import services
-from app.directory.labels import NEED_LABELS, REQUEST_STATE_LABELS
-from app.directory.models import HelpRequest
+from app.experts import services
+from app.experts.labels import NEED_LABELS, REQUEST_STATE_LABELS
+from app.experts.models import HelpRequest
 from tests.e2e.helpers import PORTRAIT, RECEIPT_SHOWN, in_server_db, look_up_code, path_is, tap_digits
 
 CALLIGRAPHY = "书法"

@@ -22,7 +22,7 @@ def readings(names: list[str], terms: list[str] = ()) -> tuple[list, list]:
     """Syllable readings of names (every reading of the first character) and other terms."""
     if not names and not terms:
         return [], []
-    # Run by path, not as app.directory.pinyin_worker: importing the package would load the
+    # Run by path, not as app.experts.pinyin_worker: importing the package would load the
     # whole web app first (half a second per save).
     done = subprocess.run([sys.executable, str(WORKER)], check=True, capture_output=True,
                           input=json.dumps({"names": list(names), "terms": list(terms)}).encode(), timeout=60)
