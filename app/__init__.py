@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from flask.ctx import _AppCtxGlobals
 from jinja2 import StrictUndefined
 
 from . import db as _db_events  # noqa: F401  (registers the SQLite connection pragmas)
@@ -15,25 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 YEAR = 365 * 24 * 3600
 
 
-class LinliGlobals(_AppCtxGlobals):
-    """`g`, with `g.kiosk` (the enrolled kiosk making this request, or None) looked up on
-    first use: an unchanged poll or a static file never reads the kiosks table."""
-
-    def __getattr__(self, name):
-        if name != "kiosk":
-            return super().__getattr__(name)
-        from .kiosk import devices
-
-        self.kiosk = devices.kiosk_for_token(request.cookies.get(devices.DEVICE_COOKIE))
-        return self.kiosk
-
-    def get(self, name, default=None):
-        return self.kiosk if name == "kiosk" else super().get(name, default)
-
-
 class LinliFlask(Flask):
-    app_ctx_globals_class = LinliGlobals
-
     def get_send_file_max_age(self, filename):
         # Static URLs carry a content hash (see assets.py), so a versioned file never changes.
         if request.args.get("v"):
@@ -106,12 +87,14 @@ def _register_blueprints(app: Flask) -> None:
     from .classes import bp as classes_bp
     from .experts import bp as experts_bp
     from .friends import bp as friends_bp
+    from .home import bp as home_bp
     from .kiosk import bp as kiosk_bp
     from .notices import bp as notices_bp
     from .staff import bp as staff_bp
     from .wall import bp as wall_bp
 
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(experts_bp)
     app.register_blueprint(friends_bp)

@@ -9,7 +9,7 @@ import json
 import re
 from datetime import datetime
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Index, String, Text, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,7 +58,9 @@ def _actor() -> tuple[str, int | None, str]:
     if has_request_context():
         if current_user and current_user.is_authenticated:
             return "staff", current_user.id, current_user.display_name
-        kiosk = g.get("kiosk")
+        from .kiosk.devices import current_kiosk  # the kiosk base records through audit
+
+        kiosk = current_kiosk()
         if kiosk is not None:
             return "kiosk", kiosk.id, kiosk.name
     return "system", None, ""

@@ -66,7 +66,7 @@ def page_path(url: str | None, *, query: bool = True) -> str | None:
     return parts.path + (f"?{parts.query}" if query and parts.query else "")
 
 
-def local_target(candidate: str | None, fallback_endpoint: str = "kiosk.home") -> str:
+def local_target(candidate: str | None, fallback_endpoint: str = "home.index") -> str:
     """A same-site path to go back to, never another host; nor a line break or other
     unprintable character, which a Location header cannot carry."""
     if candidate and candidate.isprintable():
@@ -77,7 +77,7 @@ def local_target(candidate: str | None, fallback_endpoint: str = "kiosk.home") -
     return url_for(fallback_endpoint)
 
 
-def reload_or_back(candidate: str | None, fallback_endpoint: str = "kiosk.home"):
+def reload_or_back(candidate: str | None, fallback_endpoint: str = "home.index"):
     """After a POST that changes how pages look: htmx reloads the page it is on;
     a plain form gets a 303 to the local page it came from."""
     if request.htmx:

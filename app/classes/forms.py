@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import Form
+from ..kiosk.handoff import HandoffForm, declare_form
 
 
 class SignupForm(Form):
@@ -33,3 +34,8 @@ class LookupForm(Form):
         csrf = False  # looking up a sign-up changes nothing
 
     code = StringField(_l("Sign-up code"))
+
+
+# What a kiosk may hand on to a phone (app/kiosk/handoff.py); consent boxes never are.
+declare_form("class-signup", HandoffForm("classes.signup_form", ("classes.sign_up",), ("name", "mobile")))
+declare_form("class-survey", HandoffForm("classes.survey", ("classes.answer_survey",), ("option",), many=("option",)))

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form
+from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import NEED_LABELS
 from .models import NEEDS
 
@@ -25,3 +26,8 @@ class ReceiptForm(Form):
         csrf = False  # looking up a request changes nothing
 
     code = StringField(_l("Receipt code"))
+
+
+# What a kiosk may hand on to a phone (app/kiosk/handoff.py); consent boxes never are.
+declare_form("expert-request", HandoffForm("experts.ask_form", ("experts.ask",), ("needs", "text", "name", "mobile"),
+                                            many=("needs",)))

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form
+from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import GENDER_LABELS, INTEREST_LABELS, LOOKING_LABELS, age_label
 from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
 
@@ -46,3 +47,10 @@ class CodeForm(Form):
         csrf = False  # looking up a card changes nothing
 
     code = StringField(_l("Card code"))
+
+
+# What a kiosk may hand on to a phone (app/kiosk/handoff.py); consent boxes never are.
+declare_form("friends-card", HandoffForm("friends.new", ("friends.create",),
+                                        ("gender", "age_band", "area", "interests", "looking_for", "intro",
+                                         "real_name", "mobile"), many=("interests",)))
+declare_form("friends-meet", HandoffForm("friends.meet_form", ("friends.meet",), ("own_code", "name", "mobile")))

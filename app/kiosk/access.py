@@ -3,18 +3,20 @@ form from a kiosk (handoff.py). Other browsers read only."""
 
 from functools import wraps
 
-from flask import g, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from ..limits import rate_limited
 from . import handoff
+from .devices import current_kiosk
 
 
 def actor_key() -> str | None:
     """The name rate limits count under: the device, the staff member, or the kiosk whose
     form a phone carries on (that form only)."""
-    if g.get("kiosk") is not None:
-        return f"kiosk:{g.kiosk.id}"
+    kiosk = current_kiosk()
+    if kiosk is not None:
+        return f"kiosk:{kiosk.id}"
     if current_user.is_authenticated:
         return f"staff:{current_user.id}"
     kiosk_id = handoff.kiosk_acting_for_phone()

@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from blinker import Namespace
+from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +30,9 @@ PAIRING_LIFETIME = timedelta(minutes=15)
 ONLINE_WITHIN = timedelta(minutes=2)
 # A heartbeat writes at most this often, whatever the kiosk's interval.
 SEEN_RESOLUTION = timedelta(seconds=10)
+
+# Sent with the kiosk after each heartbeat: upkeep above the boards listens (app/home).
+heartbeat_received = Namespace().signal("kiosk-heartbeat-received")
 
 
 class DeviceError(ValueError):
@@ -50,6 +55,16 @@ def kiosk_for_token(token: str | None) -> Kiosk | None:
     if not token:
         return None
     return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == token_digest(token)))
+
+
+def current_kiosk() -> Kiosk | None:
+    """The enrolled kiosk making this request, or None. Read from its device cookie on first
+    use and kept for the request, so an unchanged poll that never asks reads no kiosks row."""
+    if not has_request_context():
+        return None
+    if "current_kiosk" not in g:
+        g.current_kiosk = kiosk_for_token(request.cookies.get(DEVICE_COOKIE))
+    return g.current_kiosk
 
 
 # --- the browser's side --------------------------------------------------------------

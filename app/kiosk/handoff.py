@@ -36,18 +36,16 @@ class HandoffForm:
     many: tuple[str, ...] = ()  # fields with several values (check boxes)
 
 
-# Consent and age boxes are not carried over: the resident ticks them where they send.
-FORMS = {
-    "wall-post": HandoffForm("wall.new", ("wall.create",), ("kind", "text", "nickname", "location")),
-    "class-signup": HandoffForm("classes.signup_form", ("classes.sign_up",), ("name", "mobile")),
-    "class-survey": HandoffForm("classes.survey", ("classes.answer_survey",), ("option",), many=("option",)),
-    "expert-request": HandoffForm("experts.ask_form", ("experts.ask",), ("needs", "text", "name", "mobile"),
-                                  many=("needs",)),
-    "friends-card": HandoffForm("friends.new", ("friends.create",),
-                                ("gender", "age_band", "area", "interests", "looking_for", "intro", "real_name",
-                                 "mobile"), many=("interests",)),
-    "friends-meet": HandoffForm("friends.meet_form", ("friends.meet",), ("own_code", "name", "mobile")),
-}
+# Each board declares its forms that may continue on a phone, beside its form classes.
+# Consent and age boxes are never listed: the resident ticks them where they send.
+FORMS: dict[str, HandoffForm] = {}
+
+
+def declare_form(key: str, spec: HandoffForm) -> None:
+    """Let the form behind ``key`` (as the kiosk's button posts it) continue on a phone."""
+    if FORMS.get(key, spec) != spec:
+        raise ValueError(f"handoff form {key!r} is declared twice")
+    FORMS[key] = spec
 
 
 def _route(path: str) -> tuple[str, dict] | None:

@@ -1,32 +1,21 @@
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+"""The kiosk base's views: screen preferences, the idle reset, pairing and heartbeats,
+and the phone handoff. The home screen that sits above the boards is app/home."""
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.local import LocalProxy
 from htmx_flask import make_response
 
-from .. import housekeeping
 from ..extensions import csrf
 from ..clock import utcnow
-from ..i18n import current_locale
-from ..notices import services as notices
-from ..web import events, page_or_fragment, page_path, phone_url, qr_svg, reload_or_back
+from ..web import events, page_path, phone_url, qr_svg, reload_or_back
 from ..limits import rate_limited
-from . import attract as attract_loop, bp, devices, handoff, services
+from . import bp, devices, handoff, services
 from .access import actor_key, can_act
+from .devices import current_kiosk
 from .forms import LanguageForm, LargeTextForm
-from .tiles import available_tiles
 
-NOTICES_ON_HOME = 3
 TEN_YEARS = 10 * 365 * 24 * 3600
-
-
-@bp.get("/")
-def home():
-    return page_or_fragment(
-        "kiosk/home.html",
-        {"notices-strip": "kiosk/_notices_strip.html"},
-        tiles=available_tiles(),
-        notices=notices.current_notices(current_locale(), limit=NOTICES_ON_HOME),
-    )
 
 
 @bp.post("/language")
@@ -47,13 +36,7 @@ def reset():
     if current_user.is_authenticated:
         logout_user()
     session.clear()
-    return redirect(url_for("kiosk.home"), code=303)
-
-
-@bp.get("/attract")
-def attract():
-    """The loop a kiosk shows after minutes untouched on the home page."""
-    return render_template("kiosk/_attract.html", **attract_loop.slides(current_locale()))
+    return redirect(url_for("home.index"), code=303)
 
 
 @bp.post("/handoff/<form_key>")
@@ -61,7 +44,8 @@ def attract():
 def handoff_start(form_key: str):
     """Continue on my phone: keep what was typed, and show the QR code of a one-time link
     in place of the form (so the kiosk no longer shows what was typed)."""
-    if g.kiosk is None:
+    kiosk = current_kiosk()
+    if kiosk is None:
         return render_template("kiosk/_read_only.html"), 403
     if form_key not in handoff.FORMS:
         abort(404)
@@ -69,7 +53,7 @@ def handoff_start(form_key: str):
     # No phone address set, and the kiosk's own is not one to trust: no link to show.
     if path is None or phone_url("/") is None:
         return render_template("kiosk/_handoff.html", refused=True), 422
-    record, token = handoff.start(g.kiosk, form_key, path, request.form)
+    record, token = handoff.start(kiosk, form_key, path, request.form)
     return render_template("kiosk/_handoff.html", handoff=record,
                            qr=qr_svg(phone_url(url_for("kiosk.handoff_open", token=token))),
                            minutes=current_app.config["HANDOFF_LINK_MINUTES"], refused=False)
@@ -78,14 +62,15 @@ def handoff_start(form_key: str):
 @bp.get("/handoff/<int:handoff_id>")
 def handoff_state(handoff_id: int):
     """Polled by the kiosk showing the QR code: 204 until a phone opens the link."""
-    if g.kiosk is None:
+    kiosk = current_kiosk()
+    if kiosk is None:
         return render_template("kiosk/_read_only.html"), 403
-    state = handoff.opened(handoff_id, g.kiosk)
+    state = handoff.opened(handoff_id, kiosk)
     if state is None:
         abort(404)
     if not state:
         return "", 204
-    return events(make_response(render_template("kiosk/_handoff_opened.html")), handoff_opened={"id": handoff_id})
+    return events(make_response(render_template("kiosk/_handoff_opened.html")), kiosk_handoff_opened={"id": handoff_id})
 
 
 @bp.get("/h/<token>")
@@ -119,7 +104,7 @@ def _device_cookie(response, name: str, value: str, max_age: int) -> None:
 @bp.post("/device/pairing")
 def pairing():
     """Polled by a browser that is not a kiosk: its code, or its new device token."""
-    if g.kiosk is not None:
+    if current_kiosk() is not None:
         return make_response("", 200, refresh=True)
     state = devices.pairing_for(request.cookies.get(devices.CLAIM_COOKIE))
     if state.device_token:
@@ -139,13 +124,14 @@ def pairing():
 @bp.post("/device/heartbeat")
 def heartbeat():
     """An enrolled kiosk is alive and shows this page; a revoked one reloads read-only."""
-    if g.kiosk is None:
+    kiosk = current_kiosk()
+    if kiosk is None:
         response = make_response("", 200, refresh=True)
         response.delete_cookie(devices.DEVICE_COOKIE)  # revoked: the token is of no use now
         return response
     # The page's path only: a query string may hold a code a resident looked up.
-    devices.heartbeat(g.kiosk, page_path(request.htmx.current_url, query=False))
-    housekeeping.run_if_due()
+    devices.heartbeat(kiosk, page_path(request.htmx.current_url, query=False))
+    devices.heartbeat_received.send(kiosk)
     return "", 204
 
 
@@ -157,7 +143,7 @@ def health():
 def _idle_settings() -> dict | None:
     """Idle reset and attract loop timings, for enrolled kiosks only: a phone or a home
     computer reading the boards never starts over by itself."""
-    if g.get("kiosk") is None:
+    if current_kiosk() is None:
         return None
     config = current_app.config
     return {"idle": config["KIOSK_IDLE_SECONDS"], "warn": config["KIOSK_IDLE_WARNING_SECONDS"],
@@ -171,12 +157,11 @@ def _idle_settings() -> dict | None:
 def kiosk_context():
     return {
         "idle_settings": _idle_settings,
-        "urgent_banner": lambda: notices.urgent_banner(current_locale()),
         "large_text": services.large_text(),
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",
         # Looked up when a template asks: a fragment that does not ask costs no query.
-        "kiosk": LocalProxy(lambda: g.kiosk),
+        "kiosk": LocalProxy(current_kiosk),
         "on_phone": handoff.on_phone,
         "can_act": LocalProxy(can_act),
         "heartbeat_seconds": current_app.config["KIOSK_HEARTBEAT_SECONDS"],

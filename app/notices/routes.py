@@ -26,3 +26,9 @@ def urgent():
     if request.args.get("v") == version:
         return "", 204
     return render_template("notices/_urgent.html", urgent=services.urgent_banner(locale))
+
+
+@bp.app_context_processor
+def urgent_banner_context():
+    # Every kiosk page draws the urgent banner, read only when a template asks for it.
+    return {"urgent_banner": lambda: services.urgent_banner(current_locale())}

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import Form
+from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import KIND_LABELS, REASON_LABELS
 from .models import KINDS, REPORT_REASONS
 from .services import MAX_LENGTH
@@ -30,3 +31,7 @@ class ReceiptForm(Form):
         csrf = False  # looking up a receipt changes nothing
 
     code = StringField(_l("Receipt code"), validators=[DataRequired(), Length(min=8, max=12)])
+
+
+# What a kiosk may hand on to a phone (app/kiosk/handoff.py); consent boxes never are.
+declare_form("wall-post", HandoffForm("wall.new", ("wall.create",), ("kind", "text", "nickname", "location")))

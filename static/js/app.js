@@ -175,7 +175,7 @@
     if (window.speechSynthesis && event.detail.target.id === "main") speechSynthesis.cancel();
   });
   // The form went to the resident's phone: this screen starts over shortly after.
-  on("handoff-opened", function () { setTimeout(startOver, 5000); });
+  on("kiosk-handoff-opened", function () { setTimeout(startOver, 5000); });
   on("htmx:sendError", function () { connectionLost(true); });
   on("htmx:timeout", function () { connectionLost(true); });
   // An error htmx does not swap: a page load shows the error page, a failed action says

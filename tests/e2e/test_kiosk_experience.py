@@ -267,7 +267,7 @@ def test_a_wall_post_continued_on_a_phone(enroll_kiosks, browser, live_server, s
     form.locator('input[name="nickname"]').tap()
     form.locator('input[name="nickname"]').fill(nickname)
     kiosk.evaluate("window.__sameDocument = 1")
-    kiosk.evaluate("document.addEventListener('handoff-opened', (e) => { window.__opened = e.detail; })")
+    kiosk.evaluate("document.addEventListener('kiosk-handoff-opened', (e) => { window.__opened = e.detail; })")
 
     with kiosk.expect_response(path_is("/handoff/wall-post")) as started:
         kiosk.locator("#handoff-wall-post").tap()

@@ -433,7 +433,7 @@ def test_the_kiosk_learns_when_its_link_was_opened_and_only_its_own(app, client)
     opened_id = handoffs(app)[1].id
     opened = kiosk.client.get(f"/handoff/{opened_id}", headers=EN)
     assert opened.status_code == 200 and "Opened on your phone" in opened.get_data(as_text=True)
-    assert json.loads(opened.headers["HX-Trigger"]) == {"handoff-opened": {"id": opened_id}}
+    assert json.loads(opened.headers["HX-Trigger"]) == {"kiosk-handoff-opened": {"id": opened_id}}
     assert other.client.get(f"/handoff/{opened_id}").status_code == 404
 
 

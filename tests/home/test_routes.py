@@ -1,6 +1,5 @@
-"""The kiosk home: tiles, notices strip, page-or-fragment, preferences, static files."""
+"""The home screen: tiles, the notices strip, page or fragment, notice pages reached from it."""
 
-import re
 from datetime import timedelta
 
 from app.clock import utcnow
@@ -66,36 +65,3 @@ def test_notice_pages(client, run_in_app):
         assert client.get(f"/notices/{notice_id}").status_code == 404
     listing = client.get("/notices/", headers={"HX-Request": "true", "HX-Target": "main"}).get_data(as_text=True)
     assert "社区义诊" in listing and "下周的通知" not in listing and "<header" not in listing
-
-
-def test_large_text_toggles_for_this_screen(client):
-    assert 'class="kiosk"' in client.get("/").get_data(as_text=True)
-    response = client.post("/large-text", data={"next": "/notices/"})
-    assert response.status_code == 303 and response.headers["Location"] == "/notices/"
-    page = client.get("/notices/").get_data(as_text=True)
-    assert 'class="kiosk large-text"' in page and 'aria-pressed="true"' in page
-    htmx = client.post("/large-text", headers={"HX-Request": "true"})
-    assert htmx.headers["HX-Refresh"] == "true"
-    assert 'class="kiosk"' in client.get("/").get_data(as_text=True)
-
-
-def test_static_files_have_versioned_urls_cached_for_a_year(client):
-    page = client.get("/").get_data(as_text=True)
-    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
-    assert len(urls) == 3 and all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in urls)
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 200
-        assert "max-age=31536000" in response.headers["Cache-Control"]
-        response.close()
-    unversioned = client.get(urls[0].split("?")[0])
-    assert "max-age=31536000" not in unversioned.headers.get("Cache-Control", "")
-    unversioned.close()
-
-
-def test_pages_are_not_stored_on_the_shared_screen(client):
-    assert client.get("/").headers["Cache-Control"] == "no-store"
-
-
-def test_health(client):
-    assert client.get("/healthz").get_json()["ok"] is True

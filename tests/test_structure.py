@@ -1,0 +1,120 @@
+"""The house's layout, as a newcomer relies on it: one name per area, and the kiosk base
+below the boards with the home screen above them."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from app import audit
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app"
+
+# The boards a resident opens from the home screen; each has a console module at /staff/<name>.
+BOARDS = ("wall", "classes", "experts", "friends", "notices")
+# Areas served at the site's root: the kiosk base (/language, /reset, /device/…) and the home screen.
+ROOT_AREAS = ("kiosk", "home")
+
+
+def test_every_area_has_one_name_for_package_blueprint_url_templates_and_tests(app):
+    assert set(BOARDS) | set(ROOT_AREAS) | {"staff"} == set(app.blueprints)
+    for name, blueprint in app.blueprints.items():
+        assert blueprint.import_name == f"app.{name}", name
+        assert (ROOT / "templates" / name).is_dir(), name
+        assert (ROOT / "tests" / name).is_dir(), name
+        prefix = "" if name in ROOT_AREAS else f"/{name}"
+        assert (blueprint.url_prefix or "") == prefix, name
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.startswith(f"{name}."):
+                assert rule.rule.startswith(prefix + "/"), rule
+    for board in BOARDS:
+        assert (APP / "staff" / f"{board}.py").is_file(), board
+        assert board in audit.AREAS
+        console = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(f"/staff/{board}")]
+        assert console, board
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in APP.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _imports(module: str, path: Path, modules) -> set[str]:
+    """Every app module this one imports, at its top or inside a function."""
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            submodules = {f"{stem}.{alias.name}" for alias in node.names}
+            names.update(submodules & modules.keys())
+            if not submodules <= modules.keys():  # a name defined in the package itself
+                names.add(stem)
+    return {name for name in names if name == "app" or name.startswith("app.")}
+
+
+def _area(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and (APP / parts[1]).is_dir() else None
+
+
+@pytest.fixture(scope="module")
+def graph():
+    modules = _modules()
+    return {name: {imported for imported in _imports(name, path, modules) if imported in modules}
+            for name, path in modules.items()}
+
+
+def _reaches(graph, start: str, through) -> set[str]:
+    """The modules that importing `start` loads, following only modules `through` accepts."""
+    seen, todo = set(), [start]
+    while todo:
+        for imported in graph[todo.pop()]:
+            if imported not in seen:
+                seen.add(imported)
+                if through(imported):
+                    todo.append(imported)
+    return seen
+
+
+def test_the_kiosk_base_imports_no_board_and_no_board_imports_the_home_screen(graph):
+    above_boards = set(BOARDS) | {"home", "staff"}
+    for module in graph:
+        if _area(module) == "kiosk":
+            # Through the core modules too: none of them may bring a board in on the kiosk's behalf.
+            reached = _reaches(graph, module, through=lambda name: _area(name) in (None, "kiosk"))
+            boards = sorted(name for name in reached if _area(name) in above_boards)
+            assert not boards, f"{module} imports {boards}"
+        if _area(module) in BOARDS:
+            home = sorted(name for name in graph[module] if _area(name) == "home")
+            assert not home, f"{module} imports {home}"
+
+
+def test_the_import_graph_check_sees_imports_inside_functions(graph):
+    # housekeeping reaches every board from inside its function, and home reaches housekeeping.
+    assert "app.classes.services" in graph["app.housekeeping"]
+    assert "app.housekeeping" in graph["app.home.routes"]
+    assert "app.kiosk.devices" in graph["app.audit"]
+
+
+def test_every_htmx_event_is_named_after_its_area():
+    for path in list(APP.glob("*/*.py")):
+        area = path.parent.name if path.parent.name != "staff" else path.stem
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "events":
+                for keyword in node.keywords:
+                    assert keyword.arg.startswith(f"{area}_"), f"{path.relative_to(ROOT)}: {keyword.arg}"
