@@ -23,6 +23,7 @@ import pytest
 
 from app import gunicorn_conf
 from app.config import ENVIRONMENT_KEYS
+from tests.speech import SpeechDispatcher, private_speech_dispatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -33,6 +34,8 @@ INSTALL_ROOT = "/opt/linli"
 LAUNCHER_INSTALLED = "/usr/local/bin/linli-kiosk"
 ENV_FILE = "/etc/linli/linli.env"
 YEAR_S = 365 * 24 * 3600
+# The probe page reports within 20 s; Chromium then dumps the page and exits.
+CHROMIUM_SECONDS = 60
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -260,40 +263,53 @@ class ProbeServer:
         self.server.server_close()
 
 
-def dump_probe(flags: list[str], wait_ms: int) -> str:
-    """Run Debian's Chromium headless with these flags on the probe page; what it reported."""
+def dump_probe(flags: list[str], wait_ms: int, speech: SpeechDispatcher) -> str:
+    """Run Debian's Chromium headless with these flags on the probe page, beside this
+    test's own speech-dispatcher; what the page reported. Bounded: a Chromium that has not
+    exited after CHROMIUM_SECONDS is killed, with everything it started."""
     probe = ProbeServer(wait_ms)
     try:
-        done = subprocess.run(
+        browser = subprocess.Popen(
             [CHROMIUM, *flags, "--headless", "--no-sandbox", "--dump-dom", probe.url],
-            capture_output=True, text=True, timeout=90,
+            env=speech.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
+        try:
+            stdout, stderr = browser.communicate(timeout=CHROMIUM_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(browser.pid, signal.SIGKILL)
+            stdout, stderr = browser.communicate(timeout=10)
+            pytest.fail(f"Chromium did not exit within {CHROMIUM_SECONDS} s of starting on the probe page "
+                        f"(the page waits {wait_ms / 1000:g} s at most for voices).\n"
+                        f"Chromium said:\n{stderr[-2000:]}\nThe speech-dispatcher logged:\n{speech.log_tail()}",
+                        pytrace=False)
     finally:
         probe.close()
-    assert done.returncode == 0, f"chromium exited {done.returncode}:\n{done.stderr[-3000:]}"
-    found = re.search(r'<p id="probe">([^<]*)</p>', done.stdout)
-    assert found, f"no DOM dumped:\n{done.stdout[:2000]}\n{done.stderr[-2000:]}"
+    assert browser.returncode == 0, f"chromium exited {browser.returncode}:\n{stderr[-3000:]}"
+    found = re.search(r'<p id="probe">([^<]*)</p>', stdout)
+    assert found, f"no DOM dumped:\n{stdout[:2000]}\n{stderr[-2000:]}"
     return found.group(1)
 
 
+@pytest.mark.e2e
 def test_chromium_starts_with_the_launchers_flags_and_they_take_effect(tmp_path):
     command = printed_command(launcher_env(tmp_path))
     assert command[0] == CHROMIUM
     flags = [flag for flag in command[1:-1] if flag != "--kiosk"]  # kiosk needs a display
 
-    reported = dump_probe(flags, wait_ms=20_000)
-    assert "touch=true" in reported, reported
-    voices = int(re.search(r"voices=(\d+)", reported).group(1))
-    assert voices > 0 and "cmn=true" in reported, (
-        f"Chromium found no Mandarin voice ({reported}): read-aloud needs the launcher's "
-        "--enable-speech-dispatcher and, installed, speech-dispatcher and espeak-ng "
-        "(sudo apt-get install speech-dispatcher espeak-ng)")
-    assert (tmp_path / "profile").is_dir(), "Chromium did not use the launcher's profile folder"
+    with private_speech_dispatcher(tmp_path / "speech") as speech:
+        reported = dump_probe(flags, wait_ms=20_000, speech=speech)
+        assert "touch=true" in reported, reported
+        voices = int(re.search(r"voices=(\d+)", reported).group(1))
+        assert voices > 0 and "cmn=true" in reported, (
+            f"Chromium found no Mandarin voice ({reported}), though its speech-dispatcher lists "
+            f"{speech.mandarin_voices}: the launcher's --enable-speech-dispatcher did not take effect.\n"
+            f"The speech-dispatcher logged:\n{speech.log_tail()}")
+        assert (tmp_path / "profile").is_dir(), "Chromium did not use the launcher's profile folder"
 
-    # The same probe without those two flags: no touch events, no voices.
-    control = dump_probe([flag for flag in flags if flag not in
-                          ("--enable-speech-dispatcher", "--touch-events=enabled")], wait_ms=3_000)
-    assert "touch=false" in control and "voices=0 " in control, control
+        # The same probe without those two flags: no touch events, no voices.
+        control = dump_probe([flag for flag in flags if flag not in
+                              ("--enable-speech-dispatcher", "--touch-events=enabled")], wait_ms=3_000, speech=speech)
+        assert "touch=false" in control and "voices=0 " in control, control
 
 
 def test_launcher_runs_the_printed_command_after_clearing_the_crash_flags(tmp_path):

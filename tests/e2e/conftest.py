@@ -30,6 +30,7 @@ import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writ
 from app.config import normalise_database_url
 from tests.conftest import empty_tables
 from tests.e2e.helpers import HEARTBEAT_SECONDS, PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context
+from tests.speech import private_speech_dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -300,6 +301,14 @@ def browser():
                                              headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def speech_dispatcher(tmp_path_factory):
+    """A speech-dispatcher of the session's own, for browsers that read aloud; its `env`
+    starts a browser beside it (tests/speech.py says why not the machine's)."""
+    with private_speech_dispatcher(tmp_path_factory.mktemp("speech")) as dispatcher:
+        yield dispatcher
 
 
 @pytest.fixture

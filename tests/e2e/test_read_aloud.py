@@ -4,13 +4,11 @@ espeak-ng (installed by `make chromium`), whose Mandarin voice says its language
 The page's own speechSynthesis.speak is wrapped to note what it was asked to say (and then
 called): the words, the language, the voice, and that speaking really started.
 
-The browser gets a speech-dispatcher of its own (its own home and runtime folders), with
-sound sent to libao's null driver: a test machine has no sound card, and a dispatcher that
-failed to open one stops answering later browsers."""
+The browser gets the session's own speech-dispatcher (the speech_dispatcher fixture,
+tests/speech.py), with sound sent to libao's null driver: a test machine has no sound
+card, and a dispatcher that failed to open one stops answering later browsers."""
 
-import os
 import shutil
-import subprocess
 
 import pytest
 from playwright.sync_api import expect
@@ -18,7 +16,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.e2e.helpers import new_kiosk_context
 
-VOICES_MS = 30_000  # speech-dispatcher starts on the first request for voices
+VOICES_MS = 30_000  # Chromium reads the dispatcher's voices on the first request for them
 
 NOTE_WHAT_IS_SPOKEN = """
 (() => {
@@ -36,25 +34,16 @@ NOTE_WHAT_IS_SPOKEN = """
 
 
 @pytest.fixture(scope="module")
-def speaking_browser(browser, tmp_path_factory):
+def speaking_browser(browser, speech_dispatcher):
     """Chromium with its speech-dispatcher voices enabled, as deploy/linli-kiosk starts it
     (launched by the session's Playwright: one may run per process)."""
-    home = tmp_path_factory.mktemp("speech-home")
-    runtime = tmp_path_factory.mktemp("speech-run")
-    runtime.chmod(0o700)
-    (home / ".config" / "speech-dispatcher").mkdir(parents=True)
-    (home / ".config" / "speech-dispatcher" / "speechd.conf").write_text('AudioOutputMethod "libao"\n')
-    (home / ".libao").write_text("default_driver=null\n")
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "XDG_RUNTIME_DIR": str(runtime)}
-    speaking = browser.browser_type.launch(executable_path=shutil.which("chromium"), headless=True, env=env,
+    speaking = browser.browser_type.launch(executable_path=shutil.which("chromium"), headless=True,
+                                           env=speech_dispatcher.env,
                                            args=[*CHROMIUM_ARGS, "--enable-speech-dispatcher"])
     try:
         yield speaking
     finally:
         speaking.close()
-        # The dispatcher Chromium started (its socket lies in this test's runtime folder).
-        subprocess.run(["pkill", "-f", str(runtime)], check=False)
 
 
 def _first_notice(page):
