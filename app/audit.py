@@ -2,11 +2,10 @@
 
 Operation functions call record() before their single commit, so the entry and the
 change it describes land together or not at all. Nothing recorded here may carry a raw
-phone or ID number: detail text is masked on the way in.
+phone or ID number: detail text is masked on the way in, by the rule in app.people.
 """
 
 import json
-import re
 from datetime import datetime
 
 from flask import has_request_context, request
@@ -17,9 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .clock import utcnow
 from .extensions import db
 from .inputs import int_or_none
+from .people import find_numbers, mask_numbers_in_text
 
-# Runs of 7+ digits (phones, ID numbers, bank cards), with the ID's trailing X.
-_LONG_NUMBER = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")
+# Staff write notes and reasons by hand: a landline or a code in them is hidden too.
+SHORTEST_NUMBER = 7
 
 
 class AuditEntry(db.Model):
@@ -44,14 +44,9 @@ class AuditEntry(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
 
 
-def mask_numbers(text: str) -> str:
-    """Keep the first 3 and last 2 digits of any long number: 138******78."""
-
-    def mask(match):
-        digits = re.sub(r"[\s-]", "", match.group(0))
-        return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
-
-    return _LONG_NUMBER.sub(mask, text)
+def mask_detail(text: str) -> str:
+    """The text with every number of 7 digits or more masked: 138****5678, a landline ********."""
+    return mask_numbers_in_text(text, find_numbers(text, shortest_run=SHORTEST_NUMBER))
 
 
 def _actor() -> tuple[str, int | None, str]:
@@ -82,7 +77,7 @@ def record(area: str, action: str, target=None, detail=None, *, actor=None) -> A
         area=area, action=action,
         target_type=target.__tablename__ if target is not None else None,
         target_id=getattr(target, "id", None),
-        detail=mask_numbers(detail or ""),
+        detail=mask_detail(detail or ""),
         ip=request.remote_addr if has_request_context() else None,
     )
     db.session.add(entry)

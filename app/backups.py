@@ -139,7 +139,7 @@ def _audit(action: str, **detail) -> None:
     Any other text (a path someone typed) is masked as usual."""
     entry = audit.record("staff", action)
     entry.detail = json.dumps(
-        {key: value if not isinstance(value, str) or NAME.match(value) else audit.mask_numbers(value)
+        {key: value if not isinstance(value, str) or NAME.match(value) else audit.mask_detail(value)
          for key, value in detail.items()}, ensure_ascii=False, sort_keys=True)
 
 

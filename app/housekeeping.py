@@ -2,7 +2,9 @@
 
 There is no scheduler on a community center's server, so enrolled kiosks' heartbeats
 run it at most every HOUSEKEEPING_MINUTES (one conditional UPDATE elects one runner
-across workers); `flask housekeeping` runs it at once, e.g. from cron.
+across workers); `flask housekeeping` runs it at once, e.g. from cron. No page view runs
+it: a GET changes nothing (tests/test_get_is_safe.py), and pages read what the clock
+decides from the clock (classes.services.phase), not from housekeeping having run.
 """
 
 import logging

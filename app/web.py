@@ -2,13 +2,14 @@
 
 import ipaddress
 import json
-import re
 from urllib.parse import urlsplit
 
 import segno
 from flask import abort, current_app, redirect, render_template, request, url_for
 from htmx_flask import make_response
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from .people import highlight_numbers, mask_number
 
 # Every page renders inside <main id="main">; a tile or link that targets it gets
 # the page without its frame (see templates/*/base.html).
@@ -138,16 +139,8 @@ def htmx_config() -> dict:
     }
 
 
-_MASKED = re.compile(r"[\dXx]*\*{2,}[\dXx]*")
-
-
-def highlight_masks(text: str) -> Markup:
-    """Escape text and mark its masked numbers (138****5678) for the moderator's eye."""
-    return Markup(_MASKED.sub(lambda match: f"<mark>{match.group(0)}</mark>", str(escape(text))))
-
-
 def init_app(app) -> None:
-    app.jinja_env.filters["highlight_masks"] = highlight_masks
+    app.jinja_env.filters.update(highlight_numbers=highlight_numbers, mask_number=mask_number)
     from .i18n import LANGUAGE_NAMES, current_locale, html_lang, localized, other_locale, time_ago
 
     app.jinja_env.globals.update(

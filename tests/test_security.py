@@ -1,5 +1,6 @@
-"""Headers on every response, CSRF on every state-changing route, no state change on
-GET, and error pages that are localized and never show a traceback."""
+"""Headers on every response, CSRF on every state-changing route, no view that answers
+both GET and POST, and error pages that are localized and never show a traceback.
+That no GET writes to the database is tested by test_get_is_safe.py."""
 
 import re
 
@@ -114,7 +115,7 @@ def test_a_stale_token_is_refused_with_a_friendly_page(csrf_client, make_app):
     assert "This page was open for too long" in response.get_data(as_text=True)
 
 
-def test_no_route_changes_state_on_get(app):
+def test_no_view_answers_both_get_and_post(app):
     adapter = app.url_map.bind("localhost")
     for rule in _state_changing_rules(app):
         assert "GET" not in rule.methods, f"{rule} accepts GET and POST"

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -69,6 +70,33 @@ class Course(db.Model):
 
     sessions: Mapped[list["Session"]] = relationship(
         order_by="Session.starts_at", cascade="all, delete-orphan", passive_deletes=True)
+
+    @hybrid_property
+    def lottery_pending(self) -> bool:
+        """A lottery not drawn yet: people enter the draw instead of taking seats in turn."""
+        return self.mode == "lottery" and self.drawn_at is None
+
+    @lottery_pending.inplace.expression
+    @classmethod
+    def _lottery_pending_expression(cls):
+        return and_(cls.mode == "lottery", cls.drawn_at.is_(None))
+
+    @hybrid_property
+    def awaiting_draw(self) -> bool:
+        """A published lottery not drawn yet: the draw can be made (early, by staff)."""
+        return self.lottery_pending and self.status == "open"
+
+    @awaiting_draw.inplace.expression
+    @classmethod
+    def _awaiting_draw_expression(cls):
+        return and_(cls.mode == "lottery", cls.drawn_at.is_(None), cls.status == "open")
+
+    def signup_offer(self, phase: str) -> str:
+        """What signing up gives in this phase (see services.phase): an "entry" to a draw
+        not made yet, a place on the "waitlist" when every seat is taken, or a "seat"."""
+        if self.lottery_pending:
+            return "entry"
+        return "waitlist" if phase == "full" else "seat"
 
 
 class Session(db.Model):

@@ -22,7 +22,7 @@ def class_labels():
     return {"class_categories": CATEGORIES, "category_labels": CATEGORY_LABELS, "phase_labels": PHASE_LABELS,
             "mode_labels": MODE_LABELS, "signup_state_labels": STATE_LABELS, "course_status_labels": STATUS_LABELS,
             "source_labels": SOURCE_LABELS, "weekday_labels": WEEKDAY_LABELS, "course_phase": services.phase,
-            "seats_left": services.seats_left, "to_site": to_site}
+            "seats_left": services.seats_left, "to_site": to_site, "signup_actions": services.allowed_actions}
 
 
 def _category() -> str | None:

@@ -21,14 +21,26 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..errors import Refused
-from ..people import masked, normalise_code, normalise_mobile, normalise_name
+from ..people import mask_name, normalise_code, normalise_mobile, normalise_name
 from ..clock import from_site, site_today, to_site, utcnow
 from ..extensions import db
+from ..transitions import Transition, allowed, transition
 from .models import CATEGORIES, MODES, Attendance, Course, Rating, Session, Signup, Survey, SurveyOption
 
 CODE_DIGITS = 8
 MAX_SESSIONS = 200
 ACTIVE_STATES = ("entered", "confirmed", "waitlisted")
+# What each state of a sign-up allows, and the state it leads to. The draw and promotions
+# from the waitlist move sign-ups on by themselves; rating also needs a finished course the
+# person attended (rating_eligible).
+SIGNUP_ACTIONS = {
+    # By the resident, with the code and the last 4 digits of the number.
+    "cancel": transition(ACTIVE_STATES, "cancelled", refusal=_l("This sign-up was already cancelled.")),
+    "cancel-by-staff": transition(ACTIVE_STATES, "cancelled", refusal=_l("This sign-up was already cancelled.")),
+    "move": transition(("waitlisted",), refusal=_l("This person is not on the waitlist.")),
+    "attendance": transition(("confirmed",), refusal=_l("Only people with a seat can be marked present.")),
+    "rate": transition(("confirmed",), refusal=_l("Courses are rated after the term, by people who attended.")),
+}
 # A reason staff give (cancelling, moving, dropping) is kept whole, up to this long.
 REASON_MAX = 200
 
@@ -87,7 +99,7 @@ def phase(course: Course, now: datetime | None = None) -> str:
         return "finished"
     if course.status == "running" or now >= term_start_utc(course):
         return "running"
-    if course.mode == "lottery" and course.drawn_at is None:
+    if course.lottery_pending:
         if now < course.signup_opens_at:
             return "upcoming"
         return "open" if now < course.signup_closes_at else "drawing"
@@ -169,8 +181,8 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
     bump = {"arrivals": Course.arrivals + 1, "revision": Course.revision + 1}
     base = update(Course).where(Course.id == course_id)
     state = "entered"
-    arrival = _take(base.where(Course.mode == "lottery", Course.drawn_at.is_(None), Course.status == "open",
-                               Course.signup_opens_at <= now, Course.signup_closes_at > now).values(**bump))
+    arrival = _take(base.where(Course.awaiting_draw, Course.signup_opens_at <= now, Course.signup_closes_at > now)
+                    .values(**bump))
     # A seat, else the waitlist, but the waitlist only while every seat is taken: a seat
     # freed between the two statements (a cancellation committing in between) is taken
     # on the next turn instead of leaving this sign-up waiting beside an empty seat.
@@ -190,7 +202,7 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
         db.session.rollback()
         raise ClassError(_l("Sign-up for this course is not open now."), "course")
 
-    signup = Signup(course_id=course_id, name=name, mobile=mobile, mobile_tail=mobile[-4:], masked_name=masked(name),
+    signup = Signup(course_id=course_id, name=name, mobile=mobile, mobile_tail=mobile[-4:], masked_name=mask_name(name),
                     code=_new_code(), entry_ref=secrets.token_hex(4) if state == "entered" else None, state=state, source=source, queue_key=arrival, arrival=arrival,
                     created_by=created_by, created_at=now, confirmed_at=now if state == "confirmed" else None)
     db.session.add(signup)
@@ -258,16 +270,26 @@ def _verified(code: str, tail: str) -> Signup:
     return signup
 
 
+def allowed_actions(signup: Signup) -> frozenset[str]:
+    """What can be done to the sign-up in its state (the table above)."""
+    return allowed(SIGNUP_ACTIONS, signup.state)
+
+
+def _allowed_or_refused(action: str, signup: Signup, field: str) -> Transition:
+    rule = SIGNUP_ACTIONS[action]
+    if signup.state not in rule.from_states:
+        db.session.rollback()
+        raise ClassError(rule.refusal, field)
+    return rule
+
+
 def cancel(code: str, tail: str, *, now: datetime | None = None) -> Signup:
     """Withdraw a sign-up (code + last 4 digits); a freed seat goes to the waitlist's head."""
-    now = now or utcnow()
-    signup = _verified(code, tail)
-    if signup.state not in ACTIVE_STATES:
-        raise ClassError(_l("This sign-up was already cancelled."), "code")
-    return _cancel(signup, now)
+    return _cancel(_verified(code, tail), now or utcnow(), "cancel", "code")
 
 
-def _cancel(signup: Signup, now: datetime) -> Signup:
+def _cancel(signup: Signup, now: datetime, action: str, field: str) -> Signup:
+    rule = _allowed_or_refused(action, signup, field)
     was = signup.state
     # Lock the course row first, as every seat change does: one order, no deadlocks.
     freed = was == "confirmed"
@@ -275,11 +297,12 @@ def _cancel(signup: Signup, now: datetime) -> Signup:
         if freed else {}
     db.session.execute(update(Course).where(Course.id == signup.course_id)
                        .values(revision=Course.revision + 1, **change))
+    # Only from the state read above (one the rule allows): the seat count depends on it.
     done = db.session.execute(update(Signup).where(Signup.id == signup.id, Signup.state == was).values(
-        state="cancelled", cancelled_at=now, mobile=None, name=None))
+        state=rule.to, cancelled_at=now, mobile=None, name=None))
     if done.rowcount != 1:
         db.session.rollback()
-        raise ClassError(_l("This sign-up was already cancelled."), "code")
+        raise ClassError(rule.refusal, field)
     if freed:
         promote_from_waitlist(signup.course_id, now)
     db.session.commit()
@@ -297,13 +320,14 @@ def _reason(reason: str | None) -> str:
 
 def cancel_by_staff(signup_id: int, reason: str) -> Signup:
     signup = db.session.get(Signup, signup_id)
-    if signup is None or signup.state not in ACTIVE_STATES:
-        raise ClassError(_l("This sign-up was already cancelled."), "reason")
+    if signup is None:
+        raise ClassError(SIGNUP_ACTIONS["cancel-by-staff"].refusal, "reason")
+    _allowed_or_refused("cancel-by-staff", signup, "reason")
     reason = _reason(reason)
     if len(reason) < 2:
         raise ClassError(_l("Please write the reason."), "reason")
     audit.record("classes", "signup-cancelled", signup, {"course": signup.course_id, "reason": reason})
-    return _cancel(signup, utcnow())
+    return _cancel(signup, utcnow(), "cancel-by-staff", "reason")
 
 
 # --- lotteries -----------------------------------------------------------------------------
@@ -327,8 +351,7 @@ def draw(course_id: int, *, now: datetime | None = None, force: bool = False) ->
     """
     now = now or utcnow()
     claimed = db.session.execute(
-        update(Course).where(Course.id == course_id, Course.mode == "lottery", Course.drawn_at.is_(None),
-                             Course.status == "open",
+        update(Course).where(Course.id == course_id, Course.awaiting_draw,
                              *(() if force else (Course.signup_closes_at <= now,)))
         .values(drawn_at=now, revision=Course.revision + 1))
     if claimed.rowcount != 1:
@@ -377,8 +400,7 @@ def verify_draw(course_id: int) -> bool:
 
 def draw_due(now: datetime | None = None) -> int:
     now = now or utcnow()
-    due = db.session.scalars(select(Course.id).where(Course.mode == "lottery", Course.drawn_at.is_(None),
-                                                     Course.status == "open", Course.signup_closes_at <= now)).all()
+    due = db.session.scalars(select(Course.id).where(Course.awaiting_draw, Course.signup_closes_at <= now)).all()
     return sum(draw(course_id, now=now) for course_id in due)
 
 
@@ -694,8 +716,9 @@ def attendance(course_id: int) -> set[tuple[int, int]]:
 def set_attendance(session_id: int, signup_id: int, present: bool, staff_id: int) -> bool:
     session = db.session.get(Session, session_id)
     signup = db.session.get(Signup, signup_id)
-    if session is None or signup is None or signup.course_id != session.course_id or signup.state != "confirmed":
-        raise ClassError(_l("Only people with a seat can be marked present."), "attendance")
+    if session is None or signup is None or signup.course_id != session.course_id:
+        raise ClassError(SIGNUP_ACTIONS["attendance"].refusal, "session")
+    _allowed_or_refused("attendance", signup, "attendance")
     db.session.execute(delete(Attendance).where(Attendance.session_id == session_id, Attendance.signup_id == signup_id))
     if present:
         db.session.add(Attendance(session_id=session_id, signup_id=signup_id, marked_by=staff_id))
@@ -709,10 +732,13 @@ def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]
     if len(reason) < 4:
         raise ClassError(_l("Please write why this person moves (at least 4 characters)."), "reason")
     signup = db.session.get(Signup, signup_id)
-    if signup is None or signup.state != "waitlisted":
-        raise ClassError(_l("This person is not on the waitlist."), "position")
-    # Lock the course row so a concurrent sign-up or promotion waits for the move.
+    if signup is None:
+        raise ClassError(SIGNUP_ACTIONS["move"].refusal, "position")
+    # Lock the course row so a concurrent sign-up or promotion waits for the move; then
+    # read the state again: a promotion just before may have given them a seat.
     db.session.execute(update(Course).where(Course.id == signup.course_id).values(revision=Course.revision + 1))
+    db.session.refresh(signup)
+    _allowed_or_refused("move", signup, "position")
     line = waitlist(signup.course_id)
     if not 1 <= position <= len(line):
         raise ClassError(_l("Choose a place between 1 and %(n)d.", n=len(line)), "position")
@@ -760,7 +786,7 @@ def _safe_cell(text: str) -> str:
 
 def rating_eligible(signup: Signup, now: datetime | None = None) -> bool:
     course = db.session.get(Course, signup.course_id)
-    if signup.state != "confirmed" or phase(course, now) != "finished":
+    if "rate" not in allowed_actions(signup) or phase(course, now) != "finished":
         return False
     attended = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.signup_id == signup.id))
     already = db.session.scalar(select(func.count()).select_from(Rating).where(Rating.signup_id == signup.id))

@@ -17,7 +17,8 @@ from .. import audit
 from ..clock import site_today, utcnow
 from ..errors import Refused
 from ..extensions import db
-from ..people import masked, normalise_code, normalise_mobile, normalise_name
+from ..people import mask_name, normalise_code, normalise_mobile, normalise_name
+from ..transitions import allowed, change_state, transition
 from . import pinyin
 from .models import (CATEGORIES, NEEDS, OPEN_REQUEST_STATES, REQUEST_STATES, Expert, ExpertWeek, HelpRequest,
                      SearchKey, Skill, expert_skills)
@@ -26,6 +27,12 @@ PAGE_SIZE = 12  # a screenful; more letters narrow the rest
 CODE_DIGITS = 8
 NOTE_MAX = 200  # a staff note on a help request is kept whole, up to this long
 CJK = re.compile(r"[\u3400-\u9fff]")
+# Staff move an open request on by naming the state it goes to; the same state again keeps
+# it there (passing it to another expert, adding a note). A closed request stays closed.
+REQUEST_ACTIONS = {
+    state: transition(OPEN_REQUEST_STATES, state, refusal=_l("This request is closed."))
+    for state in ("assigned", "contacted", "done", "declined")
+}
 
 
 class DirectoryError(Refused):
@@ -154,7 +161,7 @@ class ExpertData:
 def _check(data: ExpertData) -> tuple[str, str, str]:
     name = normalise_name(data.name)
     mobile = normalise_mobile(data.mobile)
-    display = " ".join((data.display_name or "").split()) or masked(name)
+    display = " ".join((data.display_name or "").split()) or mask_name(name)
     if len(display) > 20:
         raise DirectoryError(_l("A name has at most %(n)d characters.", n=20), "display_name")
     if not data.skill_ids:
@@ -361,23 +368,33 @@ def _update_request(request_id: int, state: str, note: str, expert_id: int | Non
     if len(note) > NOTE_MAX:
         raise DirectoryError(_l("A note has at most %(n)d characters.", n=NOTE_MAX), "note")
     request = db.session.get(HelpRequest, request_id)
-    if request is None or state not in REQUEST_STATES:
+    if request is None or state not in REQUEST_ACTIONS:
         raise DirectoryError(_l("No such request."), "state")
-    if request.state in ("done", "declined"):
-        raise DirectoryError(_l("This request is closed."), "state")
+    rule = REQUEST_ACTIONS[state]
+    if request.state not in rule.from_states:
+        raise DirectoryError(rule.refusal, "state")
+    values = {"staff_note": note or request.staff_note}
     if expert_id and expert_id != request.expert_id:
         expert = db.session.get(Expert, expert_id)
         if expert is None or not _take_week_slot(expert, request.week_of):
             db.session.rollback()
             raise DirectoryError(_l("That expert has no room left this week."), "expert_id")
-        request.expert_id = expert_id
-    request.state = state
-    request.staff_note = note or request.staff_note
-    if state in ("done", "declined"):
-        request.closed_at = utcnow()
+        values["expert_id"] = expert_id
+    if rule.to not in OPEN_REQUEST_STATES:
+        values["closed_at"] = utcnow()
+    # Conditional on the rule's states: a request closed meanwhile stays closed.
+    if not change_state(HelpRequest, request_id, rule, **values):
+        db.session.rollback()
+        raise DirectoryError(rule.refusal, "state")
+    request = db.session.get(HelpRequest, request_id, populate_existing=True)
     audit.record("experts", f"request-{state}", request, {"note": request.staff_note} if note else None)
     db.session.commit()
     return request
+
+
+def allowed_actions(request: HelpRequest) -> frozenset[str]:
+    """The states staff can move the request to now (the table above)."""
+    return allowed(REQUEST_ACTIONS, request.state)
 
 
 def purge_requests(now: datetime | None = None) -> int:

@@ -21,7 +21,7 @@ def friends_labels():
     return {"gender_labels": GENDER_LABELS, "looking_labels": LOOKING_LABELS, "interest_labels": INTEREST_LABELS,
             "card_state_labels": CARD_STATE_LABELS, "interest_state_labels": INTEREST_STATE_LABELS,
             "age_label": age_label, "age_bands": AGE_BANDS, "friend_genders": GENDERS, "looking_fors": LOOKING_FOR,
-            "all_interests": INTERESTS}
+            "all_interests": INTERESTS, "card_actions": services.card_actions}
 
 
 def _filters() -> dict:

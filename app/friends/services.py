@@ -16,13 +16,41 @@ from .. import audit
 from ..clock import utcnow
 from ..errors import Refused
 from ..extensions import db
-from ..people import normalise_code, normalise_mobile, normalise_name
-from ..wall import checks
-from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest, Tally
+from ..people import find_numbers, normalise_code, normalise_mobile, normalise_name
+from ..transitions import Transition, allowed, change_state, transition
+from .models import AGE_BANDS, CARD_STATES, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest, Tally
 
 PAGE_SIZE = 24
 CODE_DIGITS = 8
 MAX_INTERESTS = 5
+
+# What each state of a card allows, and the state it leads to. The matchmaker reviews,
+# the resident (with the card's code) renews, edits or withdraws; withdrawing or deleting
+# removes the card with its personal data at once. Approved cards expire by themselves.
+CARD_ACTIONS = {
+    "approve": transition(("pending",), "approved", refusal=_l("This card was already reviewed.")),
+    "reject": transition(("pending",), "rejected", refusal=_l("This card was already reviewed.")),
+    "delete": transition(CARD_STATES, deletes=True),
+    "renew": transition(("approved", "expired"), "approved",
+                        refusal=_l("Only a card that was on the board can be renewed.")),
+    # A changed card waits for the matchmaker again, whatever it was.
+    "edit": transition(CARD_STATES, "pending"),
+    "withdraw": transition(CARD_STATES, deletes=True),
+}
+# The same for an "I'd like to meet" request. The card's owner answers (at the kiosk with
+# their code, or through the matchmaker); asking is agreeing, so the owner's yes is both.
+ALREADY_ANSWERED = _l("This request was already answered.")
+INTEREST_ACTIONS = {
+    "asked": transition(("new",), "asked", refusal=ALREADY_ANSWERED),
+    "owner-yes": transition(("new", "asked"), "agreed", refusal=ALREADY_ANSWERED),
+    "owner-no": transition(("new", "asked"), "declined", refusal=ALREADY_ANSWERED),
+    "requester-no": transition(("new", "asked"), "declined", refusal=ALREADY_ANSWERED),
+    # The matchmaker sees both sides' names and numbers.
+    "contacts": transition(("agreed",), refusal=_l("Contact details are shown only once both have agreed.")),
+}
+# What each answer records besides the request's new state.
+ANSWERS = {"asked": {}, "owner-yes": {"owner_agreed": True}, "owner-no": {"owner_agreed": False},
+           "requester-no": {"requester_agreed": False}}
 
 
 class FriendsError(Refused):
@@ -59,7 +87,7 @@ def _public_fields(data: CardData) -> dict:
     intro = " ".join((data.intro or "").split())
     if len(intro) > 120:
         raise FriendsError(_l("At most %(n)d characters.", n=120), "intro")
-    if checks.find_numbers(intro):
+    if find_numbers(intro):
         raise FriendsError(_l("Please leave phone numbers and ID numbers out: the matchmaker puts people in touch."),
                            "intro")
     return {"gender": data.gender, "age_band": data.age_band, "area": data.area, "interests": " ".join(interests),
@@ -147,12 +175,36 @@ def _own(code: str) -> Card:
     return card
 
 
+def card_actions(card: Card) -> frozenset[str]:
+    """What can be done to the card in its state (CARD_ACTIONS)."""
+    return allowed(CARD_ACTIONS, card.state)
+
+
+def interest_actions(interest: Interest) -> frozenset[str]:
+    """What can be done to the request in its state (INTEREST_ACTIONS)."""
+    return allowed(INTEREST_ACTIONS, interest.state)
+
+
+def _allowed_or_refused(rule: Transition, state: str, field: str) -> None:
+    if state not in rule.from_states:
+        db.session.rollback()
+        raise FriendsError(rule.refusal, field)
+
+
+def _change_card(card: Card, action: str, field: str, **values) -> Card:
+    """The action's change to the card, made only while its state allows it (a conditional
+    UPDATE); the caller audits and commits."""
+    rule = CARD_ACTIONS[action]
+    _allowed_or_refused(rule, card.state, field)
+    if not change_state(Card, card.id, rule, **values):
+        db.session.rollback()
+        raise FriendsError(rule.refusal, field)
+    return db.session.get(Card, card.id, populate_existing=True)
+
+
 def renew(code: str) -> Card:
-    card = _own(code)
-    if card.state not in ("approved", "expired"):
-        raise FriendsError(_l("Only a card that was on the board can be renewed."), "code")
-    card.state = "approved"
-    card.expires_at = utcnow() + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"])
+    card = _change_card(_own(code), "renew", "code",
+                        expires_at=utcnow() + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"]))
     db.session.commit()
     return card
 
@@ -160,9 +212,8 @@ def renew(code: str) -> Card:
 def edit(code: str, data: CardData) -> Card:
     """Change the public part; the card waits for the matchmaker again."""
     card = _own(code)
-    for field, value in _public_fields(data).items():
-        setattr(card, field, value)
-    card.state, card.approved_at, card.expires_at, card.reject_reason = "pending", None, None, ""
+    card = _change_card(card, "edit", "code", approved_at=None, expires_at=None, reject_reason="",
+                        **_public_fields(data))
     db.session.commit()
     return card
 
@@ -183,6 +234,7 @@ def _delete(card: Card, tally: str, action: str) -> None:
 def withdraw(code: str) -> int:
     """The resident withdraws their card: its personal data is deleted at once."""
     card = _own(code)
+    _allowed_or_refused(CARD_ACTIONS["withdraw"], card.state, "code")
     number = card.number
     _delete(card, "cards-withdrawn", "card-withdrawn")
     db.session.commit()
@@ -218,7 +270,8 @@ def express_interest(number: int, *, own_code: str = "", name: str = "", mobile:
 
 def interests_for(card: Card) -> list[Interest]:
     """What the card's owner sees with their code: who would like to meet them, by number only."""
-    return list(db.session.scalars(select(Interest).where(Interest.card_id == card.id, Interest.state.in_(("new", "asked")))
+    answerable = INTEREST_ACTIONS["owner-yes"].from_states
+    return list(db.session.scalars(select(Interest).where(Interest.card_id == card.id, Interest.state.in_(answerable))
                                    .order_by(Interest.id)))
 
 
@@ -226,23 +279,24 @@ def answer(code: str, interest_id: int, agreed: bool) -> Interest:
     """The card's owner answers a request themselves, with their code (kiosk or phone)."""
     card = _own(code)
     interest = db.session.get(Interest, interest_id)
-    if interest is None or interest.card_id != card.id or interest.state not in ("new", "asked"):
-        raise FriendsError(_l("This request was already answered."), "code")
-    return _record(interest, owner=agreed)
-
-
-def _record(interest: Interest, *, owner: bool | None = None, requester: bool | None = None) -> Interest:
-    if owner is not None:
-        interest.owner_agreed = owner
-    if requester is not None:
-        interest.requester_agreed = requester
-    if owner is False or requester is False:
-        interest.state = "declined"
-    elif interest.owner_agreed and interest.requester_agreed:
-        interest.state = "agreed"
-        _tally("introductions")
+    if interest is None or interest.card_id != card.id:
+        raise FriendsError(ALREADY_ANSWERED, "code")
+    interest = _record(interest, "owner-yes" if agreed else "owner-no", "code")
     db.session.commit()
     return interest
+
+
+def _record(interest: Interest, action: str, field: str, **values) -> Interest:
+    """An answer (or the matchmaker's asking), made only while the request's state allows
+    it (a conditional UPDATE); the caller audits and commits."""
+    rule = INTEREST_ACTIONS[action]
+    _allowed_or_refused(rule, interest.state, field)
+    if not change_state(Interest, interest.id, rule, **ANSWERS[action], **values):
+        db.session.rollback()
+        raise FriendsError(rule.refusal, field)
+    if rule.to == "agreed":
+        _tally("introductions")
+    return db.session.get(Interest, interest.id, populate_existing=True)
 
 
 # --- the matchmaker ------------------------------------------------------------------------
@@ -272,19 +326,21 @@ def get_card(card_id: int) -> Card | None:
 
 
 def review(card_id: int, approve: bool, reason: str = "") -> Card:
+    action = "approve" if approve else "reject"
     card = db.session.get(Card, card_id)
-    if card is None or card.state != "pending":
-        raise FriendsError(_l("This card was already reviewed."), "reason")
+    if card is None:
+        raise FriendsError(CARD_ACTIONS[action].refusal, "reason")
+    _allowed_or_refused(CARD_ACTIONS[action], card.state, "reason")
     reason = " ".join((reason or "").split())
     if approve:
         now = utcnow()
-        card.state, card.approved_at = "approved", now
-        card.expires_at = now + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"])
+        card = _change_card(card, action, "reason", approved_at=now,
+                            expires_at=now + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"]))
     else:
         if len(reason) < 2:
             raise FriendsError(_l("Please write the reason; the resident reads it with their code."), "reason")
-        card.state, card.reject_reason = "rejected", reason[:200]
-        card.expires_at = utcnow()  # its personal data is deleted after the grace period
+        # Its personal data is deleted after the grace period.
+        card = _change_card(card, action, "reason", reject_reason=reason[:200], expires_at=utcnow())
     audit.record("friends", "card-approved" if approve else "card-rejected", card,
                  {"number": card.number, "reason": reason} if reason else {"number": card.number})
     db.session.commit()
@@ -296,6 +352,7 @@ def delete_card(card_id: int) -> None:
     card = db.session.get(Card, card_id)
     if card is None:
         raise FriendsError(_l("No such card."), "reason")
+    _allowed_or_refused(CARD_ACTIONS["delete"], card.state, "reason")
     _delete(card, "cards-deleted", "card-deleted")
     db.session.commit()
 
@@ -312,21 +369,15 @@ def get_interest(interest_id: int) -> Interest | None:
 def staff_update_interest(interest_id: int, action: str, note: str = "") -> Interest:
     """The matchmaker asked the card's owner, or records either side's answer. Audited."""
     interest = db.session.get(Interest, interest_id)
-    if interest is None or interest.state in ("agreed", "declined"):
-        raise FriendsError(_l("This request was already answered."), "note")
-    answers = {"asked": None, "owner-yes": {"owner": True}, "owner-no": {"owner": False},
-               "requester-no": {"requester": False}}
-    if action not in answers:
+    if interest is None:
+        raise FriendsError(ALREADY_ANSWERED, "note")
+    if action not in ANSWERS:
         raise FriendsError(_l("Unknown action."), "note")
     note = " ".join((note or "").split())[:200]
-    if note:
-        interest.note = note
+    interest = _record(interest, action, "note", **({"note": note} if note else {}))
     audit.record("friends", f"interest-{action}", interest, {"note": note} if note else None)
-    if action == "asked":
-        interest.state = "asked"
-        db.session.commit()
-        return interest
-    return _record(interest, **answers[action])
+    db.session.commit()
+    return interest
 
 
 @dataclass(frozen=True)
@@ -339,8 +390,10 @@ class Contact:
 def contacts(interest_id: int) -> tuple[Contact, Contact]:
     """Both sides' names and numbers, for the matchmaker — only once both agreed. Audited."""
     interest = db.session.get(Interest, interest_id)
-    if interest is None or interest.state != "agreed":
-        raise FriendsError(_l("Contact details are shown only once both have agreed."), "note")
+    rule = INTEREST_ACTIONS["contacts"]
+    if interest is None:
+        raise FriendsError(rule.refusal, "note")
+    _allowed_or_refused(rule, interest.state, "note")
     owner = db.session.get(Card, interest.card_id)
     requester = db.session.get(Card, interest.from_card_id) if interest.from_card_id else None
     audit.record("friends", "contacts-viewed", interest, {"number": owner.number})

@@ -9,13 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
 
-from .. import housekeeping
 from ..classes import services as classes
 from ..experts import services as experts
 from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
-from ..wall.checks import mask_span
 from ..errors import Refused
 from ..inputs import int_or_none
 from ..web import events, found_or_404
@@ -34,7 +32,6 @@ def _course_or_404(course_id: int):
 @bp.get("/classes")
 @staff_required(*COORDINATORS)
 def classes_index():
-    housekeeping.run_if_due()
     courses = classes.staff_courses()
     return render_template("staff/classes.html", courses=courses,
                            waiting=classes.waitlist_counts([course.id for course in courses]),
@@ -124,7 +121,7 @@ def _detail(course, *, error: str | None = None, assisted_form=None, status: int
         "staff/class_detail.html", course=course, roster=roster, sessions=classes.sessions_held(course, now), present=classes.attendance(course.id),
         counts=classes.counts(course.id), rating=classes.rating_summary(course.id), now=now,
         assisted_form=assisted_form or AssistedSignupForm(formdata=None), action_form=ActionForm(),
-        status_actions=STATUS_ACTIONS, error=error, mask=mask_span,
+        status_actions=STATUS_ACTIONS, error=error, signup_actions=classes.allowed_actions,
         waitlist_size=sum(1 for signup in roster if signup.state == "waitlisted"),
         verified=classes.verify_draw(course.id) if course.drawn_at else None), status
 
@@ -207,16 +204,23 @@ def cancel_signup(signup_id: int):
 @bp.post("/classes/attendance/<int:session_id>/<int:signup_id>")
 @staff_required(*COORDINATORS)
 def mark_attendance(session_id: int, signup_id: int):
+    signup = _signup_or_404(signup_id)
     present = request.form.get("present") == "1"
     try:
         classes.set_attendance(session_id, signup_id, present, current_user.id)
-    except Refused:
-        abort(404)
+    except Refused as error:
+        if error.field == "session":  # no such meeting of this sign-up's course
+            abort(404)
+        if request.htmx:
+            body = render_template("staff/_attendance_cell.html", session_id=session_id, signup_id=signup_id,
+                                   present=not present, action_form=ActionForm(), cell_error=str(error))
+            return make_response(body, 422)
+        return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     if request.htmx:
         body = render_template("staff/_attendance_cell.html", session_id=session_id, signup_id=signup_id,
                                present=present, action_form=ActionForm())
         return events(make_response(body), classes_attendance_marked={"session": session_id, "signup": signup_id})
-    return redirect(url_for("staff.class_detail", course_id=classes.get_signup(signup_id).course_id), code=303)
+    return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)
 
 
 @bp.get("/classes/<int:course_id>/print")

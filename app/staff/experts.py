@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from ..experts import services as experts
 from ..experts.labels import CATEGORY_LABELS
 from ..experts.models import CATEGORIES, REQUEST_STATES
-from ..wall.checks import mask_span
 from ..errors import Refused
 from ..inputs import int_or_none
 from ..web import found_or_404
@@ -41,7 +40,7 @@ def _skill_form(form=None) -> SkillForm:
 @staff_required(*COORDINATORS)
 def experts_index(skill_form=None, status: int = 200):
     return render_template("staff/experts.html", experts=experts.staff_experts(), skill_form=_skill_form(skill_form),
-                           action_form=ActionForm(), mask=mask_span), status
+                           action_form=ActionForm()), status
 
 
 @bp.post("/experts/skills")
@@ -129,7 +128,7 @@ def expert_requests(error: str | None = None, status: int = 200):
     experts.record_view(None, "requests-viewed")  # residents' names and numbers are on the page
     return render_template("staff/expert_requests.html", requests=requests, show=which, filters=INBOX_FILTERS,
                            experts={expert.id: expert for expert in experts.staff_experts()},
-                           action_form=ActionForm(), error=error, mask=mask_span), status
+                           action_form=ActionForm(), error=error, request_actions=experts.allowed_actions), status
 
 
 @bp.post("/experts/requests/<int:request_id>")

@@ -17,7 +17,8 @@ MATCHMAKERS = ("matchmaker",)
 @staff_required(*MATCHMAKERS)
 def friends_cards(error: str | None = None, status: int = 200):
     return render_template("staff/friends.html", pending=friends.pending_cards(), board=friends.board_cards(),
-                           tallies=friends.tallies(), action_form=ActionForm(), error=error), status
+                           tallies=friends.tallies(), action_form=ActionForm(), error=error,
+                           card_actions=friends.card_actions), status
 
 
 @bp.post("/friends/cards/<int:card_id>/<action>")
@@ -42,7 +43,7 @@ def friends_requests(error: str | None = None, status: int = 200):
     interests = friends.interest_queue()
     cards = friends.cards_by_id({x.card_id for x in interests} | {x.from_card_id for x in interests if x.from_card_id})
     return render_template("staff/friends_requests.html", interests=interests, cards=cards, action_form=ActionForm(),
-                           error=error), status
+                           error=error, interest_actions=friends.interest_actions), status
 
 
 @bp.post("/friends/requests/<int:interest_id>")

@@ -36,7 +36,7 @@ def _labels():
     of app/wall/routes.py gives every template the kinds, states, statuses and reasons)."""
     return {"check_labels": CHECK_LABELS, "problem_statuses": PROBLEM_STATUSES, "queue_labels": QUEUE_LABELS,
             "word_action_labels": WORD_ACTION_LABELS, "now": utcnow(), "action_form": ActionForm(),
-            "grids": wall.grids()}
+            "grids": wall.grids(), "post_actions": wall.allowed_actions}
 
 
 def _queue_filter() -> str:

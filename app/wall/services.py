@@ -16,8 +16,10 @@ from ..errors import Refused
 from ..clock import utcnow
 from ..extensions import db
 from ..boards import board_version, bump_version
+from ..transitions import allowed, change_state, transition
+from ..people import mask_numbers_in_text
 from . import checks
-from .models import (KINDS, PROBLEM_STATUSES, REPORT_REASONS, WORD_ACTIONS, Grid, KindSetting, Post,
+from .models import (KINDS, PROBLEM_STATUSES, REPORT_REASONS, STATES, WORD_ACTIONS, Grid, KindSetting, Post,
                      PostReport, WatchedWord)
 
 BOARD = "wall"
@@ -225,37 +227,71 @@ def get_post(post_id: int) -> Post | None:
     return db.session.get(Post, post_id)
 
 
-def _moderate(post: Post, action: str, detail=None, *, public_change: bool = True) -> None:
-    post.reviewed_at = utcnow()
-    audit.record("wall", action, post, detail)
+# Which moderator action each state of a post allows, and the state it leads to. A rejected
+# post stays rejected (its resident has read why, and may post again); a post taken down
+# comes back only by restoring it.
+POST_ACTIONS = {
+    "approve": transition(("pending", "held", "approved"), "approved",
+                          refusal=_l("Only a post waiting for review or on the wall can be approved.")),
+    "reject": transition(("pending", "held"), "rejected",
+                         refusal=_l("Only a post waiting for review can be rejected.")),
+    "hide": transition(("approved",), "hidden", refusal=_l("Only a post on the wall can be hidden.")),
+    "restore": transition(("hidden",), "approved", refusal=_l("Only a post that was hidden can be restored.")),
+    "pin": transition(("approved",), refusal=_l("Only a post on the wall can be pinned or unpinned.")),
+    "unpin": transition(("approved",), refusal=_l("Only a post on the wall can be pinned or unpinned.")),
+    "public-text": transition(STATES),
+    "reply": transition(STATES),
+    "status": transition(STATES),
+    "grid": transition(STATES),
+}
+
+
+def allowed_actions(post: Post) -> frozenset[str]:
+    """What a moderator can do to the post now: the table's actions for its state, but no
+    approving a post that is on the wall, reviewed and shown (nothing is left to approve)."""
+    actions = allowed(POST_ACTIONS, post.state)
+    if post.state == "approved" and not post.needs_review and not post.reports_hidden:
+        actions -= {"approve"}
+    return actions
+
+
+def _moderate(post_id: int, action: str, audit_action: str, detail=None, *, public_change: bool = True,
+              **values) -> Post:
+    """Apply a moderator's action while the post's state allows it, audit it and commit.
+    Refused, with nothing changed or audited, when the table does not allow it."""
+    rule = POST_ACTIONS[action]
+    if not change_state(Post, post_id, rule, reviewed_at=utcnow(), **values):
+        db.session.rollback()
+        raise WallError(rule.refusal, "state")
+    post = db.session.get(Post, post_id, populate_existing=True)
+    audit.record("wall", audit_action, post, detail)
     if public_change:
         bump_version(BOARD)
     db.session.commit()
+    return post
 
 
-def _reviewer(post: Post, staff_id: int | None) -> None:
-    post.reviewed_by = staff_id
-    post.needs_review = False
+def _reviewed_by(staff_id: int | None) -> dict:
+    return {"reviewed_by": staff_id, "needs_review": False}
 
 
 def approve(post_id: int, staff_id: int | None) -> Post:
     post = get_post(post_id)
-    was_public = post.state == "approved" and not post.reports_hidden
-    post.state = "approved"
-    post.published_at = post.published_at or utcnow()
-    post.reports_hidden = False
-    _reviewer(post, staff_id)
-    _moderate(post, "post-approved", public_change=not was_public)
-    return post
+    was_public = post is not None and post.state == "approved" and not post.reports_hidden
+    return _moderate(post_id, "approve", "post-approved", public_change=not was_public,
+                     published_at=func.coalesce(Post.published_at, utcnow()), reports_hidden=False,
+                     **_reviewed_by(staff_id))
 
 
 def approve_many(post_ids: list[int], staff_id: int | None) -> int:
+    """Approve the ticked posts the table allows; the others (rejected or hidden meanwhile) stay."""
     approved = 0
     for post_id in post_ids:
-        post = get_post(post_id)
-        if post is not None and post.state in ("pending", "held", "approved"):
+        try:
             approve(post_id, staff_id)
-            approved += 1
+        except WallError:
+            continue
+        approved += 1
     return approved
 
 
@@ -263,36 +299,21 @@ def reject(post_id: int, staff_id: int | None, reason: str) -> Post:
     reason = " ".join((reason or "").split())[:200]
     if not reason:
         raise WallError(_l("Please give a reason, so that the resident can be told."), "reason")
-    post = get_post(post_id)
-    post.state = "rejected"
-    post.reject_reason = reason
-    _reviewer(post, staff_id)
-    _moderate(post, "post-rejected", {"reason": reason})
-    return post
+    return _moderate(post_id, "reject", "post-rejected", {"reason": reason}, reject_reason=reason,
+                     **_reviewed_by(staff_id))
 
 
 def hide(post_id: int, staff_id: int | None) -> Post:
-    post = get_post(post_id)
-    post.state = "hidden"
-    _reviewer(post, staff_id)
-    _moderate(post, "post-hidden")
-    return post
+    return _moderate(post_id, "hide", "post-hidden", **_reviewed_by(staff_id))
 
 
 def restore(post_id: int, staff_id: int | None) -> Post:
-    post = get_post(post_id)
-    post.state = "approved"
-    post.reports_hidden = False
-    _reviewer(post, staff_id)
-    _moderate(post, "post-restored")
-    return post
+    return _moderate(post_id, "restore", "post-restored", reports_hidden=False, **_reviewed_by(staff_id))
 
 
 def set_pinned(post_id: int, pinned: bool) -> Post:
-    post = get_post(post_id)
-    post.pinned = pinned
-    _moderate(post, "post-pinned" if pinned else "post-unpinned")
-    return post
+    return _moderate(post_id, "pin" if pinned else "unpin", "post-pinned" if pinned else "post-unpinned",
+                     pinned=pinned)
 
 
 def set_public_text(post_id: int, public_text: str) -> Post:
@@ -300,41 +321,31 @@ def set_public_text(post_id: int, public_text: str) -> Post:
     public_text = (public_text or "").strip()
     if not public_text or len(public_text) > MAX_LENGTH:
         raise WallError(_l("A message has at most %(n)d characters.", n=MAX_LENGTH), "public_text")
-    post = get_post(post_id)
-    post.public_text = checks.masked(public_text, checks.find_numbers(public_text))
-    _moderate(post, "post-masking-adjusted")
-    return post
+    return _moderate(post_id, "public-text", "post-masking-adjusted", public_text=mask_numbers_in_text(public_text))
 
 
 def set_reply(post_id: int, reply: str) -> Post:
     reply = (reply or "").strip()
     if len(reply) > 300:
         raise WallError(_l("A reply has at most %(n)d characters.", n=300), "reply")
-    post = get_post(post_id)
-    post.reply = reply  # staff's own words, e.g. the committee's phone number: not masked
-    post.replied_at = utcnow() if reply else None
-    _moderate(post, "post-replied")
-    return post
+    # Staff's own words, e.g. the committee's phone number: not masked.
+    return _moderate(post_id, "reply", "post-replied", reply=reply, replied_at=utcnow() if reply else None)
 
 
 def set_problem_status(post_id: int, status: str) -> Post:
     if status not in PROBLEM_STATUSES:
         raise WallError(_l("Unknown status."), "status")
     post = get_post(post_id)
-    if post.kind != "problem":
+    if post is None or post.kind != "problem":
         raise WallError(_l("Only problem reports have a status."), "status")
-    old, post.problem_status = post.problem_status, status
-    _moderate(post, "problem-status-changed", {"status": [old, status]})
-    return post
+    return _moderate(post_id, "status", "problem-status-changed", {"status": [post.problem_status, status]},
+                     problem_status=status)
 
 
 def assign_grid(post_id: int, grid_id: int | None) -> Post:
-    post = get_post(post_id)
     if grid_id is not None and db.session.get(Grid, grid_id) is None:
         raise WallError(_l("Unknown grid."), "grid")
-    post.grid_id = grid_id
-    _moderate(post, "problem-assigned", {"grid": grid_id}, public_change=False)
-    return post
+    return _moderate(post_id, "grid", "problem-assigned", {"grid": grid_id}, public_change=False, grid_id=grid_id)
 
 
 # --- problems by grid ----------------------------------------------------------------------

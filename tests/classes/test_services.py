@@ -145,7 +145,7 @@ def test_cancelling_a_seat_promotes_the_head_of_the_waitlist(ctx):
     ("John Smith", "J*** S****"), ("", ""),
 ])
 def test_masked_never_shows_a_full_name(name, shown):
-    assert services.masked(name) == shown
+    assert services.mask_name(name) == shown
 
 
 @pytest.mark.parametrize("typed", ["13812345678", "138 1234 5678", "138-1234-5678", "+8613812345678",

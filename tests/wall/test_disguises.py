@@ -11,6 +11,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.friends import services as friends
 from app.friends.models import Card
+from app.people import find_numbers, mask_numbers_in_text
 from app.wall import checks, services
 from app.wall.models import Post
 
@@ -135,13 +136,13 @@ def _shown(post) -> list[str]:
 def _assert_masked(parts: list[str], *, hidden_digits: int = 4) -> None:
     """No number can be read from what the card shows, and its digits were replaced by stars."""
     shown = checks.together(parts)
-    assert checks.find_numbers(shown) == [], shown
+    assert find_numbers(shown) == [], shown
     assert shown.count("*") >= hidden_digits, shown
 
 
 def _halves(disguise: str) -> tuple[str, str]:
     """The disguise cut after its fifth digit (never inside a number word)."""
-    (finding,) = checks.find_numbers(disguise)
+    (finding,) = find_numbers(disguise)
     cut = finding.spans[4][1]
     return disguise[:cut], disguise[cut:]
 
@@ -156,8 +157,8 @@ def test_the_table_covers_every_class_of_the_attack_run():
 
 @pytest.mark.parametrize(("reason", "kind", "disguise"), DISGUISES, ids=IDS_OF)
 def test_a_disguised_number_is_found(reason, kind, disguise):
-    assert [finding.reason for finding in checks.find_numbers(disguise)] == [reason]
-    assert checks.find_numbers(checks.masked(disguise, checks.find_numbers(disguise))) == []
+    assert [finding.reason for finding in find_numbers(disguise)] == [reason]
+    assert find_numbers(mask_numbers_in_text(disguise)) == []
 
 
 @pytest.mark.parametrize(("reason", "kind", "disguise"), DISGUISES, ids=IDS_OF)
@@ -183,7 +184,7 @@ def test_a_number_split_across_fields_is_held(ctx, reason, kind, disguise):
     first, rest = _halves(disguise)
     across = _post(f"联系 {first}", location=rest)
     assert across.state == "held" and reason in across.check_reasons
-    assert checks.find_numbers(across.public_text) == checks.find_numbers(across.location) == []
+    assert find_numbers(across.public_text) == find_numbers(across.location) == []
     _assert_masked(_shown(across))
     if len(rest) <= 20:  # the card shows the nickname after the text
         named = _post(f"找我 {first}", kind="wish", nickname=rest, device="kiosk:2")
@@ -236,7 +237,7 @@ def test_a_friends_card_intro_refuses_it(ctx, reason, kind, disguise):
 
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_numbers_pass(ctx, text):
-    assert checks.find_numbers(text) == [], text
+    assert find_numbers(text) == [], text
     post = _post(text, kind="wish", location="")
     assert post.state == "pending" and post.check_reasons == ""
     assert post.public_text == text
