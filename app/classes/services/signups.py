@@ -19,13 +19,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
-from ..errors import Refused
-from ..people import mask_name, normalise_code, normalise_mobile, normalise_name
-from ..clock import from_site, site_today, to_site, utcnow
-from ..extensions import db
-from ..transitions import Transition, allowed, transition
-from .models import CATEGORIES, MODES, Attendance, Course, Rating, Session, Signup, Survey, SurveyOption
+from ... import audit
+from ...errors import Refused
+from ...people import mask_name, normalise_code, normalise_mobile, normalise_name
+from ...clock import from_site, site_today, to_site, utcnow
+from ...extensions import db
+from ...transitions import Transition, allowed, transition
+from ..models import CATEGORIES, MODES, Attendance, Course, Rating, Session, Signup, Survey, SurveyOption
 
 CODE_DIGITS = 8
 MAX_SESSIONS = 200
