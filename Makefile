@@ -33,6 +33,7 @@ run: $(VENV)/.run-deps translations
 	LINLI_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn --config python:app.gunicorn_conf wsgi:app
 
 test: $(VENV)/.dev-deps translations chromium redis
+	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks print figures; they assert nothing (the machines are noisy). The in-process

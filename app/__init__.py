@@ -56,9 +56,10 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     inputs.init_app(app)  # before the blueprints: their <int:...> rules take its converter
     _register_blueprints(app)
 
-    from . import assets, cli, errors, security, web
+    from . import assets, cli, errors, labels, security, web
 
     web.init_app(app)
+    labels.init_app(app)
     assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)

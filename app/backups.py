@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -400,7 +400,8 @@ def _restore_postgres(source: Path, revision: str) -> Restored:
         tables = inspect(db.engine).get_table_names(schema="public")
         if tables:
             with db.engine.begin() as connection:
-                connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(f'public.{name}' for name in tables)} CASCADE"))
+                connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(f'public.{name}' for name in tables)}"
+                                        " CASCADE"))
         db.engine.dispose()
         _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
              "--exit-on-error", "--no-password", f"--dbname={db.engine.url.database}", str(source))

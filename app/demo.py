@@ -25,7 +25,8 @@ def _notices() -> None:
         "11月28日（周六）上午9点至11点，社区卫生服务中心医生在一楼大厅免费量血压、测血糖，请带好医保卡。",
         title_en="Free health check this Saturday morning",
         body_en="Saturday 28 November, 9–11 am in the ground-floor lobby: doctors from the community "
-                "health centre check blood pressure and blood sugar for free. Please bring your medical insurance card.",
+                "health centre check blood pressure and blood sugar for free. Please bring your medical "
+                "insurance card.",
         starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=4),
     )
     notices.add_notice(

@@ -28,7 +28,8 @@ MESSAGES = {
     422: (_l("Some characters cannot be used"),
           _l("Please go back and type it again: pasted text can carry hidden characters.")),
     429: (_l("Please wait a moment"), _l("Too many requests came from here. Try again shortly.")),
-    500: (_l("Something went wrong on our side"), _l("Please try again in a moment. If it keeps happening, tell a member of staff.")),
+    500: (_l("Something went wrong on our side"),
+          _l("Please try again in a moment. If it keeps happening, tell a member of staff.")),
 }
 
 

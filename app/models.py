@@ -19,11 +19,11 @@ class SiteFlag(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-from . import audit as _audit, boards as _boards, limits as _limits  # noqa: E402,F401
-from .classes import models as _classes  # noqa: E402,F401
-from .experts import models as _experts  # noqa: E402,F401
-from .friends import models as _friends  # noqa: E402,F401
-from .kiosk import models as _kiosk  # noqa: E402,F401
-from .notices import models as _notices  # noqa: E402,F401
-from .staff import models as _staff  # noqa: E402,F401
-from .wall import models as _wall  # noqa: E402,F401
+from . import audit as _audit, boards as _boards, limits as _limits
+from .classes import models as _classes
+from .experts import models as _experts
+from .friends import models as _friends
+from .kiosk import models as _kiosk
+from .notices import models as _notices
+from .staff import models as _staff
+from .wall import models as _wall

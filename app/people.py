@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from stdnum.cn import ric
 
+from . import lengths
 from .errors import Refused
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -382,8 +383,8 @@ def normalise_name(text: str) -> str:
     name = " ".join((text or "").split())
     if not name:
         raise Refused(_l("Please enter your name."), "name")
-    if len(name) > 20:
-        raise Refused(_l("A name has at most %(n)d characters.", n=20), "name")
+    if len(name) > lengths.NAME:
+        raise Refused(_l("A name has at most %(n)d characters.", n=lengths.NAME), "name")
     if any(char.isdigit() for char in name):
         raise Refused(_l("A name has no digits in it."), "name")
     return name

@@ -27,14 +27,19 @@ from .friends.models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
 from .wall import checks
 from .wall.models import KINDS, PROBLEM_STATUSES, Post
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解仇朴区查"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘"
+            "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊"
+            "秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解仇朴区查")
 GIVEN = "伟芳娜敏静秀英丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华建国海燕志春生晓东文淑珍红玉梅德子涵雨桐宏凤"
 POST_TEXTS = {
-    "wish": ["希望小区多种些花草", "想找一起下象棋的伙伴", "希望周末能有电影放映", "I hope we get a reading corner in the lobby"],
-    "greeting": ["祝邻居们新年快乐、身体健康", "祝全体邻居冬至快乐，记得吃饺子！", "Happy Mid-Autumn Festival, neighbours!"],
+    "wish": ["希望小区多种些花草", "想找一起下象棋的伙伴", "希望周末能有电影放映",
+             "I hope we get a reading corner in the lobby"],
+    "greeting": ["祝邻居们新年快乐、身体健康", "祝全体邻居冬至快乐，记得吃饺子！",
+                 "Happy Mid-Autumn Festival, neighbours!"],
     "thanks": ["谢谢保安师傅每天辛苦站岗", "感谢志愿者帮我报名体检", "Thanks to the volunteers at the health check"],
     "suggestion": ["建议在东门加一个充电棚", "建议活动室晚上开放到九点", "Could the lobby have a second bench?"],
-    "problem": ["3号楼的路灯坏了好几天", "垃圾桶旁边的味道很大，希望多清运一次", "The lift in building 5 stops between floors"],
+    "problem": ["3号楼的路灯坏了好几天", "垃圾桶旁边的味道很大，希望多清运一次",
+                "The lift in building 5 stops between floors"],
 }
 NICKNAMES = ["", "", "李阿姨", "老王", "三楼小张", "Anna", "六楼老周"]
 PLACES = ["3号楼", "5号楼", "东门", "地下车库", "Building 6"]
@@ -46,7 +51,8 @@ COURSES = [
 ]
 VENUES = [("一楼活动室", "Activity room, ground floor"), ("二楼教室", "Classroom, first floor"),
           ("社区广场", "Community square")]
-INTROS = [("退休老师，乐意帮忙。", "Retired teacher, happy to help."), ("手艺人，周末有空。", "Craftsman, free at weekends."),
+INTROS = [("退休老师，乐意帮忙。", "Retired teacher, happy to help."),
+          ("手艺人，周末有空。", "Craftsman, free at weekends."),
           ("热心邻居，随叫随到。", "A neighbour glad to lend a hand."), ("", "")]
 
 
@@ -109,7 +115,8 @@ def _courses(count: int, rng: random.Random) -> None:
             signup_opens_at=datetime.combine(today - timedelta(days=1), time(9)),
             signup_closes_at=datetime.combine(starts - timedelta(days=1), time(18)),
             weekdays=(rng.randrange(7),), start_time=time(rng.choice((9, 10, 14, 15, 19)), rng.choice((0, 30))),
-            minutes=rng.choice((60, 90)), description="每周一次，欢迎邻居参加。", description_en="Once a week; neighbours welcome."))
+            minutes=rng.choice((60, 90)), description="每周一次，欢迎邻居参加。",
+            description_en="Once a week; neighbours welcome."))
         classes.set_status(course.id, "open")
 
 
@@ -120,10 +127,11 @@ def _experts(count: int, rng: random.Random) -> None:
     while len(names) < count:
         names.add(_name(rng))
     entries = []
-    for number, name in enumerate(sorted(names)):
+    for name in sorted(names):
         intro, intro_en = rng.choice(INTROS)
         entries.append((None, experts.ExpertData(
-            name=name, mobile=f"199{rng.randrange(10**8):08d}", display_name=name[0] + rng.choice(("老师", "师傅", "阿姨")),
+            name=name, mobile=f"199{rng.randrange(10**8):08d}",
+            display_name=name[0] + rng.choice(("老师", "师傅", "阿姨")),
             skill_ids=rng.sample(skill_ids, rng.choice((1, 2))), intro=intro, intro_en=intro_en,
             consent_on=date.today(), consent_scope="称呼、技能和简介")))
     experts.save_experts(entries)

@@ -1,4 +1,4 @@
-"""htmx helpers: which element asked, page or fragment, events, safe redirects."""
+"""htmx helpers: which element asked, page or fragment, polls, events, safe redirects."""
 
 import ipaddress
 import json
@@ -43,6 +43,24 @@ def found_or_404(record):
     if record is None:
         abort(404)
     return record
+
+
+# Polls. A screen showing something that changes asks every few seconds whether it did,
+# and the answer must cost almost nothing while it has not. The rule, for every polled
+# fragment: its poll URL carries `v`, a version token the server reads with one cheap query
+# and that changes whenever anything the fragment shows changes (a board's change counter,
+# a course's revision, a hash of what the urgent banner lists, a handoff's state). The poll
+# answers 204 No Content, rendering nothing, while the `v` it sends is the current token;
+# otherwise it renders the fragment, which carries the new token.
+
+def poll(current, render):
+    """Answer a poll: 204 while the client's `v` equals `current`, else `render()`.
+    `current` None means what the poll names does not exist: 404."""
+    if current is None:
+        abort(404)
+    if request.args.get("v") == str(current):
+        return "", 204
+    return render()
 
 
 def events(response, **named):
@@ -141,6 +159,8 @@ def htmx_config() -> dict:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(highlight_numbers=highlight_numbers, mask_number=mask_number)
+    from . import lengths
+    from .clock import to_site
     from .i18n import LANGUAGE_NAMES, current_locale, html_lang, localized, other_locale, time_ago
 
     app.jinja_env.globals.update(
@@ -151,4 +171,6 @@ def init_app(app) -> None:
         htmx_config=htmx_config,
         time_ago=time_ago,
         localized=localized,
+        to_site=to_site,
+        lengths=lengths,
     )

@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from app.classes import demo, services  # noqa: E402
-from app.classes.models import CATEGORIES, Course, Session, Signup  # noqa: E402
-from app.clock import site_today, utcnow  # noqa: E402
-from app.extensions import db  # noqa: E402
-from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
+from app.classes import demo, services
+from app.classes.models import CATEGORIES, Course, Meeting, Signup
+from app.clock import site_today, utcnow
+from app.extensions import db
+from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds
 
 PAST_COURSES = 400
 SIZES = ("this term", f"+{PAST_COURSES} past courses")
@@ -35,25 +35,27 @@ def _past_courses(count: int) -> None:
     """Finished courses of earlier terms, inserted in bulk: meetings and anonymous sign-ups."""
     rng = random.Random(count)
     today = site_today()
-    courses, sessions, signups = [], [], []
+    courses, meetings, signups = [], [], []
     for number in range(count):
         starts = today - timedelta(days=120 + 9 * number)
-        courses.append({"id": 10_000 + number, "title": f"往期课程 {number}", "title_en": "", "category": rng.choice(CATEGORIES),
+        courses.append({"id": 10_000 + number, "title": f"往期课程 {number}", "title_en": "",
+                        "category": rng.choice(CATEGORIES),
                         "teacher": "老师", "description": "", "description_en": "", "venue": "活动室", "venue_en": "",
                         "eligibility": "", "eligibility_en": "", "capacity": 20, "term_starts": starts,
-                        "term_ends": starts + timedelta(weeks=12), "signup_opens_at": datetime.combine(starts, time(9)) - timedelta(days=14),
+                        "term_ends": starts + timedelta(weeks=12),
+                        "signup_opens_at": datetime.combine(starts, time(9)) - timedelta(days=14),
                         "signup_closes_at": datetime.combine(starts, time(9)) - timedelta(days=7), "status": "finished",
                         "mode": "first_come", "taken": 20, "arrivals": 20, "revision": 1, "drop_reason": "",
                         "created_at": utcnow(), "updated_at": utcnow()})
         for week in range(24):
-            sessions.append({"course_id": 10_000 + number, "minutes": 90,
+            meetings.append({"course_id": 10_000 + number, "minutes": 90,
                              "starts_at": datetime.combine(starts + timedelta(days=3 * week), time(1, 30))})
         for seat in range(20):
             signups.append({"course_id": 10_000 + number, "name": None, "mobile": None, "mobile_tail": None,
                             "masked_name": "", "code": f"{9_000_000 + number * 20 + seat:08d}", "state": "confirmed",
                             "source": "kiosk", "queue_key": seat + 1, "arrival": seat + 1, "created_by": "bench",
                             "created_at": utcnow()})
-    for table, rows in ((Course, courses), (Session, sessions), (Signup, signups)):
+    for table, rows in ((Course, courses), (Meeting, meetings), (Signup, signups)):
         for start in range(0, len(rows), 2000):
             db.session.execute(insert(table), rows[start:start + 2000])
     db.session.commit()
@@ -82,8 +84,10 @@ def main() -> None:
                 revision = services.revision(course_id)
             requests[size] = {
                 "timetable (#main)": ("/classes/", {**zh, "HX-Request": "true", "HX-Target": "main"}, 200),
-                "course list (#course-list)": ("/classes/all", {**zh, "HX-Request": "true", "HX-Target": "course-list"}, 200),
-                "course page (#main)": (f"/classes/{course_id}", {**zh, "HX-Request": "true", "HX-Target": "main"}, 200),
+                "course list (#course-list)": ("/classes/all", {**zh, "HX-Request": "true",
+                                                                "HX-Target": "course-list"}, 200),
+                "course page (#main)": (f"/classes/{course_id}", {**zh, "HX-Request": "true",
+                                                                  "HX-Target": "main"}, 200),
                 "seat poll, unchanged (204)": (f"/classes/{course_id}/seats?v={revision}", {"HX-Request": "true"}, 204),
                 "seat poll, changed": (f"/classes/{course_id}/seats?v=0", {**zh, "HX-Request": "true"}, 200),
             }
@@ -98,7 +102,8 @@ def main() -> None:
                     url, headers, status = requests[size][name]
                     samples[size, name].append(median_ms(clients[size], url, headers, status, rounds_per_figure // 4))
 
-    print(f"Classes board kiosk reads, median of {rounds_per_figure} requests each, in-process test client, as an enrolled kiosk")
+    print(f"Classes board kiosk reads, median of {rounds_per_figure} requests each, in-process test client, "
+          "as an enrolled kiosk")
     print(f"{'request':<30} {SIZES[0] + ' ms':>14} {SIZES[1] + ' ms':>26} {'ratio':>7}")
     for name in names:
         small, large = (statistics.median(samples[size, name]) for size in SIZES)

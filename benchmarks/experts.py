@@ -19,12 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from app.experts import services  # noqa: E402
-from app.experts.demo import SKILLS  # noqa: E402
-from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
+from app.experts import services
+from app.experts.demo import SKILLS
+from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds
 
 SIZES = (50, 5_000)
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解仇朴区查"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘"
+            "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊"
+            "秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解仇朴区查")
 GIVEN = "伟芳娜敏静秀英丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华建国海燕志春生晓东文淑珍红玉梅德子涵雨桐宏凤"
 TAPS = ("s", "sf", "shuf", "zjg")
 
@@ -40,7 +42,8 @@ def build(directory: Path, experts: int):
         names.discard("张建国")
         names = ["张建国"] + sorted(names)[:experts - 1]  # one known name, found by its initials in both sizes
         services.save_experts([(None, services.ExpertData(
-            name=name, mobile=f"139{number:08d}", display_name=name, skill_ids=rng.sample(skill_ids, rng.choice((1, 2))),
+            name=name, mobile=f"139{number:08d}", display_name=name,
+            skill_ids=rng.sample(skill_ids, rng.choice((1, 2))),
             consent_on=date(2026, 1, 1), consent_scope="称呼和技能"))
             for number, name in enumerate(names)])
         analyze()

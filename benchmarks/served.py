@@ -51,9 +51,9 @@ sys.path.insert(0, str(ROOT))
 for _name in ("LINLI_WORKERS", "LINLI_THREADS", "LINLI_ACCESS_LOG", "LINLI_BIND", "LINLI_INSTANCE", "SECRET_KEY"):
     os.environ.pop(_name, None)
 
-from app import gunicorn_conf  # noqa: E402
-from app.kiosk.devices import DEVICE_COOKIE  # noqa: E402
-from benchmarks.common import rss_mb, stop_gracefully, worker_pids  # noqa: E402
+from app import gunicorn_conf
+from app.kiosk.devices import DEVICE_COOKIE
+from benchmarks.common import rss_mb, stop_gracefully, worker_pids
 
 SMALL_POSTS = 10_000
 OTHER_CONTENT = ["--courses", "40", "--experts", "300", "--cards", "100"]
@@ -112,7 +112,7 @@ def build_instances(base: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
     instances = {size: base / f"posts-{size}" for size in sizes}
     for instance in instances.values():
         instance.mkdir()
-    for size, instance in instances.items():
+    for instance in instances.values():
         _finish(_flask(instance, "init", "--no-demo"), f"flask init ({instance})")
     seeding = {size: _flask(instance, "seed", "--posts", str(size), *OTHER_CONTENT)
                for size, instance in instances.items()}
@@ -505,7 +505,7 @@ def first_loads(browser, server: Server, token: str) -> dict[str, dict]:
         try:
             page = context.new_page()
             responses = []
-            page.on("response", lambda response: responses.append(response))
+            page.on("response", responses.append)
             page.goto(path, wait_until="load")
             page.wait_for_load_state("networkidle")
             load = {"total": 0, "html": 0, "js_gzip": 0, "responses": len(responses)}

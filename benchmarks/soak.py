@@ -47,13 +47,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
-from app.config import normalise_database_url  # noqa: E402
-from benchmarks.common import rss_mb, stop_gracefully, worker_pids  # noqa: E402
-from benchmarks.soak_actors import TOUR, Coordinator, Kiosk, Ledger, Moderator, Reader  # noqa: E402
-from benchmarks.soak_checks import Chaos, Check, classify, scan_log, verify_database  # noqa: E402
+from app.config import normalise_database_url
+from benchmarks.common import rss_mb, stop_gracefully, worker_pids
+from benchmarks.soak_actors import TOUR, Coordinator, Kiosk, Ledger, Moderator, Reader
+from benchmarks.soak_checks import Chaos, Check, classify, scan_log, verify_database
 
 SEED = ["--posts", "2000", "--courses", "20", "--experts", "50", "--cards", "20"]
 KIOSKS = 10

@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from app.boards import bump_version  # noqa: E402
-from app.clock import utcnow  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.wall.services import version  # noqa: E402
-from app.wall.models import KINDS, Post  # noqa: E402
-from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds  # noqa: E402
+from app.boards import bump_version
+from app.clock import utcnow
+from app.extensions import db
+from app.wall.services import version
+from app.wall.models import KINDS, Post
+from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds
 
 SIZES = (100, 10_000)
 PHRASES = ["希望小区多种些花草", "谢谢保安师傅每天辛苦站岗", "祝邻居们新年快乐、身体健康", "建议在东门加一个充电棚",
@@ -44,12 +44,14 @@ def build(directory: Path, posts: int):
             kind = rng.choice(KINDS)
             at = now - timedelta(minutes=posts - number)
             rows.append({
-                "kind": kind, "text": rng.choice(PHRASES), "public_text": rng.choice(PHRASES), "text_key": f"{number:064d}",
-                "nickname": rng.choice(["", "李阿姨", "老王", "Anna"]), "location": "3号楼" if kind == "problem" else "",
+                "kind": kind, "text": rng.choice(PHRASES), "public_text": rng.choice(PHRASES),
+                "text_key": f"{number:064d}", "nickname": rng.choice(["", "李阿姨", "老王", "Anna"]),
+                "location": "3号楼" if kind == "problem" else "",
                 "state": "approved", "check_reasons": "", "needs_review": False, "pinned": number % 997 == 0,
                 "reports_hidden": False, "report_count": 0, "receipt_code": f"{number:08d}", "posted_by": "bench",
                 "created_at": at, "published_at": at, "reject_reason": "",
-                "problem_status": "in_progress" if kind == "problem" else None, "reply": "已转交物业" if kind == "problem" else "",
+                "problem_status": "in_progress" if kind == "problem" else None,
+                "reply": "已转交物业" if kind == "problem" else "",
             })
         for start in range(0, len(rows), 2000):
             db.session.execute(insert(Post), rows[start:start + 2000])

@@ -156,7 +156,8 @@ def test_a_backup_taken_under_load_holds_every_acknowledged_write(server_instanc
             # Enough data that the copy takes a while: writes overlap it.
             for start in range(0, SEEDED_POSTS, 5_000):
                 db.session.execute(insert(Post), _post_rows(
-                    f"早先的帖子 {n}：" + "社区花园周六上午整理，欢迎大家一起来。" * 4 for n in range(start, start + 5_000)))
+                    f"早先的帖子 {n}：" + "社区花园周六上午整理，欢迎大家一起来。" * 4
+                    for n in range(start, start + 5_000)))
             db.session.commit()
         kiosk = _kiosk(server, server_app)
 

@@ -15,7 +15,9 @@ def test_every_sqlite_connection_gets_the_pragmas(tmp_path):
     with app.app_context():
         for _ in range(2):  # a fresh pooled connection each time
             with db.engine.connect() as connection:
-                pragma = lambda name: connection.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+                def pragma(name):
+                    return connection.execute(text(f"PRAGMA {name}")).scalar()
+
                 assert pragma("journal_mode") == "wal"
                 assert pragma("synchronous") == 1  # NORMAL
                 assert pragma("busy_timeout") == 5000

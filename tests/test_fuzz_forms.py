@@ -600,7 +600,7 @@ def test_every_get_rule_with_huge_ids_and_hostile_queries(world):
             continue
         browser, url = crawled.get((rule.endpoint, rule.rule), ("admin", None))
         client = world.browsers[browser]
-        values = dict(world.rule_of(url)[1]) if url else {name: "x" for name in rule._converters}
+        values = dict(world.rule_of(url)[1]) if url else dict.fromkeys(rule._converters, "x")
         ints = [name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]
         words = [name for name in rule._converters if name not in ints]
         for name, bad in [(name, bad) for name in ints for bad in UNROUTABLE_IDS] + \

@@ -135,7 +135,8 @@ def _board_rows() -> dict:
     expert = experts.save_experts([(None, experts.ExpertData(
         name="王秀兰", mobile="13900000001", display_name="王老师", skill_ids=[experts.skills()[0].id],
         consent_on=site_today(), consent_scope="称呼、技能和简介"))])[0]
-    request_code = experts.ask(expert.id, ["learn"], "想学写楷书", "张三明", "13812345678", created_by="kiosk:test").code
+    request_code = experts.ask(expert.id, ["learn"], "想学写楷书", "张三明", "13812345678",
+                               created_by="kiosk:test").code
 
     codes = [friends.leave_card(friends.CardData(
         gender=gender, age_band="60-64", area="东区", interests=["walking"], looking_for="friends",

@@ -159,7 +159,8 @@ def test_method_not_allowed_and_too_large_are_localized(make_app):
     assert big.status_code == 413 and "That was too much to send" in big.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)"])
 def test_going_back_never_leaves_the_site(client, target):
     response = client.post("/language", data={"locale": "en", "next": target})
     assert response.status_code == 303

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from app.classes.models import Course, Session
+from app.classes.models import Course, Meeting
 from app.experts.models import Expert
 from app.extensions import db
 from app.friends.models import Card
@@ -26,7 +26,7 @@ def test_seed_adds_what_it_is_asked_for_and_the_boards_show_it(app, client, run_
     assert _count(app, Post, Post.state == "approved") == 2500
     assert _count(app, Post, Post.kind == "problem") == _count(app, Post, Post.problem_status.in_(PROBLEM_STATUSES)) > 0
     assert _count(app, Course, Course.status == "open") == 10
-    assert _count(app, Session) == 10 * 12  # one meeting a week for twelve weeks
+    assert _count(app, Meeting) == 10 * 12  # one meeting a week for twelve weeks
     assert _count(app, Expert, Expert.state == "listed") == 30
     assert _count(app, Card, Card.state == "approved") == 6
 

@@ -112,9 +112,34 @@ def test_the_import_graph_check_sees_imports_inside_functions(graph):
 
 
 def test_every_htmx_event_is_named_after_its_area():
-    for path in list(APP.glob("*/*.py")):
-        area = path.parent.name if path.parent.name != "staff" else path.stem
+    for path in APP.glob("*/**/*.py"):
+        parts = path.relative_to(APP).parts
+        area = parts[0] if parts[0] != "staff" else path.stem
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "events":
                 for keyword in node.keywords:
                     assert keyword.arg.startswith(f"{area}_"), f"{path.relative_to(ROOT)}: {keyword.arg}"
+
+
+def test_templates_read_labels_and_rules_from_their_one_namespace(app):
+    """Every `labels.<area>.<name>` and `rules.<area>.<name>` a template names exists, and no
+    context processor hands templates a label of its own beside the namespace."""
+    import re
+
+    from flask import render_template_string
+
+    namespaces = {name: app.jinja_env.globals[name] for name in ("labels", "rules")}
+    used = set()
+    for path in (ROOT / "templates").rglob("*.html"):
+        for namespace, area, name in re.findall(r"\b(labels|rules)\.(\w+)\.(\w+)", path.read_text(encoding="utf-8")):
+            used.add((namespace, area, name))
+            assert hasattr(getattr(namespaces[namespace], area, None), name), \
+                f"{path.relative_to(ROOT)} names {namespace}.{area}.{name}, which is not registered"
+    assert {("labels", "wall", "kind"), ("rules", "classes", "phase")} <= used
+    with app.test_request_context("/"):
+        context_names = set()
+        for processors in app.template_context_processors.values():
+            for processor in processors:
+                context_names |= set(processor())
+        assert not [name for name in context_names if name.endswith(("_labels", "_label"))], context_names
+        assert render_template_string("{{ labels.wall.kind['problem'] }}") in ("Problem", "反映问题")

@@ -142,13 +142,13 @@ def make_signup(state: str, action: str, n: int) -> Made:
         classes.cancel(outcome.code, mobile[-4:])
     signup = classes.find_signup(outcome.code)
     assert signup.state == state
-    session_id = db.session.get(Course, course_id).sessions[0].id
+    meeting_id = db.session.get(Course, course_id).meetings[0].id
     if action == "rate":  # the term is over and they came: only the state can stand in the way
         db.session.execute(update(Course).where(Course.id == course_id).values(status="finished"))
-        db.session.add(Attendance(session_id=session_id, signup_id=signup.id))
+        db.session.add(Attendance(session_id=meeting_id, signup_id=signup.id))
         db.session.commit()
     forms = {"cancel": {"code": outcome.code, "tail": mobile[-4:]}, "cancel-by-staff": {"reason": "本人来电取消"},
-             "move": {"position": "1", "reason": "家里有急事"}, "attendance": {"present": "1", "session": session_id},
+             "move": {"position": "1", "reason": "家里有急事"}, "attendance": {"present": "1", "meeting": meeting_id},
              "rate": {"code": outcome.code, "stars": "5", "comment": "很好"}}
     return Made(signup.id, forms[action])
 
@@ -230,8 +230,8 @@ def resident_post(url: str, **options) -> Way:
 
 def _attendance(client, made):
     form = dict(made.form)
-    session_id = form.pop("session")
-    return client.post(f"/staff/classes/attendance/{session_id}/{made.record_id}", data=form)
+    meeting_id = form.pop("meeting")
+    return client.post(f"/staff/classes/attendance/{meeting_id}/{made.record_id}", data=form)
 
 
 def _answer(agreed: str):

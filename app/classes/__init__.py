@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
 
-from . import routes  # noqa: E402,F401
+from . import routes

@@ -57,20 +57,21 @@ def _finished(course_id: int, ratings: list[tuple[int, str]]) -> None:
     """Mark everyone present at most meetings, then collect ratings from the first ones."""
     course = services.get_course(course_id)
     signups = services.roster(course_id)
-    for number, session in enumerate(course.sessions):
+    for number, meeting in enumerate(course.meetings):
         for place, signup in enumerate(signups):
             if (number + place) % 4:
-                services.set_attendance(session.id, signup.id, True, None)
+                services.set_attendance(meeting.id, signup.id, True, None)
     for signup, (stars, comment) in zip(signups, ratings):
         services.rate(signup.code, stars, comment)
 
 
 def load() -> None:
-    tuesday_thursday = dict(weekdays=(1, 3), start_time=time(9, 30), minutes=90)
+    tuesday_thursday = {"weekdays": (1, 3), "start_time": time(9, 30), "minutes": 90}
 
     calligraphy = _course(
         7, 12, -2, 5, title="书法入门（楷书）", title_en="Calligraphy for beginners (regular script)",
-        category="calligraphy", teacher="王老师", expert="王秀兰", venue="二楼书画室", venue_en="Calligraphy room, 2nd floor",
+        category="calligraphy", teacher="王老师", expert="王秀兰", venue="二楼书画室",
+        venue_en="Calligraphy room, 2nd floor",
         capacity=20, description="从握笔、坐姿到基本笔画，十二周写好一幅楷书作品。笔墨纸砚由社区提供。",
         description_en="From holding the brush to the basic strokes: in twelve weeks, a finished piece in "
                        "regular script. Brushes, ink and paper are provided.", **tuesday_thursday)
@@ -85,9 +86,10 @@ def load() -> None:
     _sign_up(lego, 20, 16)  # 12 seats, 4 on the waitlist
 
     _course(10, 8, 2, 9, title="合唱团：老歌新唱", title_en="Community choir: old songs, new voices",
-            category="music", teacher="李老师", expert="李建国", venue="多功能厅", venue_en="Multi-purpose hall", capacity=30,
-            description="每周四下午一起唱歌，不识谱也能参加。", description_en="Sing together every Thursday afternoon; "
-            "no need to read music.", weekdays=(3,), start_time=time(14, 30), minutes=90)
+            category="music", teacher="李老师", expert="李建国", venue="多功能厅", venue_en="Multi-purpose hall",
+            capacity=30, description="每周四下午一起唱歌，不识谱也能参加。",
+            description_en="Sing together every Thursday afternoon; no need to read music.",
+            weekdays=(3,), start_time=time(14, 30), minutes=90)
 
     _course(9, 4, -1, 6, title="快乐家庭：和孩子好好说话", title_en="Happy families: talking with your children",
             category="family", teacher="刘老师", venue="三楼会议室", venue_en="Meeting room, 3rd floor", capacity=25,
@@ -97,15 +99,16 @@ def load() -> None:
     today = site_today()
     law = _course(
         8, 3, -1, 7, title="民法典与养老：遗嘱、赡养和防骗", title_en="The Civil Code for older people: wills, "
-        "support and fraud", category="law", teacher="孙律师", expert="孙立平", venue="一楼报告厅", venue_en="Lecture hall, 1st floor",
-        capacity=50, description="三次讲座，律师现场答疑。", description_en="Three talks with a lawyer answering questions.",
+        "support and fraud", category="law", teacher="孙律师", expert="孙立平", venue="一楼报告厅",
+        venue_en="Lecture hall, 1st floor", capacity=50, description="三次讲座，律师现场答疑。",
+        description_en="Three talks with a lawyer answering questions.",
         start_time=time(19, 0), minutes=90,
         dates=(today + timedelta(days=8), today + timedelta(days=15), today + timedelta(days=22)))
     _sign_up(law, 40, 6)
 
     fitness = services.save_course(None, CourseData(
-        title="28天健身营", title_en="28-day fitness camp", category="fitness", teacher="周教练", teacher_expert_id=_expert("周强"),
-        venue="健身室", venue_en="Fitness room", capacity=15, mode="lottery",
+        title="28天健身营", title_en="28-day fitness camp", category="fitness", teacher="周教练",
+        teacher_expert_id=_expert("周强"), venue="健身室", venue_en="Fitness room", capacity=15, mode="lottery",
         eligibility="18至65岁，身体健康", eligibility_en="Aged 18 to 65, in good health",
         description="四周每天晚上练习，报名人数多时抽签决定。", description_en="Four weeks of evening training; "
         "drawn by lot when many enter.", term_starts=today + timedelta(days=6), term_ends=today + timedelta(days=33),
@@ -124,8 +127,8 @@ def load() -> None:
 
     reading = _course(
         -94, 12, -110, -95, title="读书会：城南旧事", title_en="Reading club: My Memories of Old Beijing",
-        category="reading", teacher="吴老师", expert="吴文静", venue="社区图书室", venue_en="Community library", capacity=20,
-        description="每周读一章，一起聊。", description_en="A chapter a week, talked over together.",
+        category="reading", teacher="吴老师", expert="吴文静", venue="社区图书室", venue_en="Community library",
+        capacity=20, description="每周读一章，一起聊。", description_en="A chapter a week, talked over together.",
         weekdays=(2,), start_time=time(15, 0), minutes=90)
     _sign_up(reading, 110, 14)
     painting = _course(
@@ -134,8 +137,8 @@ def load() -> None:
         weekdays=(4,), start_time=time(9, 30), minutes=120)
     _sign_up(painting, 130, 10)
     services.sync_statuses()
-    _finished(reading, [(5, "吴老师讲得生动，下学期还来。"), (5, ""), (4, "希望多读几本书。"), (5, "很开心认识了新朋友"),
-                        (4, ""), (5, "")])
+    _finished(reading, [(5, "吴老师讲得生动，下学期还来。"), (5, ""), (4, "希望多读几本书。"),
+                        (5, "很开心认识了新朋友"), (4, ""), (5, "")])
     _finished(painting, [(2, "进度太快，跟不上。"), (3, ""), (2, "教室太挤。"), (3, "")])
 
     survey = services.save_survey(

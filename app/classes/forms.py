@@ -3,13 +3,14 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from .. import lengths
 from ..forms import Form
 from ..kiosk.handoff import HandoffForm, declare_form
 
 
 class SignupForm(Form):
     name = StringField(_l("Your name"), validators=[
-        DataRequired(message=_l("Please enter your name.")), Length(max=20)])
+        DataRequired(message=_l("Please enter your name.")), Length(max=lengths.NAME)])
     mobile = StringField(_l("Mobile number"), validators=[
         DataRequired(message=_l("Please enter an 11-digit mobile number."))])
 
@@ -26,7 +27,7 @@ class RateForm(Form):
     stars = RadioField(_l("How was the course?"), coerce=int,
                        choices=[SelectChoice(n, str(n)) for n in range(5, 0, -1)],
                        validators=[DataRequired(message=_l("Please choose 1 to 5 stars."))])
-    comment = TextAreaField(_l("A comment (optional)"), validators=[Optional(), Length(max=200)])
+    comment = TextAreaField(_l("A comment (optional)"), validators=[Optional(), Length(max=lengths.COMMENT)])
 
 
 class LookupForm(Form):

@@ -4,6 +4,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -33,18 +34,18 @@ class Course(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(60))
-    title_en: Mapped[str] = mapped_column(String(80), default="")
+    title: Mapped[str] = mapped_column(String(lengths.COURSE_TITLE))
+    title_en: Mapped[str] = mapped_column(String(lengths.COURSE_TITLE_EN), default="")
     category: Mapped[str] = mapped_column(String(12))
-    teacher: Mapped[str] = mapped_column(String(40))
+    teacher: Mapped[str] = mapped_column(String(lengths.TEACHER))
     # The expert from the directory who teaches it, if any (their card lists the course).
     teacher_expert_id: Mapped[int | None] = mapped_column(ForeignKey("directory_experts.id", ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    venue: Mapped[str] = mapped_column(String(60))
-    venue_en: Mapped[str] = mapped_column(String(80), default="")
-    eligibility: Mapped[str] = mapped_column(String(120), default="")
-    eligibility_en: Mapped[str] = mapped_column(String(160), default="")
+    venue: Mapped[str] = mapped_column(String(lengths.VENUE))
+    venue_en: Mapped[str] = mapped_column(String(lengths.VENUE_EN), default="")
+    eligibility: Mapped[str] = mapped_column(String(lengths.ELIGIBILITY), default="")
+    eligibility_en: Mapped[str] = mapped_column(String(lengths.ELIGIBILITY_EN), default="")
     capacity: Mapped[int]
     term_starts: Mapped[date]
     term_ends: Mapped[date]
@@ -52,7 +53,7 @@ class Course(db.Model):
     signup_closes_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(10), default="draft")
     mode: Mapped[str] = mapped_column(String(10), default="first_come")
-    # Confirmed seats; changed only by conditional UPDATEs (see services.py).
+    # Confirmed seats; changed only by conditional UPDATEs (see services/signups.py).
     taken: Mapped[int] = mapped_column(default=0)
     # Every sign-up or entry gets the next number: the order people arrived in.
     arrivals: Mapped[int] = mapped_column(default=0)
@@ -62,14 +63,14 @@ class Course(db.Model):
     # are open, the seed itself published with the result, so anyone can check the order.
     draw_seed: Mapped[str | None] = mapped_column(String(64))
     drawn_at: Mapped[datetime | None]
-    drop_reason: Mapped[str] = mapped_column(String(200), default="")
+    drop_reason: Mapped[str] = mapped_column(String(lengths.REASON), default="")
     # When sign-ups' names and numbers were deleted (counts stay).
     purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    sessions: Mapped[list["Session"]] = relationship(
-        order_by="Session.starts_at", cascade="all, delete-orphan", passive_deletes=True)
+    meetings: Mapped[list["Meeting"]] = relationship(
+        order_by="Meeting.starts_at", cascade="all, delete-orphan", passive_deletes=True)
 
     @hybrid_property
     def lottery_pending(self) -> bool:
@@ -99,9 +100,10 @@ class Course(db.Model):
         return "waitlist" if phase == "full" else "seat"
 
 
-class Session(db.Model):
+class Meeting(db.Model):
     """One meeting of a course; weekly times are expanded into these when saved."""
 
+    # The table keeps its first name (class_sessions), as does Attendance.session_id.
     __tablename__ = "class_sessions"
     __table_args__ = (Index("ix_class_sessions_starts", "starts_at"),)
 
@@ -125,11 +127,11 @@ class Signup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("class_courses.id", ondelete="CASCADE"))
     # Personal data: deleted (set to NULL) a set number of days after the term ends.
-    name: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(lengths.NAME))
     mobile: Mapped[str | None] = mapped_column(String(11))
     mobile_tail: Mapped[str | None] = mapped_column(String(4))
     # What public screens show instead of the name (张*明).
-    masked_name: Mapped[str] = mapped_column(String(20))
+    masked_name: Mapped[str] = mapped_column(String(lengths.NAME))
     code: Mapped[str] = mapped_column(String(8), unique=True)
     state: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(10), default="kiosk")
@@ -153,6 +155,7 @@ class Attendance(db.Model):
     __table_args__ = (UniqueConstraint("session_id", "signup_id", name="uq_class_attendance"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The Meeting attended (the column keeps the table's first name).
     session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
     signup_id: Mapped[int] = mapped_column(ForeignKey("class_signups.id", ondelete="CASCADE"), index=True)
     marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
@@ -171,7 +174,7 @@ class Rating(db.Model):
     # Kept when personal data is deleted: the rating stays, anonymous.
     signup_id: Mapped[int | None] = mapped_column(ForeignKey("class_signups.id", ondelete="SET NULL"))
     stars: Mapped[int]
-    comment: Mapped[str] = mapped_column(String(200), default="")
+    comment: Mapped[str] = mapped_column(String(lengths.COMMENT), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -182,8 +185,8 @@ class Survey(db.Model):
     __table_args__ = (CheckConstraint(f"state IN {SURVEY_STATES}", name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    question: Mapped[str] = mapped_column(String(120))
-    question_en: Mapped[str] = mapped_column(String(160), default="")
+    question: Mapped[str] = mapped_column(String(lengths.SURVEY_QUESTION))
+    question_en: Mapped[str] = mapped_column(String(lengths.SURVEY_QUESTION_EN), default="")
     state: Mapped[str] = mapped_column(String(10), default="draft")
     responses: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -199,6 +202,6 @@ class SurveyOption(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("class_surveys.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
-    label: Mapped[str] = mapped_column(String(40))
-    label_en: Mapped[str] = mapped_column(String(60), default="")
+    label: Mapped[str] = mapped_column(String(lengths.SURVEY_OPTION))
+    label_en: Mapped[str] = mapped_column(String(lengths.SURVEY_OPTION_EN), default="")
     votes: Mapped[int] = mapped_column(default=0)

@@ -2,27 +2,19 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from ..clock import site_today, to_site, utcnow
+from ..clock import site_today, utcnow
 from ..experts import services as experts
 from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
 from ..limits import rate_limited
+from ..people import normalise_code
 from ..errors import Refused
 from ..inputs import int_or_none
-from ..web import events, found_or_404, page_or_fragment, phone_url, qr_svg
+from ..web import events, found_or_404, page_or_fragment, phone_url, poll, qr_svg
 from . import bp, services
 from .forms import CancelForm, LookupForm, RateForm, SignupForm
-from .labels import (CATEGORY_LABELS, MODE_LABELS, PHASE_LABELS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS,
-                     WEEKDAY_LABELS)
+from .labels import (STATE_LABELS)
 from .models import CATEGORIES
-
-
-@bp.app_context_processor
-def class_labels():
-    return {"class_categories": CATEGORIES, "category_labels": CATEGORY_LABELS, "phase_labels": PHASE_LABELS,
-            "mode_labels": MODE_LABELS, "signup_state_labels": STATE_LABELS, "course_status_labels": STATUS_LABELS,
-            "source_labels": SOURCE_LABELS, "weekday_labels": WEEKDAY_LABELS, "course_phase": services.phase,
-            "seats_left": services.seats_left, "to_site": to_site, "signup_actions": services.allowed_actions}
 
 
 def _category() -> str | None:
@@ -34,8 +26,13 @@ def _course_or_404(course_id: int):
     return found_or_404(services.public_course(course_id))
 
 
+def _week_version() -> str:
+    # The timetable also changes at midnight, when today moves on.
+    return f"{services.version()}-{site_today().isoformat()}"
+
+
 def _week_context():
-    return {"days": services.week(), "version": services.version(), "today": site_today()}
+    return {"days": services.week(), "version": _week_version()}
 
 
 def _list_context(category):
@@ -58,21 +55,22 @@ def courses():
 @bp.get("/live")
 def live():
     """Polled by kiosks showing the timetable or the course list: 204 while nothing changed."""
-    week = request.args.get("view") != "all"
-    # The timetable also changes at midnight: today moves on.
-    same_day = not week or request.args.get("day") == site_today().isoformat()
-    if request.args.get("v", type=int_or_none) == services.version() and same_day:
-        return "", 204
-    if week:
-        return render_template("classes/_week.html", **_week_context())
-    return render_template("classes/_course_list.html", **_list_context(_category()))
+    if request.args.get("view") == "all":
+        return poll(services.version(),
+                    lambda: render_template("classes/_course_list.html", **_list_context(_category())))
+    return poll(_week_version(), lambda: render_template("classes/_week.html", **_week_context()))
+
+
+def _seats_context(course):
+    """What the seats fragment shows, and no more: it is what every kiosk on the page polls."""
+    return {"course": course, "now": utcnow(), "waiting": services.waitlist_counts([course.id]).get(course.id, 0),
+            "rating": services.rating_summary(course.id) if services.phase(course) == "finished" else None}
 
 
 def _course_context(course):
-    return {"course": course, "now": utcnow(), "schedule": services.schedule(course),
+    return {"schedule": services.schedule(course),
             "teacher_listed": bool(course.teacher_expert_id and experts.public_expert(course.teacher_expert_id)),
-            "upcoming": services.upcoming_sessions(course), "waiting": services.waitlist_counts([course.id]).get(course.id, 0),
-            "rating": services.rating_summary(course.id) if services.phase(course) == "finished" else None}
+            "upcoming": services.upcoming_meetings(course), **_seats_context(course)}
 
 
 @bp.get("/<int:course_id>")
@@ -84,12 +82,8 @@ def course(course_id: int):
 @bp.get("/<int:course_id>/seats")
 def seats(course_id: int):
     """Polled by every kiosk showing the course: 204 while nothing changed."""
-    current = services.revision(course_id)
-    if current is None:
-        abort(404)
-    if request.args.get("v", type=int_or_none) == current:
-        return "", 204
-    return render_template("classes/_seats.html", **_course_context(_course_or_404(course_id)))
+    return poll(services.revision(course_id),
+                lambda: render_template("classes/_seats.html", **_seats_context(_course_or_404(course_id))))
 
 
 @bp.get("/<int:course_id>/draw")
@@ -107,7 +101,8 @@ def draw_record(course_id: int):
 def signup_form(course_id: int):
     course = _course_or_404(course_id)
     return page_or_fragment("classes/signup.html", {"signup-form": "classes/_signup_form.html"},
-                            course=course, form=SignupForm(formdata=None, data=handoff.prefill("class-signup")), now=utcnow())
+                            course=course, form=SignupForm(formdata=None, data=handoff.prefill("class-signup")),
+                            now=utcnow())
 
 
 def _lookup_qr(code: str):
@@ -153,7 +148,7 @@ def _already_text(details) -> str:
 def lookup():
     """A sign-up by its code: where it stands, and what can be done (cancel, rate)."""
     form = LookupForm(request.args)
-    code = services.normalise_code(form.code.data)
+    code = normalise_code(form.code.data)
     signup = services.find_signup(code) if code else None
     context = {"form": form, "looked_up": bool(code), "signup": signup}
     if signup is not None:

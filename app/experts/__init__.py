@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("experts", __name__, url_prefix="/experts")
 
-from . import routes  # noqa: E402,F401
+from . import routes

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import lengths
 from ..forms import Form
 from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import NEED_LABELS
@@ -14,9 +15,11 @@ class AskForm(Form):
     needs = SelectMultipleField(_l("What do you need?"), choices=[SelectChoice(n, NEED_LABELS[n]) for n in NEEDS],
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                 validators=[DataRequired(message=_l("Please tap what you need."))])
-    text = TextAreaField(_l("In a few words (optional)"), validators=[Optional()])  # length: services.ask
+    # Its length is checked by services.ask, whose message names the limit.
+    text = TextAreaField(_l("In a few words (optional)"), validators=[Optional()],
+                         render_kw={"maxlength": lengths.TEXT})
     name = StringField(_l("Your name"), validators=[DataRequired(message=_l("Please enter your name.")),
-                                                    Length(max=20)])
+                                                    Length(max=lengths.NAME)])
     mobile = StringField(_l("Mobile number"), validators=[
         DataRequired(message=_l("Please enter an 11-digit mobile number."))])
 

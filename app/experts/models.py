@@ -3,6 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -30,8 +31,8 @@ class Skill(db.Model):
     __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(20), unique=True)
-    name_en: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(lengths.SKILL_NAME), unique=True)
+    name_en: Mapped[str] = mapped_column(String(lengths.SKILL_NAME_EN), default="")
     category: Mapped[str] = mapped_column(String(12))
     # Pinyin readings of the name (JSON), worked out when the skill is saved.
     readings: Mapped[str] = mapped_column(Text, default="[]")
@@ -46,17 +47,17 @@ class Expert(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Private: staff only (every view audited). The kiosk shows display_name.
-    name: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(lengths.NAME))
     mobile: Mapped[str] = mapped_column(String(11))
     # What the public screen shows, as the expert agreed (e.g. 张老师, 王*兰).
-    display_name: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(lengths.DISPLAY_NAME))
     intro: Mapped[str] = mapped_column(Text, default="")
     intro_en: Mapped[str] = mapped_column(Text, default="")
-    availability: Mapped[str] = mapped_column(String(80), default="")
-    availability_en: Mapped[str] = mapped_column(String(120), default="")
+    availability: Mapped[str] = mapped_column(String(lengths.AVAILABILITY), default="")
+    availability_en: Mapped[str] = mapped_column(String(lengths.AVAILABILITY_EN), default="")
     # Consent to be listed: when it was given and what may be shown.
     consent_on: Mapped[date]
-    consent_scope: Mapped[str] = mapped_column(String(200))
+    consent_scope: Mapped[str] = mapped_column(String(lengths.CONSENT_SCOPE))
     state: Mapped[str] = mapped_column(String(8), default="listed")
     weekly_cap: Mapped[int] = mapped_column(default=3)
     # Pinyin readings of the display name (JSON) and the list order they give, worked out
@@ -83,7 +84,7 @@ class SearchKey(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(24))
+    key: Mapped[str] = mapped_column(String(lengths.SEARCH))
     sort_key: Mapped[str] = mapped_column(String(80))
     expert_id: Mapped[int] = mapped_column(ForeignKey("directory_experts.id", ondelete="CASCADE"))
 
@@ -102,12 +103,12 @@ class HelpRequest(db.Model):
     # The Monday of the week the request counts against the expert's weekly cap.
     week_of: Mapped[date]
     needs: Mapped[str] = mapped_column(String(60))  # space-separated NEEDS
-    text: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(String(lengths.TEXT), default="")
     # Private: deleted when the request is closed for RETENTION days.
-    name: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(lengths.NAME))
     mobile: Mapped[str | None] = mapped_column(String(11))
     state: Mapped[str] = mapped_column(String(10), default="new")
-    staff_note: Mapped[str] = mapped_column(String(200), default="")
+    staff_note: Mapped[str] = mapped_column(String(lengths.NOTE), default="")
     created_by: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -2,8 +2,8 @@
 
 For 张三 the keys include z, zs, zhs, zhangs, zhangsan; for 书法: s, sf, sh, shf, shuf,
 shufa. A surname with several readings is found by each (曾: zeng and ceng; 单: shan, dan,
-chan; the list is pinyin_worker.SURNAME_READINGS); ü may be typed v or u (吕: lv, lu). The readings come from pypinyin in a separate
-process (pinyin_worker.py): web workers never load it.
+chan; the list is pinyin_worker.SURNAME_READINGS); ü may be typed v or u (吕: lv, lu). The readings
+come from pypinyin in a separate process (pinyin_worker.py): web workers never load it.
 """
 
 import json
@@ -12,8 +12,11 @@ import sys
 from itertools import product
 from pathlib import Path
 
+from .. import lengths
+
 WORKER = Path(__file__).with_name("pinyin_worker.py")
-MAX_KEY = 24
+# A stored key is as long as the search pad takes.
+MAX_KEY = lengths.SEARCH
 MAX_SYLLABLES = 6
 _INITIALS = ("zh", "ch", "sh")
 

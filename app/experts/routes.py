@@ -9,16 +9,9 @@ from ..web import events, found_or_404, page_or_fragment, wants_fragment
 from ..classes import services as classes
 from . import bp, services
 from .forms import AskForm, ReceiptForm
-from .labels import CATEGORY_LABELS, NEED_LABELS, REQUEST_STATE_LABELS
 from .models import CATEGORIES
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-@bp.app_context_processor
-def experts_labels():
-    return {"expert_categories": CATEGORIES, "expert_category_labels": CATEGORY_LABELS, "need_labels": NEED_LABELS,
-            "request_state_labels": REQUEST_STATE_LABELS}
 
 
 def _category() -> str | None:

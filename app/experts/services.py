@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, lengths
 from ..clock import site_today, utcnow
 from ..errors import Refused
 from ..extensions import db
@@ -25,7 +25,6 @@ from .models import (CATEGORIES, NEEDS, OPEN_REQUEST_STATES, REQUEST_STATES, Exp
 
 PAGE_SIZE = 12  # a screenful; more letters narrow the rest
 CODE_DIGITS = 8
-NOTE_MAX = 200  # a staff note on a help request is kept whole, up to this long
 CJK = re.compile(r"[\u3400-\u9fff]")
 # Staff move an open request on by naming the state it goes to; the same state again keeps
 # it there (passing it to another expert, adding a note). A closed request stays closed.
@@ -112,13 +111,13 @@ def save_skills(entries: list[tuple[str, str, str]]) -> list[Skill]:
     cleaned = []
     for name, category, name_en in entries:
         name = " ".join((name or "").split())
-        if not name or len(name) > 20:
-            raise DirectoryError(_l("A skill has 1 to 20 characters."), "name")
+        if not name or len(name) > lengths.SKILL_NAME:
+            raise DirectoryError(_l("A skill has 1 to %(n)d characters.", n=lengths.SKILL_NAME), "name")
         if category not in CATEGORIES:
             raise DirectoryError(_l("Please choose a category."), "category")
         if db.session.scalar(select(Skill.id).where(Skill.name == name)) is not None:
             raise DirectoryError(_l("This skill is already in the list."), "name")
-        cleaned.append((name, category, (name_en or "").strip()[:40]))
+        cleaned.append((name, category, (name_en or "").strip()[:lengths.SKILL_NAME_EN]))
     _, readings = pinyin.readings([], [name for name, _category, _en in cleaned])
     added = [Skill(name=name, category=category, name_en=name_en, readings=json.dumps(reading))
              for (name, category, name_en), reading in zip(cleaned, readings)]
@@ -162,8 +161,8 @@ def _check(data: ExpertData) -> tuple[str, str, str]:
     name = normalise_name(data.name)
     mobile = normalise_mobile(data.mobile)
     display = " ".join((data.display_name or "").split()) or mask_name(name)
-    if len(display) > 20:
-        raise DirectoryError(_l("A name has at most %(n)d characters.", n=20), "display_name")
+    if len(display) > lengths.DISPLAY_NAME:
+        raise DirectoryError(_l("A name has at most %(n)d characters.", n=lengths.DISPLAY_NAME), "display_name")
     if not data.skill_ids:
         raise DirectoryError(_l("Please choose at least one skill."), "skill_ids")
     if not data.consent_scope.strip():
@@ -172,8 +171,11 @@ def _check(data: ExpertData) -> tuple[str, str, str]:
         raise DirectoryError(_l("Consent cannot be dated in the future."), "consent_on")
     if not 1 <= data.weekly_cap <= 20:
         raise DirectoryError(_l("The weekly limit is between 1 and 20."), "weekly_cap")
-    if len(data.intro) > 300 or len(data.intro_en) > 500:
-        raise DirectoryError(_l("An introduction has at most %(n)d characters.", n=300), "intro")
+    if len(data.intro) > lengths.EXPERT_INTRO:
+        raise DirectoryError(_l("An introduction has at most %(n)d characters.", n=lengths.EXPERT_INTRO), "intro")
+    if len(data.intro_en) > lengths.EXPERT_INTRO_EN:
+        raise DirectoryError(_l("An introduction has at most %(n)d characters.", n=lengths.EXPERT_INTRO_EN),
+                             "intro_en")
     return name, mobile, display
 
 
@@ -204,8 +206,9 @@ def save_experts(entries: list[tuple[int | None, ExpertData]]) -> list[Expert]:
             raise DirectoryError(_l("No such expert."), "name")
         expert.name, expert.mobile, expert.display_name = name, mobile, display
         expert.intro, expert.intro_en = data.intro.strip(), data.intro_en.strip()
-        expert.availability, expert.availability_en = data.availability.strip()[:80], data.availability_en.strip()[:120]
-        expert.consent_on, expert.consent_scope = data.consent_on, data.consent_scope.strip()[:200]
+        expert.availability = data.availability.strip()[:lengths.AVAILABILITY]
+        expert.availability_en = data.availability_en.strip()[:lengths.AVAILABILITY_EN]
+        expert.consent_on, expert.consent_scope = data.consent_on, data.consent_scope.strip()[:lengths.CONSENT_SCOPE]
         expert.weekly_cap = data.weekly_cap
         expert.skills = list(db.session.scalars(select(Skill).where(Skill.id.in_(data.skill_ids))))
         db.session.add(expert)
@@ -309,8 +312,8 @@ def ask(expert_id: int, needs: list[str], text: str, name: str, mobile: str, *, 
     if not needs:
         raise DirectoryError(_l("Please tap what you need."), "needs")
     text = " ".join((text or "").split())
-    if len(text) > 200:
-        raise DirectoryError(_l("At most %(n)d characters.", n=200), "text")
+    if len(text) > lengths.TEXT:
+        raise DirectoryError(_l("At most %(n)d characters.", n=lengths.TEXT), "text")
     name = normalise_name(name)
     mobile = normalise_mobile(mobile)
 
@@ -365,8 +368,8 @@ def update_request(request_id: int, state: str, *, note: str = "", expert_id: in
 
 def _update_request(request_id: int, state: str, note: str, expert_id: int | None) -> HelpRequest:
     note = " ".join((note or "").split())
-    if len(note) > NOTE_MAX:
-        raise DirectoryError(_l("A note has at most %(n)d characters.", n=NOTE_MAX), "note")
+    if len(note) > lengths.NOTE:
+        raise DirectoryError(_l("A note has at most %(n)d characters.", n=lengths.NOTE), "note")
     request = db.session.get(HelpRequest, request_id)
     if request is None or state not in REQUEST_ACTIONS:
         raise DirectoryError(_l("No such request."), "state")

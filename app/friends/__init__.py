@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("friends", __name__, url_prefix="/friends")
 
-from . import routes  # noqa: E402,F401
+from . import routes

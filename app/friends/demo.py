@@ -5,7 +5,8 @@ from . import services
 from .services import CardData
 
 CARDS = [
-    ("female", "60-64", "东区", ["walking", "dance", "cooking"], "friends", "退休会计，爱跳广场舞，想找几个一起散步的朋友。"),
+    ("female", "60-64", "东区", ["walking", "dance", "cooking"], "friends",
+     "退休会计，爱跳广场舞，想找几个一起散步的朋友。"),
     ("male", "65-69", "西区", ["chess", "calligraphy"], "companion", "下棋写字都喜欢，找个棋友。"),
     ("female", "30-34", "南区", ["reading", "films", "travel"], "partner", "喜欢看书看电影，周末常去公园。"),
     ("male", "35-39", "北区", ["sports", "travel"], "partner", "工程师，爱打羽毛球，性格开朗。"),
@@ -18,8 +19,8 @@ CARDS = [
     ("female", "50-54", "周边社区", ["travel", "photography"], "friends", "爱旅游，想找驴友。"),
     ("male", "30-34", "西区", ["films", "sports"], "partner", "程序员，周末打球看电影。"),
 ]
-NAMES = ["刘桂芳", "孙德海", "周晓雯", "吴建峰", "郑玉珍", "冯志刚", "陈思雨", "褚永福", "卫丽娜", "蒋国庆", "沈小燕", "韩子轩",
-         "杨秋月"]
+NAMES = ["刘桂芳", "孙德海", "周晓雯", "吴建峰", "郑玉珍", "冯志刚", "陈思雨", "褚永福", "卫丽娜", "蒋国庆", "沈小燕",
+         "韩子轩", "杨秋月"]
 
 
 def load() -> None:

@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -40,18 +41,18 @@ class Card(db.Model):
     number: Mapped[int] = mapped_column(unique=True)
     gender: Mapped[str] = mapped_column(String(6))
     age_band: Mapped[str] = mapped_column(String(5))
-    area: Mapped[str] = mapped_column(String(20))
+    area: Mapped[str] = mapped_column(String(lengths.CARD_AREA))
     interests: Mapped[str] = mapped_column(String(200))  # space-separated INTERESTS
     looking_for: Mapped[str] = mapped_column(String(10))
-    intro: Mapped[str] = mapped_column(String(120), default="")
+    intro: Mapped[str] = mapped_column(String(lengths.CARD_INTRO), default="")
     # Private.
-    real_name: Mapped[str] = mapped_column(String(20))
+    real_name: Mapped[str] = mapped_column(String(lengths.NAME))
     mobile: Mapped[str] = mapped_column(String(11))
     code: Mapped[str] = mapped_column(String(8), unique=True)
     consent_public_at: Mapped[datetime]
     consent_matchmaker_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(8), default="pending")
-    reject_reason: Mapped[str] = mapped_column(String(200), default="")
+    reject_reason: Mapped[str] = mapped_column(String(lengths.REASON), default="")
     created_by: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
@@ -71,12 +72,12 @@ class Interest(db.Model):
     card_id: Mapped[int] = mapped_column(ForeignKey("friends_cards.id", ondelete="CASCADE"), index=True)
     # Who asked: their own card, or a name and mobile (private).
     from_card_id: Mapped[int | None] = mapped_column(ForeignKey("friends_cards.id", ondelete="CASCADE"), index=True)
-    from_name: Mapped[str | None] = mapped_column(String(20))
+    from_name: Mapped[str | None] = mapped_column(String(lengths.NAME))
     from_mobile: Mapped[str | None] = mapped_column(String(11))
     state: Mapped[str] = mapped_column(String(8), default="new")
     requester_agreed: Mapped[bool] = mapped_column(default=True)  # asking is agreeing
     owner_agreed: Mapped[bool] = mapped_column(default=False)
-    note: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(lengths.NOTE), default="")
     created_by: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -9,19 +9,9 @@ from ..limits import rate_limited
 from ..web import events, found_or_404, page_or_fragment
 from . import bp, services
 from .forms import CardForm, CardPrivateForm, CodeForm, MeetForm
-from .labels import (CARD_STATE_LABELS, GENDER_LABELS, INTEREST_LABELS, INTEREST_STATE_LABELS, LOOKING_LABELS,
-                     age_label)
 from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
 
 FILTERS = {"gender": GENDERS, "age_band": AGE_BANDS, "looking_for": LOOKING_FOR, "interest": INTERESTS}
-
-
-@bp.app_context_processor
-def friends_labels():
-    return {"gender_labels": GENDER_LABELS, "looking_labels": LOOKING_LABELS, "interest_labels": INTEREST_LABELS,
-            "card_state_labels": CARD_STATE_LABELS, "interest_state_labels": INTEREST_STATE_LABELS,
-            "age_label": age_label, "age_bands": AGE_BANDS, "friend_genders": GENDERS, "looking_fors": LOOKING_FOR,
-            "all_interests": INTERESTS, "card_actions": services.card_actions}
 
 
 def _filters() -> dict:
@@ -89,7 +79,8 @@ def create():
 @bp.get("/<int:number>/meet")
 def meet_form(number: int):
     return page_or_fragment("friends/meet.html", {"meet-form": "friends/_meet_form.html"},
-                            card=_card_or_404(number), form=MeetForm(formdata=None, data=handoff.prefill("friends-meet")))
+                            card=_card_or_404(number),
+                            form=MeetForm(formdata=None, data=handoff.prefill("friends-meet")))
 
 
 @bp.post("/<int:number>/meet")
@@ -104,7 +95,8 @@ def meet(number: int):
         except Refused as error:
             getattr(form, error.field, form.own_code).errors.append(str(error))
         else:
-            response = make_response(page_or_fragment("friends/met.html", {"meet-form": "friends/_met.html"}, card=card))
+            response = make_response(page_or_fragment("friends/met.html", {"meet-form": "friends/_met.html"},
+                                                      card=card))
             return events(response, friends_interest_created={"number": number})
     return page_or_fragment("friends/meet.html", {"meet-form": "friends/_meet_form.html"}, card=card, form=form), 422
 
@@ -113,7 +105,8 @@ def _mine_context(code: str, **extra):
     card = services.card_by_code(code) if code else None
     return {"form": CodeForm(data={"code": code}), "card": card, "looked_up": bool(code),
             "requests": services.interests_for(card) if card else [],
-            "edit_form": _with_areas(CardForm(formdata=None, obj=card, interests=card.interests.split())) if card else None,
+            "edit_form": (_with_areas(CardForm(formdata=None, obj=card, interests=card.interests.split()))
+                          if card else None),
             "done": None, **extra}
 
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, lengths
 from ..clock import utcnow
 from ..errors import Refused
 from ..extensions import db
@@ -85,8 +85,8 @@ def _public_fields(data: CardData) -> dict:
     if data.looking_for not in LOOKING_FOR:
         raise FriendsError(_l("Please choose what you are looking for."), "looking_for")
     intro = " ".join((data.intro or "").split())
-    if len(intro) > 120:
-        raise FriendsError(_l("At most %(n)d characters.", n=120), "intro")
+    if len(intro) > lengths.CARD_INTRO:
+        raise FriendsError(_l("At most %(n)d characters.", n=lengths.CARD_INTRO), "intro")
     if find_numbers(intro):
         raise FriendsError(_l("Please leave phone numbers and ID numbers out: the matchmaker puts people in touch."),
                            "intro")
@@ -100,7 +100,7 @@ def _tally(name: str, count: int = 1) -> None:
 
 
 def tallies() -> dict[str, int]:
-    return {name: count for name, count in db.session.execute(select(Tally.name, Tally.count))}
+    return dict(db.session.execute(select(Tally.name, Tally.count)).all())
 
 
 def _retried(operation):
@@ -223,7 +223,8 @@ def _delete(card: Card, tally: str, action: str) -> None:
     number = card.number
     # Requests to and from the card, and those its owner made by name and number.
     gone = db.session.execute(delete(Interest).where(
-        or_(Interest.card_id == card.id, Interest.from_card_id == card.id, Interest.from_mobile == card.mobile))).rowcount
+        or_(Interest.card_id == card.id, Interest.from_card_id == card.id,
+            Interest.from_mobile == card.mobile))).rowcount
     db.session.delete(card)
     _tally(tally)
     if gone:
@@ -340,7 +341,7 @@ def review(card_id: int, approve: bool, reason: str = "") -> Card:
         if len(reason) < 2:
             raise FriendsError(_l("Please write the reason; the resident reads it with their code."), "reason")
         # Its personal data is deleted after the grace period.
-        card = _change_card(card, action, "reason", reject_reason=reason[:200], expires_at=utcnow())
+        card = _change_card(card, action, "reason", reject_reason=reason[:lengths.REASON], expires_at=utcnow())
     audit.record("friends", "card-approved" if approve else "card-rejected", card,
                  {"number": card.number, "reason": reason} if reason else {"number": card.number})
     db.session.commit()
@@ -373,7 +374,7 @@ def staff_update_interest(interest_id: int, action: str, note: str = "") -> Inte
         raise FriendsError(ALREADY_ANSWERED, "note")
     if action not in ANSWERS:
         raise FriendsError(_l("Unknown action."), "note")
-    note = " ".join((note or "").split())[:200]
+    note = " ".join((note or "").split())[:lengths.NOTE]
     interest = _record(interest, action, "note", **({"note": note} if note else {}))
     audit.record("friends", f"interest-{action}", interest, {"note": note} if note else None)
     db.session.commit()

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("home", __name__)
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import routes

@@ -15,7 +15,7 @@ NOTICES = 3
 
 def slides(locale: str) -> dict:
     now = to_site(utcnow())
-    coming = [meeting for day in classes.week() for meeting in day.meetings if meeting.ends > now]
+    coming = [slot for day in classes.week() for slot in day.slots if slot.ends > now]
     return {
         "posts": wall.wall_page(size=POSTS),
         "meetings": coming[:MEETINGS],

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, lengths
 from ..clock import utcnow
 from ..extensions import db
 from ..security import token_digest
@@ -122,7 +122,7 @@ def _collect_token(pairing: KioskPairing, now: datetime) -> PairingState:
 
 def heartbeat(kiosk: Kiosk, page: str | None) -> None:
     now = utcnow()
-    page = (page or "")[:200] or None
+    page = (page or "")[:lengths.PAGE_PATH] or None
     if kiosk.last_seen_at and now - kiosk.last_seen_at < SEEN_RESOLUTION and kiosk.last_page == page:
         return
     kiosk.last_seen_at = now
@@ -134,8 +134,8 @@ def heartbeat(kiosk: Kiosk, page: str | None) -> None:
 
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
-    if not name or len(name) > 60:
-        raise DeviceError(_l("A kiosk's name has 1 to 60 characters."))
+    if not name or len(name) > lengths.KIOSK_NAME:
+        raise DeviceError(_l("A kiosk's name has 1 to %(n)d characters.", n=lengths.KIOSK_NAME))
     return name
 
 

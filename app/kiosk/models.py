@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -13,14 +14,14 @@ class Kiosk(db.Model):
     __tablename__ = "kiosks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(lengths.KIOSK_NAME))
     # Unset until the kiosk's browser picks its token up, and again once revoked.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     enrolled_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
-    last_page: Mapped[str | None] = mapped_column(String(200))
+    last_page: Mapped[str | None] = mapped_column(String(lengths.PAGE_PATH))
 
 
 class KioskPairing(db.Model):

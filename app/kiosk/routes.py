@@ -68,7 +68,7 @@ def handoff_state(handoff_id: int):
     state = handoff.opened(handoff_id, kiosk)
     if state is None:
         abort(404)
-    if not state:
+    if not state:  # waiting for a phone, not a version of something shown: no token
         return "", 204
     return events(make_response(render_template("kiosk/_handoff_opened.html")), kiosk_handoff_opened={"id": handoff_id})
 

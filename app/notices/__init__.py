@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
 
-from . import routes  # noqa: E402,F401
+from . import routes

@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -19,9 +20,9 @@ class Notice(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(lengths.NOTICE_TITLE))
     body: Mapped[str] = mapped_column(Text, default="")
-    title_en: Mapped[str | None] = mapped_column(String(160))
+    title_en: Mapped[str | None] = mapped_column(String(lengths.NOTICE_TITLE_EN))
     body_en: Mapped[str | None] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(10), default="normal")
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)

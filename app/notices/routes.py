@@ -1,7 +1,7 @@
-from flask import abort, render_template, request
+from flask import abort, render_template
 
 from ..i18n import current_locale
-from ..web import page_or_fragment
+from ..web import page_or_fragment, poll
 from . import bp, services
 
 
@@ -22,10 +22,8 @@ def show(notice_id: int):
 def urgent():
     """Polled by every kiosk screen: 204 while its urgent banner is still right."""
     locale = current_locale()
-    version = services.urgent_version(locale)
-    if request.args.get("v") == version:
-        return "", 204
-    return render_template("notices/_urgent.html", urgent=services.urgent_banner(locale))
+    return poll(services.urgent_version(locale),
+                lambda: render_template("notices/_urgent.html", urgent=services.urgent_banner(locale)))
 
 
 @bp.app_context_processor

@@ -8,16 +8,12 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, or_, select, update
 
-from .. import audit
+from .. import audit, lengths
 from ..clock import from_site, to_site, utcnow
 from ..errors import Refused
 from ..extensions import db
 from .models import URGENCIES, Notice
 
-TITLE_MAX = 120
-BODY_MAX = 2000
-TITLE_EN_MAX = 160
-BODY_EN_MAX = 3000
 ENDED_LISTED_DAYS = 30  # how far back the console lists ended notices
 STATES = ("showing", "scheduled", "ended")
 # Control characters but tab and newline: invisible, and PostgreSQL refuses NUL.
@@ -143,7 +139,7 @@ def _stored_time(moment: datetime, field: str) -> datetime:
 
 def _checked(data: NoticeData) -> dict:
     """The columns to store (times in UTC), or NoticeError naming the field that is wrong."""
-    title = _text(data.title, TITLE_MAX, "title", one_line=True)
+    title = _text(data.title, lengths.NOTICE_TITLE, "title", one_line=True)
     if not title:
         raise NoticeError(_l("Please write the notice's title."), "title")
     if data.urgency not in URGENCIES:
@@ -157,9 +153,9 @@ def _checked(data: NoticeData) -> dict:
         raise NoticeError(_l("The end must come after the start."), "ends_at")
     return {
         "title": title,
-        "body": _text(data.body, BODY_MAX, "body"),
-        "title_en": _text(data.title_en, TITLE_EN_MAX, "title_en", one_line=True) or None,
-        "body_en": _text(data.body_en, BODY_EN_MAX, "body_en") or None,
+        "body": _text(data.body, lengths.NOTICE_BODY, "body"),
+        "title_en": _text(data.title_en, lengths.NOTICE_TITLE_EN, "title_en", one_line=True) or None,
+        "body_en": _text(data.body_en, lengths.NOTICE_BODY_EN, "body_en") or None,
         "urgency": data.urgency, "starts_at": starts_at, "ends_at": ends_at,
     }
 

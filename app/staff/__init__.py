@@ -2,4 +2,6 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import access, backups, classes, experts, friends, notices, routes, wall  # noqa: E402,F401  (access registers the session loader)
+# access registers the session loader; the others register their views on bp.
+from . import (access, accounts, audit_log, backups, classes, experts, friends,
+               kiosks, notices, routes, wall)

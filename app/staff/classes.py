@@ -8,18 +8,79 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
+from wtforms import (DateField, DateTimeLocalField, IntegerField, SelectField, StringField, SubmitField,
+                     TextAreaField, TimeField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import lengths
 from ..classes import services as classes
 from ..experts import services as experts
 from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
 from ..errors import Refused
+from ..forms import Form
 from ..inputs import int_or_none
 from ..web import events, found_or_404
 from . import bp
 from .access import staff_required
-from .forms import ActionForm, AssistedSignupForm, CourseForm, SurveyForm
+from .forms import ActionForm, CheckboxesField
+
+# --- forms -------------------------------------------------------------------------------
+
+class CourseForm(Form):
+    """A course as coordinators write it; times are the center's local times."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=lengths.COURSE_TITLE)])
+    title_en = StringField(_l("Title in English (optional)"),
+                           validators=[Optional(), Length(max=lengths.COURSE_TITLE_EN)])
+    category = SelectField(_l("Category"), choices=[])
+    teacher = StringField(_l("Teacher"), validators=[DataRequired(), Length(max=lengths.TEACHER)],
+                          description=_l("As residents see it, e.g. 王老师"))
+    teacher_expert_id = SelectField(_l("Teacher in the expert directory (optional)"), coerce=int, choices=[], default=0)
+    venue = StringField(_l("Room"), validators=[DataRequired(), Length(max=lengths.VENUE)])
+    venue_en = StringField(_l("Room in English (optional)"), validators=[Optional(), Length(max=lengths.VENUE_EN)])
+    capacity = IntegerField(_l("Seats"), validators=[DataRequired(), NumberRange(min=1, max=500)])
+    mode = SelectField(_l("How seats are given"), choices=[])
+    term_starts = DateField(_l("Term starts"), validators=[DataRequired()])
+    term_ends = DateField(_l("Term ends"), validators=[DataRequired()])
+    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M")
+    signup_closes_at = DateTimeLocalField(_l("Sign-up closes"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M",
+                                          description=_l("For a lottery: when entries close and the draw is made."))
+    weekdays = CheckboxesField(_l("Every week on"), choices=[], coerce=int, validators=[Optional()])
+    dates = TextAreaField(_l("Or on these dates"), validators=[Optional(), Length(max=lengths.DATES_TYPED)],
+                          description=_l("One date per line, e.g. 2026-12-05."))
+    start_time = TimeField(_l("Starts at"), validators=[DataRequired()])
+    minutes = IntegerField(_l("Minutes per class"), default=90,
+                           validators=[DataRequired(), NumberRange(min=15, max=480)])
+    eligibility = StringField(_l("Who can join (e.g. minimum age)"),
+                              validators=[Optional(), Length(max=lengths.ELIGIBILITY)])
+    eligibility_en = StringField(_l("Who can join, in English"),
+                                 validators=[Optional(), Length(max=lengths.ELIGIBILITY_EN)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=lengths.DESCRIPTION)])
+    description_en = TextAreaField(_l("Description in English (optional)"),
+                                   validators=[Optional(), Length(max=lengths.DESCRIPTION_EN)])
+    submit = SubmitField(_l("Save"))
+
+
+class AssistedSignupForm(Form):
+    name = StringField(_l("Resident's name"), validators=[DataRequired(), Length(max=lengths.NAME)])
+    mobile = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=lengths.MOBILE_TYPED)])
+    submit = SubmitField(_l("Sign up on their behalf"))
+
+
+class SurveyForm(Form):
+    question = StringField(_l("Question"), validators=[DataRequired(), Length(max=lengths.SURVEY_QUESTION)])
+    question_en = StringField(_l("Question in English (optional)"),
+                              validators=[Optional(), Length(max=lengths.SURVEY_QUESTION_EN)])
+    options = TextAreaField(_l("Choices, one per line"),
+                            validators=[DataRequired(), Length(max=lengths.SURVEY_OPTIONS_TYPED)])
+    options_en = TextAreaField(_l("Choices in English, one per line, same order (optional)"),
+                               validators=[Optional(), Length(max=lengths.SURVEY_OPTIONS_EN_TYPED)])
+    submit = SubmitField(_l("Create survey"))
+
+
+# --- views -------------------------------------------------------------------------------
 
 COORDINATORS = ("coordinator",)
 STATUS_ACTIONS = {"open": _l("Open sign-up"), "close": _l("Close sign-up now"), "drop": _l("Drop the course")}
@@ -118,10 +179,11 @@ def _detail(course, *, error: str | None = None, assisted_form=None, status: int
     roster = classes.roster(course.id)
     now = utcnow()
     return render_template(
-        "staff/class_detail.html", course=course, roster=roster, sessions=classes.sessions_held(course, now), present=classes.attendance(course.id),
+        "staff/class_detail.html", course=course, roster=roster, meetings=classes.meetings_held(course, now),
+        present=classes.attendance(course.id),
         counts=classes.counts(course.id), rating=classes.rating_summary(course.id), now=now,
         assisted_form=assisted_form or AssistedSignupForm(formdata=None), action_form=ActionForm(),
-        status_actions=STATUS_ACTIONS, error=error, signup_actions=classes.allowed_actions,
+        status_actions=STATUS_ACTIONS, error=error,
         waitlist_size=sum(1 for signup in roster if signup.state == "waitlisted"),
         verified=classes.verify_draw(course.id) if course.drawn_at else None), status
 
@@ -201,25 +263,25 @@ def cancel_signup(signup_id: int):
     return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)
 
 
-@bp.post("/classes/attendance/<int:session_id>/<int:signup_id>")
+@bp.post("/classes/attendance/<int:meeting_id>/<int:signup_id>")
 @staff_required(*COORDINATORS)
-def mark_attendance(session_id: int, signup_id: int):
+def mark_attendance(meeting_id: int, signup_id: int):
     signup = _signup_or_404(signup_id)
     present = request.form.get("present") == "1"
     try:
-        classes.set_attendance(session_id, signup_id, present, current_user.id)
+        classes.set_attendance(meeting_id, signup_id, present, current_user.id)
     except Refused as error:
-        if error.field == "session":  # no such meeting of this sign-up's course
+        if error.field == "meeting":  # no such meeting of this sign-up's course
             abort(404)
         if request.htmx:
-            body = render_template("staff/_attendance_cell.html", session_id=session_id, signup_id=signup_id,
+            body = render_template("staff/_attendance_cell.html", meeting_id=meeting_id, signup_id=signup_id,
                                    present=not present, action_form=ActionForm(), cell_error=str(error))
             return make_response(body, 422)
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     if request.htmx:
-        body = render_template("staff/_attendance_cell.html", session_id=session_id, signup_id=signup_id,
+        body = render_template("staff/_attendance_cell.html", meeting_id=meeting_id, signup_id=signup_id,
                                present=present, action_form=ActionForm())
-        return events(make_response(body), classes_attendance_marked={"session": session_id, "signup": signup_id})
+        return events(make_response(body), classes_attendance_marked={"meeting": meeting_id, "signup": signup_id})
     return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)
 
 

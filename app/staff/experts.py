@@ -3,16 +3,52 @@ the help-request inbox. Every view of contact details is audited."""
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import lengths
 from ..experts import services as experts
 from ..experts.labels import CATEGORY_LABELS
 from ..experts.models import CATEGORIES, REQUEST_STATES
 from ..errors import Refused
+from ..forms import Form
 from ..inputs import int_or_none
 from ..web import found_or_404
 from . import bp
 from .access import staff_required
-from .forms import ActionForm, ExpertForm, SkillForm
+from .forms import ActionForm, CheckboxesField
+
+# --- forms -------------------------------------------------------------------------------
+
+class ExpertForm(Form):
+    name = StringField(_l("Full name (staff only)"), validators=[DataRequired(), Length(max=lengths.NAME)])
+    mobile = StringField(_l("Mobile number (staff only)"),
+                         validators=[DataRequired(), Length(max=lengths.MOBILE_TYPED)])
+    display_name = StringField(_l("Name shown on the kiosk"), validators=[Optional(), Length(max=lengths.DISPLAY_NAME)],
+                               description=_l("As the expert agreed, e.g. 张老师 or 王*兰; empty: the name masked."))
+    skill_ids = CheckboxesField(_l("Skills"), choices=[], coerce=int,
+                                validators=[DataRequired(message=_l("Please choose at least one skill."))])
+    intro = TextAreaField(_l("Introduction"), validators=[Optional(), Length(max=lengths.EXPERT_INTRO)])
+    intro_en = TextAreaField(_l("Introduction in English (optional)"),
+                             validators=[Optional(), Length(max=lengths.EXPERT_INTRO_EN)])
+    availability = StringField(_l("Usually available"), validators=[Optional(), Length(max=lengths.AVAILABILITY)])
+    availability_en = StringField(_l("Usually available, in English"),
+                                  validators=[Optional(), Length(max=lengths.AVAILABILITY_EN)])
+    weekly_cap = IntegerField(_l("Requests a week at most"), default=3, validators=[DataRequired(), NumberRange(1, 20)])
+    consent_on = DateField(_l("Consent to be listed, given on"), validators=[DataRequired()])
+    consent_scope = StringField(_l("What may be shown"), validators=[DataRequired(), Length(max=lengths.CONSENT_SCOPE)],
+                                description=_l("e.g. surname and skills, introduction, times; no photo"))
+    submit = SubmitField(_l("Save"))
+
+
+class SkillForm(Form):
+    name = StringField(_l("Skill"), validators=[DataRequired(), Length(max=lengths.SKILL_NAME)])
+    name_en = StringField(_l("Skill in English (optional)"), validators=[Optional(), Length(max=lengths.SKILL_NAME_EN)])
+    category = SelectField(_l("Category"), choices=[])
+    submit = SubmitField(_l("Add skill"))
+
+
+# --- views -------------------------------------------------------------------------------
 
 COORDINATORS = ("coordinator",)
 INBOX_FILTERS = ("open", *REQUEST_STATES)
@@ -128,7 +164,7 @@ def expert_requests(error: str | None = None, status: int = 200):
     experts.record_view(None, "requests-viewed")  # residents' names and numbers are on the page
     return render_template("staff/expert_requests.html", requests=requests, show=which, filters=INBOX_FILTERS,
                            experts={expert.id: expert for expert in experts.staff_experts()},
-                           action_form=ActionForm(), error=error, request_actions=experts.allowed_actions), status
+                           action_form=ActionForm(), error=error), status
 
 
 @bp.post("/experts/requests/<int:request_id>")

@@ -2,13 +2,22 @@
 sides' contact details only once both agreed. Every view of personal data is audited."""
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
+from .. import lengths
 from ..errors import Refused
 from ..friends import services as friends
 from ..web import found_or_404
 from . import bp
 from .access import staff_required
-from .forms import LONG_NOTE, LONG_REASON, ActionForm, within_limit
+from .forms import LONG_REASON, ActionForm, within_limit
+
+# --- forms -------------------------------------------------------------------------------
+
+LONG_NOTE = _l("A note has at most %(n)d characters.", n=lengths.NOTE)
+
+
+# --- views -------------------------------------------------------------------------------
 
 MATCHMAKERS = ("matchmaker",)
 
@@ -17,8 +26,7 @@ MATCHMAKERS = ("matchmaker",)
 @staff_required(*MATCHMAKERS)
 def friends_cards(error: str | None = None, status: int = 200):
     return render_template("staff/friends.html", pending=friends.pending_cards(), board=friends.board_cards(),
-                           tallies=friends.tallies(), action_form=ActionForm(), error=error,
-                           card_actions=friends.card_actions), status
+                           tallies=friends.tallies(), action_form=ActionForm(), error=error), status
 
 
 @bp.post("/friends/cards/<int:card_id>/<action>")
@@ -27,7 +35,8 @@ def review_card(card_id: int, action: str):
     found_or_404(friends.get_card(card_id))
     try:
         if action in ("approve", "reject"):
-            friends.review(card_id, action == "approve", within_limit(request.form.get("reason"), LONG_REASON, "reason"))
+            reason = within_limit(request.form.get("reason"), LONG_REASON, "reason")
+            friends.review(card_id, action == "approve", reason)
         elif action == "delete":
             friends.delete_card(card_id)
         else:
@@ -43,7 +52,7 @@ def friends_requests(error: str | None = None, status: int = 200):
     interests = friends.interest_queue()
     cards = friends.cards_by_id({x.card_id for x in interests} | {x.from_card_id for x in interests if x.from_card_id})
     return render_template("staff/friends_requests.html", interests=interests, cards=cards, action_form=ActionForm(),
-                           error=error, interest_actions=friends.interest_actions), status
+                           error=error), status
 
 
 @bp.post("/friends/requests/<int:interest_id>")

@@ -4,6 +4,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -14,8 +15,8 @@ class StaffMember(UserMixin, db.Model):
     __tablename__ = "staff_members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(40), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    username: Mapped[str] = mapped_column(String(lengths.USERNAME), unique=True)
+    display_name: Mapped[str] = mapped_column(String(lengths.STAFF_NAME))
     password_hash: Mapped[str] = mapped_column(String(255))
     # Space-separated subset of ROLES.
     roles: Mapped[str] = mapped_column(String(100), default="")
@@ -58,7 +59,7 @@ class StaffSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(45))
-    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    user_agent: Mapped[str] = mapped_column(String(lengths.USER_AGENT), default="")
 
     member: Mapped[StaffMember] = relationship()
 
@@ -69,7 +70,7 @@ class SignInThrottle(db.Model):
 
     __tablename__ = "sign_in_throttles"
 
-    username: Mapped[str] = mapped_column(String(40), primary_key=True)
+    username: Mapped[str] = mapped_column(String(lengths.USERNAME), primary_key=True)
     address: Mapped[str] = mapped_column(String(45), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ Boards add their entries here as they arrive; each badge is a count function.
 
 import hashlib
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask import g

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .. import audit
+from .. import audit, lengths
 from ..clock import utcnow
 from ..extensions import db
 from ..security import token_digest
@@ -61,7 +61,7 @@ def _unknown_user_hash() -> str:
 def _client() -> tuple[str | None, str]:
     if not has_request_context():
         return None, "command line"
-    return request.remote_addr, (request.user_agent.string or "")[:200]
+    return request.remote_addr, (request.user_agent.string or "")[:lengths.USER_AGENT]
 
 
 def generate_password() -> str:
@@ -93,15 +93,15 @@ def _clean_roles(roles) -> str:
 
 def create_staff(username: str, password: str, roles=("admin",), display_name: str | None = None) -> int:
     username = username.strip().lower()
-    if not username or len(username) > 40 or any(ch.isspace() for ch in username):
-        raise StaffError(_l("A username has 1 to 40 characters and no spaces."))
+    if not username or len(username) > lengths.USERNAME or any(ch.isspace() for ch in username):
+        raise StaffError(_l("A username has 1 to %(n)d characters and no spaces.", n=lengths.USERNAME))
     role_text = _clean_roles(roles)
     check_password_strength(password, username, display_name or "")
     if db.session.scalar(select(StaffMember.id).where(StaffMember.username == username)):
         raise StaffError(_l("That username is taken."))
     member = StaffMember(
         username=username,
-        display_name=(display_name or username).strip()[:80],
+        display_name=(display_name or username).strip()[:lengths.STAFF_NAME],
         password_hash=hasher.hash(password),
         roles=role_text,
     )
@@ -170,7 +170,7 @@ def sign_in_wait(username: str, address: str | None = None, now: datetime | None
             select(SignInThrottle.window_started_at, SignInThrottle.failures).where(*live)
             .order_by(SignInThrottle.window_started_at).limit(excess + 1)
         )
-        for started, failures in oldest:
+        for started, failures in oldest:  # noqa: B007  (the last window counted is used below)
             excess -= failures
             if excess < 0:
                 break
@@ -217,7 +217,7 @@ def sign_in(username: str, password: str, *, now: datetime | None = None) -> Sig
     account: the delay grows with the address's failures and ends with its window, and
     guesses from one address never keep the right password out at another.
     """
-    username = username.strip().lower()[:40]
+    username = username.strip().lower()[:lengths.USERNAME]
     now = now or utcnow()
     ip, agent = _client()
     address = _request_address()
@@ -297,9 +297,9 @@ def update_member(member_id: int, *, display_name: str, roles) -> None:
     if "admin" not in role_text.split() and "admin" in member.role_set and _last_admin(member):
         raise StaffError(_l("At least one enabled admin must remain."))
     changes = {}
-    if member.display_name != display_name.strip()[:80]:
-        changes["display_name"] = [member.display_name, display_name.strip()[:80]]
-        member.display_name = display_name.strip()[:80]
+    if member.display_name != display_name.strip()[:lengths.STAFF_NAME]:
+        changes["display_name"] = [member.display_name, display_name.strip()[:lengths.STAFF_NAME]]
+        member.display_name = display_name.strip()[:lengths.STAFF_NAME]
     if member.roles != role_text:
         changes["roles"] = [member.roles, role_text]
         member.roles = role_text

@@ -32,11 +32,11 @@ QUEUE_LABELS = {
 
 
 def _labels():
-    """What the console's wall pages need beyond the wall's own labels (a context processor
-    of app/wall/routes.py gives every template the kinds, states, statuses and reasons)."""
+    """What the console's wall pages need beyond the wall's own labels (every template reads
+    the kinds, states, statuses and reasons as `labels.wall.*`, app/labels.py)."""
     return {"check_labels": CHECK_LABELS, "problem_statuses": PROBLEM_STATUSES, "queue_labels": QUEUE_LABELS,
             "word_action_labels": WORD_ACTION_LABELS, "now": utcnow(), "action_form": ActionForm(),
-            "grids": wall.grids(), "post_actions": wall.allowed_actions}
+            "grids": wall.grids()}
 
 
 def _queue_filter() -> str:

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("wall", __name__, url_prefix="/wall")
 
-from . import routes  # noqa: E402,F401
+from . import routes

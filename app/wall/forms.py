@@ -3,11 +3,11 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from .. import lengths
 from ..forms import Form
 from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import KIND_LABELS, REASON_LABELS
 from .models import KINDS, REPORT_REASONS
-from .services import MAX_LENGTH
 
 
 class PostForm(Form):
@@ -15,9 +15,10 @@ class PostForm(Form):
                       validators=[DataRequired(message=_l("Please choose what kind of message this is."))])
     text = TextAreaField(_l("Your message"), validators=[
         DataRequired(message=_l("Please write your message.")),
-        Length(max=MAX_LENGTH, message=_l("A message has at most %(max)d characters."))])
-    nickname = StringField(_l("Nickname (optional)"), validators=[Optional(), Length(max=20)])
-    location = StringField(_l("Where? (for problems: building or area)"), validators=[Optional(), Length(max=40)])
+        Length(max=lengths.TEXT, message=_l("A message has at most %(max)d characters."))])
+    nickname = StringField(_l("Nickname (optional)"), validators=[Optional(), Length(max=lengths.NICKNAME)])
+    location = StringField(_l("Where? (for problems: building or area)"),
+                           validators=[Optional(), Length(max=lengths.LOCATION)])
 
 
 class ReportForm(Form):

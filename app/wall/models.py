@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
@@ -21,8 +22,8 @@ class Grid(db.Model):
     __tablename__ = "wall_grids"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)
-    worker: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(lengths.GRID_NAME), unique=True)
+    worker: Mapped[str] = mapped_column(String(lengths.GRID_WORKER), default="")
 
 
 class Post(db.Model):
@@ -45,11 +46,11 @@ class Post(db.Model):
     public_text: Mapped[str] = mapped_column(Text)
     # Normalised text, to refuse the same message twice within minutes.
     text_key: Mapped[str] = mapped_column(String(64))
-    nickname: Mapped[str] = mapped_column(String(20), default="")
-    location: Mapped[str] = mapped_column(String(40), default="")
+    nickname: Mapped[str] = mapped_column(String(lengths.NICKNAME), default="")
+    location: Mapped[str] = mapped_column(String(lengths.LOCATION), default="")
     state: Mapped[str] = mapped_column(String(10), default="pending")
     # Why the automatic checks held or flagged it: "mobile id-number word:…".
-    check_reasons: Mapped[str] = mapped_column(String(200), default="")
+    check_reasons: Mapped[str] = mapped_column(String(lengths.CHECK_REASONS), default="")
     # Published at once (kinds set to publish first): still to be reviewed.
     needs_review: Mapped[bool] = mapped_column(default=True)
     pinned: Mapped[bool] = mapped_column(default=False)
@@ -61,7 +62,7 @@ class Post(db.Model):
     published_at: Mapped[datetime | None]
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
-    reject_reason: Mapped[str] = mapped_column(String(200), default="")
+    reject_reason: Mapped[str] = mapped_column(String(lengths.REASON), default="")
     problem_status: Mapped[str | None] = mapped_column(String(12))
     reply: Mapped[str] = mapped_column(Text, default="")
     replied_at: Mapped[datetime | None]
@@ -84,7 +85,7 @@ class WatchedWord(db.Model):
     __tablename__ = "wall_watched_words"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    word: Mapped[str] = mapped_column(String(40))
+    word: Mapped[str] = mapped_column(String(lengths.WORD))
     # Compared form (simplified, no spaces or punctuation): unique, so a word is listed once.
     key: Mapped[str] = mapped_column(String(40), unique=True)
     action: Mapped[str] = mapped_column(String(5))

@@ -5,17 +5,10 @@ from ..clock import utcnow
 from ..inputs import int_or_none
 from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
-from ..web import events, page_or_fragment
+from ..web import events, page_or_fragment, poll
 from . import bp, services
 from .forms import PostForm, ReceiptForm, ReportForm
-from .labels import KIND_LABELS, REASON_LABELS, STATE_LABELS, STATUS_LABELS
 from .models import KINDS
-
-
-@bp.app_context_processor
-def wall_labels():
-    return {"wall_kinds": KINDS, "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS,
-            "reason_labels": REASON_LABELS, "state_labels": STATE_LABELS}
 
 
 def _kind_filter() -> str | None:
@@ -38,9 +31,7 @@ def index():
 @bp.get("/live")
 def live():
     """Polled by every kiosk showing the wall: 204 while nothing changed."""
-    if request.args.get("v", type=int_or_none) == services.version():
-        return "", 204
-    return render_template("wall/_list.html", **_list_context(_kind_filter()))
+    return poll(services.version(), lambda: render_template("wall/_list.html", **_list_context(_kind_filter())))
 
 
 @bp.get("/more")

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, lengths
 from ..errors import Refused
 from ..clock import utcnow
 from ..extensions import db
@@ -23,7 +23,6 @@ from .models import (KINDS, PROBLEM_STATUSES, REPORT_REASONS, STATES, WORD_ACTIO
                      PostReport, WatchedWord)
 
 BOARD = "wall"
-MAX_LENGTH = 200
 PAGE_SIZE = 20
 DUPLICATE_WINDOW = timedelta(minutes=5)
 REPORTS_TO_HIDE = 3
@@ -79,12 +78,12 @@ def create_post(kind: str, text: str, *, nickname: str = "", location: str = "",
         raise WallError(_l("Please choose what kind of message this is."), "kind")
     if not text:
         raise WallError(_l("Please write your message."))
-    if len(text) > MAX_LENGTH:
-        raise WallError(_l("A message has at most %(n)d characters.", n=MAX_LENGTH))
-    if len(nickname) > 20:
-        raise WallError(_l("A nickname has at most %(n)d characters.", n=20), "nickname")
-    if len(location) > 40:
-        raise WallError(_l("A place has at most %(n)d characters.", n=40), "location")
+    if len(text) > lengths.TEXT:
+        raise WallError(_l("A message has at most %(n)d characters.", n=lengths.TEXT))
+    if len(nickname) > lengths.NICKNAME:
+        raise WallError(_l("A nickname has at most %(n)d characters.", n=lengths.NICKNAME), "nickname")
+    if len(location) > lengths.LOCATION:
+        raise WallError(_l("A place has at most %(n)d characters.", n=lengths.LOCATION), "location")
 
     # Checked as the card shows them: a number split between text, nickname and place is one.
     fields = [text, nickname, location]
@@ -112,7 +111,7 @@ def create_post(kind: str, text: str, *, nickname: str = "", location: str = "",
         kind=kind, text=text, public_text=public_text, text_key=text_key,
         nickname=nickname, location=location,
         state="held" if result.hold else "approved" if publish else "pending",
-        check_reasons=" ".join(reasons)[:200],
+        check_reasons=" ".join(reasons)[:lengths.CHECK_REASONS],
         needs_review=True, posted_by=posted_by, created_at=now,
         published_at=now if publish else None,
         problem_status="received" if kind == "problem" else None,
@@ -296,7 +295,7 @@ def approve_many(post_ids: list[int], staff_id: int | None) -> int:
 
 
 def reject(post_id: int, staff_id: int | None, reason: str) -> Post:
-    reason = " ".join((reason or "").split())[:200]
+    reason = " ".join((reason or "").split())[:lengths.REASON]
     if not reason:
         raise WallError(_l("Please give a reason, so that the resident can be told."), "reason")
     return _moderate(post_id, "reject", "post-rejected", {"reason": reason}, reject_reason=reason,
@@ -319,15 +318,15 @@ def set_pinned(post_id: int, pinned: bool) -> Post:
 def set_public_text(post_id: int, public_text: str) -> Post:
     """Adjust what the wall shows (e.g. mask a name); numbers stay masked whatever is typed."""
     public_text = (public_text or "").strip()
-    if not public_text or len(public_text) > MAX_LENGTH:
-        raise WallError(_l("A message has at most %(n)d characters.", n=MAX_LENGTH), "public_text")
+    if not public_text or len(public_text) > lengths.PUBLIC_TEXT:
+        raise WallError(_l("A message has at most %(n)d characters.", n=lengths.PUBLIC_TEXT), "public_text")
     return _moderate(post_id, "public-text", "post-masking-adjusted", public_text=mask_numbers_in_text(public_text))
 
 
 def set_reply(post_id: int, reply: str) -> Post:
     reply = (reply or "").strip()
-    if len(reply) > 300:
-        raise WallError(_l("A reply has at most %(n)d characters.", n=300), "reply")
+    if len(reply) > lengths.REPLY:
+        raise WallError(_l("A reply has at most %(n)d characters.", n=lengths.REPLY), "reply")
     # Staff's own words, e.g. the committee's phone number: not masked.
     return _moderate(post_id, "reply", "post-replied", reply=reply, replied_at=utcnow() if reply else None)
 
@@ -377,8 +376,10 @@ def grids() -> list[Grid]:
 
 def add_grid(name: str, worker: str) -> int:
     name, worker = " ".join((name or "").split()), " ".join((worker or "").split())
-    if not name or len(name) > 40 or len(worker) > 40:
-        raise WallError(_l("A grid's name has 1 to 40 characters."), "name")
+    if not name or len(name) > lengths.GRID_NAME:
+        raise WallError(_l("A grid's name has 1 to %(n)d characters.", n=lengths.GRID_NAME), "name")
+    if len(worker) > lengths.GRID_WORKER:
+        raise WallError(_l("A grid worker's name has at most %(n)d characters.", n=lengths.GRID_WORKER), "worker")
     if db.session.scalar(select(Grid.id).where(Grid.name == name)):
         raise WallError(_l("That grid exists already."), "name")
     grid = Grid(name=name, worker=worker)
@@ -399,8 +400,8 @@ def add_watched_word(word: str, action: str) -> int:
     key = checks.word_key(word)
     if action not in WORD_ACTIONS:
         raise WallError(_l("Choose what happens to a post with this word."), "action")
-    if not key or len(word) > 40:
-        raise WallError(_l("A watched word has 1 to 40 characters."), "word")
+    if not key or len(word) > lengths.WORD:
+        raise WallError(_l("A watched word has 1 to %(n)d characters.", n=lengths.WORD), "word")
     if db.session.scalar(select(WatchedWord.id).where(WatchedWord.key == key)):
         raise WallError(_l("That word is watched already."), "word")
     watched = WatchedWord(word=word, key=key, action=action)

@@ -5,7 +5,7 @@ import re
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.audit import AuditEntry
 from app.classes import services
@@ -40,7 +40,8 @@ def sign_up(client, course_id, name="张三明", mobile="13812345678", headers=F
 
 
 def code_of(response) -> str:
-    return re.search(r'id="signup-code">(\d{4}) (\d{4})<', response.get_data(as_text=True)).group(0)[16:].replace(" ", "").rstrip("<")
+    return (re.search(r'id="signup-code">(\d{4}) (\d{4})<', response.get_data(as_text=True))
+            .group(0)[16:].replace(" ", "").rstrip("<"))
 
 
 def rows(run_in_app, course_id):
@@ -83,7 +84,8 @@ def test_sign_up_gives_a_code_and_a_qr_and_masks_the_name(kiosk_client, run_in_a
     ("张3", "13812345678", "姓名里不能有数字"),
     ("张三明", "23812345678", "请输入 11 位手机号"),
 ])
-def test_bad_input_is_refused_in_the_residents_language_and_nothing_is_stored(kiosk_client, run_in_app, name, mobile, message):
+def test_bad_input_is_refused_in_the_residents_language_and_nothing_is_stored(kiosk_client, run_in_app, name, mobile,
+                                                                               message):
     course_id = run_in_app(new_course)
     response = sign_up(kiosk_client, course_id, name=name, mobile=mobile)
     assert response.status_code == 422
@@ -145,6 +147,31 @@ def test_the_live_seat_count_answers_204_until_something_changes(kiosk_client, c
     assert re.search(r'id="seats-left">2<', changed.get_data(as_text=True))
 
 
+def test_the_seat_poll_reads_only_what_the_seats_show(app, kiosk_client, client, run_in_app):
+    course_id = run_in_app(new_course, capacity=3)
+    poll = re.search(r'hx-get="([^"]*/seats\?v=\d+)"',
+                     client.get(f"/classes/{course_id}").get_data(as_text=True)).group(1)
+    sign_up(kiosk_client, course_id)
+    statements = []
+
+    def note(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        changed = client.get(poll)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert changed.status_code == 200 and 'id="seats"' in changed.get_data(as_text=True)
+    # The course page also reads its meetings (schedule, the next dates) and the expert
+    # directory (is the teacher listed?); the seats it polls show neither.
+    read = " ".join(statements)
+    assert "class_courses" in read
+    assert "class_sessions" not in read and "experts" not in read, statements
+
+
 def test_a_lottery_course_collects_entries_then_publishes_a_verifiable_draw(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=2, mode="lottery")
     commitment_before = run_in_app(lambda: services.seed_commitment(db.session.get(Course, course_id).draw_seed))
@@ -200,15 +227,16 @@ def test_coordinators_create_open_and_edit_a_course(coordinator, client, run_in_
     assert client.get(f"/classes/{course_id}").status_code == 404  # a draft
     assert coordinator.post(f"/staff/classes/{course_id}/status/open").status_code == 303
     assert client.get(f"/classes/{course_id}").status_code == 200
-    sessions = run_in_app(lambda: [to_site(s.starts_at) for s in db.session.get(Course, course_id).sessions])
-    assert sessions and all(moment.weekday() in (0, 3) and moment.time() == time(7, 30) for moment in sessions)
+    meetings = run_in_app(lambda: [to_site(m.starts_at) for m in db.session.get(Course, course_id).meetings])
+    assert meetings and all(moment.weekday() in (0, 3) and moment.time() == time(7, 30) for moment in meetings)
 
     form = coordinator.get(f"/staff/classes/{course_id}/edit").get_data(as_text=True)
     assert 'value="太极拳"' in form and 'value="07:30"' in form
-    edited = coordinator.post(f"/staff/classes/{course_id}/edit", data=_course_form(run_in_app, capacity="5", weekdays=["2"]))
+    edited = coordinator.post(f"/staff/classes/{course_id}/edit",
+                              data=_course_form(run_in_app, capacity="5", weekdays=["2"]))
     assert edited.status_code == 303
     course = run_in_app(lambda: (db.session.get(Course, course_id).capacity,
-                                 {to_site(s.starts_at).weekday() for s in db.session.get(Course, course_id).sessions}))
+                                 {to_site(m.starts_at).weekday() for m in db.session.get(Course, course_id).meetings}))
     assert course == (5, {2})
 
 
@@ -239,7 +267,8 @@ def test_assisted_sign_up_moves_and_exports_are_audited(coordinator, run_in_app)
     assert "waitlist-moved" in names and "roster-viewed" in names and "roster-exported" in names
     move = next(detail for action, _kind, detail in actions if action == "waitlist-moved")
     assert "行动不便" in move
-    assert all(kind == "staff" for action, kind, _detail in actions if action != "course-created" and action != "course-open")
+    assert all(kind == "staff" for action, kind, _detail in actions
+               if action != "course-created" and action != "course-open")
     # Audit details never carry a full number.
     assert not any(re.search(r"\d{11}", detail) for *_, detail in actions)
 
@@ -261,7 +290,7 @@ def _finished_course(run_in_app, ratings):
         services.sync_statuses()
         course = db.session.get(Course, course_id)
         for signup in services.roster(course_id):
-            services.set_attendance(course.sessions[0].id, signup.id, True, None)
+            services.set_attendance(course.meetings[0].id, signup.id, True, None)
         return course_id, codes
 
     course_id, codes = run_in_app(build)
@@ -304,16 +333,16 @@ def test_personal_data_is_deleted_after_the_retention_period_and_counts_stay(app
     assert run_in_app(lambda: services.counts(course_id)["confirmed"]) == 3
 
 
-def test_attendance_is_marked_per_session(coordinator, run_in_app):
+def test_attendance_is_marked_per_meeting(coordinator, run_in_app):
     course_id, _codes = _finished_course(run_in_app, [])
-    session_id, signup_id = run_in_app(lambda: (db.session.get(Course, course_id).sessions[1].id,
+    meeting_id, signup_id = run_in_app(lambda: (db.session.get(Course, course_id).meetings[1].id,
                                                 services.roster(course_id)[0].id))
-    response = coordinator.post(f"/staff/classes/attendance/{session_id}/{signup_id}", data={"present": "1"},
+    response = coordinator.post(f"/staff/classes/attendance/{meeting_id}/{signup_id}", data={"present": "1"},
                                 headers=HTMX)
     assert response.status_code == 200 and 'aria-pressed="true"' in response.get_data(as_text=True)
-    assert (session_id, signup_id) in run_in_app(services.attendance, course_id)
-    coordinator.post(f"/staff/classes/attendance/{session_id}/{signup_id}", data={"present": "0"}, headers=HTMX)
-    assert (session_id, signup_id) not in run_in_app(services.attendance, course_id)
+    assert (meeting_id, signup_id) in run_in_app(services.attendance, course_id)
+    coordinator.post(f"/staff/classes/attendance/{meeting_id}/{signup_id}", data={"present": "0"}, headers=HTMX)
+    assert (meeting_id, signup_id) not in run_in_app(services.attendance, course_id)
 
 
 def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk_client, client, run_in_app):
@@ -356,4 +385,4 @@ def test_the_timetable_and_course_list_follow_changes_by_polling(kiosk_client, c
         assert changed.status_code == 200 and f'id="{region}"' in changed.get_data(as_text=True)
     # A new day redraws the timetable even when no course changed.
     version = run_in_app(services.version)
-    assert client.get(f"/classes/live?view=week&day=2000-01-01&v={version}").status_code == 200
+    assert client.get(f"/classes/live?view=week&v={version}-2000-01-01").status_code == 200

@@ -4,7 +4,6 @@ untouched, and the sign-up is cancelled by its code. live_server's course pages 
 2 s (CLASSES_POLL_SECONDS, conftest); the issue allows 15 s for a seat change to show."""
 
 import time as clock
-from datetime import time
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -120,7 +119,8 @@ def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_k
     cancel_form = signer.locator("form#cancel-form")
     tap_digits(signer, "form#cancel-form", MOBILE[-4:])
     expect(cancel_form.locator('input[name="tail"]')).to_have_value(MOBILE[-4:])
-    expect(signer.locator('form.lookup-form input[name="code"]')).to_have_value(code)  # the cancel form's pad typed into its own box
+    # The cancel form's pad typed into its own box.
+    expect(signer.locator('form.lookup-form input[name="code"]')).to_have_value(code)
     with signer.expect_response(path_is("/classes/cancel")) as cancelled:
         signer.locator("#cancel-signup").tap()
     assert cancelled.value.status == 200, cancelled.value.text()

@@ -177,7 +177,10 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
     assert RESIDENT_MOBILE not in html, "the receipt shows the resident's number"
 
     request_id = live_server.sql(select(HelpRequest.id).where(HelpRequest.code == code))
-    row = lambda column: live_server.sql(select(column).where(HelpRequest.id == request_id))  # noqa: E731
+
+    def row(column):
+        return live_server.sql(select(column).where(HelpRequest.id == request_id))
+
     assert row(HelpRequest.expert_id) == wen["id"]
     assert (row(HelpRequest.state), row(HelpRequest.needs)) == ("new", "learn")
     assert (row(HelpRequest.name), row(HelpRequest.mobile)) == (RESIDENT, RESIDENT_MOBILE)
@@ -190,7 +193,8 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
     expect(article).to_contain_text("温老师")
     expect(article).to_contain_text(RESIDENT_MOBILE)
     expect(article.locator(".request-state")).to_have_text(zh(REQUEST_STATE_LABELS["new"]))
-    expect(article.locator('.row-head strong')).to_have_text("温老师")  # the request keeps its expert unless staff pass it on
+    # The request keeps its expert unless staff pass it on.
+    expect(article.locator('.row-head strong')).to_have_text("温老师")
     article.locator('select[name="state"]').select_option("done")
     with staff.expect_navigation(url=re.compile(r"/staff/experts/requests(\?show=open)?$")):
         staff.locator(f"#update-request-{request_id}").click()

@@ -120,7 +120,10 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
     card_id = live_server.sql(select(Card.id).where(Card.code == code))
     expect(left.locator("h2")).to_contain_text(f"{number:04d}")
     seen["the card's receipt"] = owner_kiosk.content()
-    row = lambda column: live_server.sql(select(column).where(Card.id == card_id))  # noqa: E731
+
+    def row(column):
+        return live_server.sql(select(column).where(Card.id == card_id))
+
     assert (row(Card.state), row(Card.real_name), row(Card.mobile)) == ("pending", OWNER, OWNER_MOBILE)
     assert (row(Card.gender), row(Card.age_band), row(Card.area)) == ("female", "60-64", AREA)
     assert (row(Card.interests), row(Card.looking_for), row(Card.intro)) == ("walking chess", "companion", INTRO)
@@ -204,7 +207,10 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
 
     interest_id = live_server.sql(select(Interest.id).where(Interest.card_id == card_id,
                                                             Interest.from_mobile == ASKER_MOBILE))
-    irow = lambda column: live_server.sql(select(column).where(Interest.id == interest_id))  # noqa: E731
+
+    def irow(column):
+        return live_server.sql(select(column).where(Interest.id == interest_id))
+
     assert (irow(Interest.state), irow(Interest.from_name), irow(Interest.from_card_id)) == ("new", ASKER, None)
     assert (irow(Interest.requester_agreed), irow(Interest.owner_agreed)) == (True, False)
     assert irow(Interest.created_by).startswith("kiosk:")
@@ -271,9 +277,12 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
     expect(asker_row).to_contain_text(ASKER)
     expect(asker_row).to_contain_text(ASKER_MOBILE)
     assert contacts_viewed() == 1, "the view of both contacts is not in the audit log"
-    entry = lambda column: live_server.sql(select(column).where(  # noqa: E731
-        AuditEntry.action == "contacts-viewed", AuditEntry.target_id == interest_id,
-        AuditEntry.target_type == "friends_interests"))
+
+    def entry(column):
+        return live_server.sql(select(column).where(
+            AuditEntry.action == "contacts-viewed", AuditEntry.target_id == interest_id,
+            AuditEntry.target_type == "friends_interests"))
+
     assert entry(AuditEntry.actor_kind) == "staff"
     detail = entry(AuditEntry.detail)
     assert str(number) in detail, detail

@@ -285,8 +285,8 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
              "/classes/", "/classes/all", f"/classes/{course}", f"/classes/{course}/sign-up", "/classes/my",
              f"/classes/my?code={signup_code}", "/classes/survey",
              "/experts/", "/experts/?q=s", f"/experts/{expert}", f"/experts/{expert}/ask", "/experts/receipt",
-             "/friends/", f"/friends/{friend_number}", f"/friends/{friend_number}/meet", "/friends/new", "/friends/mine",
-             f"/friends/mine?code={friend_code}"]
+             "/friends/", f"/friends/{friend_number}", f"/friends/{friend_number}/meet", "/friends/new",
+             "/friends/mine", f"/friends/mine?code={friend_code}"]
     problems = []
     for screen, page in (("read-only", kiosk), ("kiosk", enrolled)):
         for name, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
@@ -385,7 +385,7 @@ def test_security_headers_from_gunicorn(live_server):
     }
     assert answers[static_paths[0]][0] == 200
     assert answers["/no-such-page"][0] == 404
-    for path, (status, headers) in answers.items():
+    for path, (_status, headers) in answers.items():
         csp = headers.get("Content-Security-Policy", "")
         directives = {part.strip() for part in csp.split(";")}
         assert csp, f"{path}: no Content-Security-Policy"

@@ -21,7 +21,8 @@ def directory(cap: int = 3) -> dict:
     skills = {skill.name: skill.id for skill in services.save_skills(
         [("书法", "calligraphy", "Calligraphy"), ("摄影", "photography", "Photography")])}
     experts = services.save_experts([
-        (None, services.ExpertData(name="王秀兰", mobile=EXPERT_MOBILE, display_name="王老师", skill_ids=[skills["书法"]],
+        (None, services.ExpertData(name="王秀兰", mobile=EXPERT_MOBILE, display_name="王老师",
+                                   skill_ids=[skills["书法"]],
                                    consent_on=date(2026, 1, 5), consent_scope="称呼和技能", intro="写楷书四十年",
                                    intro_en="Forty years of regular script", weekly_cap=cap)),
         (None, services.ExpertData(name="谢玉", mobile="13912345602", display_name="谢老师", skill_ids=[skills["书法"]],
@@ -124,7 +125,8 @@ def test_coordinators_add_experts_with_consent_and_views_are_audited(coordinator
             "weekly_cap": "3", "consent_on": "2026-11-01", "consent_scope": "称呼和技能"}
     refused = coordinator.post("/staff/experts/new", data={**form, "consent_scope": ""})
     assert refused.status_code == 422
-    future = coordinator.post("/staff/experts/new", data={**form, "consent_on": (date.today() + timedelta(days=9)).isoformat()})
+    future = coordinator.post("/staff/experts/new",
+                              data={**form, "consent_on": (date.today() + timedelta(days=9)).isoformat()})
     assert future.status_code == 422
     assert coordinator.post("/staff/experts/new", data=form).status_code == 303
     assert names(client.get("/experts/?q=qy").get_data(as_text=True)) == ["仇*燕"]

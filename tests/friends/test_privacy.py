@@ -135,7 +135,7 @@ class Sweep:
             found |= {number for number in ids if re.fullmatch(r"\d{17}[\dX]", number) and looks_like_id(number)}
             # Any unmasked mainland mobile in what a resident reads, known to us or not.
             if text is not body:
-                found |= {run for run in re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)}
+                found |= set(re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text))
             self.checks += len(self.names) + len(self.mobiles) + len(self.codes) + 2
         if found:
             self.failures.append((label, sorted(found)))
@@ -464,8 +464,10 @@ def opt_in_board(app) -> dict:
     owner, requester, bystander = receipts
     asks = {
         "by-code": services.express_interest(owner.number, own_code=requester.code, created_by="kiosk:1").id,
-        "by-name": services.express_interest(owner.number, name="宇文婷", mobile="17612345098", created_by="kiosk:1").id,
-        "declined": services.express_interest(owner.number, name="长孙浩", mobile="13187654321", created_by="kiosk:1").id,
+        "by-name": services.express_interest(owner.number, name="宇文婷", mobile="17612345098",
+                                             created_by="kiosk:1").id,
+        "declined": services.express_interest(owner.number, name="长孙浩", mobile="13187654321",
+                                              created_by="kiosk:1").id,
         "staff-no": services.express_interest(owner.number, own_code=bystander.code, created_by="kiosk:1").id,
         "elsewhere": services.express_interest(bystander.number, name="宇文婷", mobile="17612345098",
                                                created_by="kiosk:1").id,

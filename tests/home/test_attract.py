@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from app.classes import services as classes
-from app.classes.models import Session
+from app.classes.models import Meeting
 from app.clock import from_site, site_today, to_site, utcnow
 from app.experts import services as experts
 from app.extensions import db
@@ -26,7 +26,7 @@ def course_meeting(title: str, *local_starts: datetime, draft: bool = False) -> 
     if not draft:
         classes.set_status(course.id, "open")
     for starts in local_starts:
-        db.session.add(Session(course_id=course.id, starts_at=from_site(starts), minutes=1))
+        db.session.add(Meeting(course_id=course.id, starts_at=from_site(starts), minutes=1))
     db.session.commit()
     return course.id
 

@@ -59,7 +59,8 @@ def link_for(app, kiosk_id: int, form_key: str, path: str, fields: dict) -> str:
     """A handoff made as the kiosk's button makes it; the link its QR code shows."""
     with app.app_context():
         _record, token = handoff.start(db.session.get(Kiosk, kiosk_id), form_key, path, MultiDict(
-            [(name, item) for name, value in fields.items() for item in (value if isinstance(value, list) else [value])]))
+            [(name, item) for name, value in fields.items()
+             for item in (value if isinstance(value, list) else [value])]))
     return f"/h/{token}"
 
 
@@ -446,7 +447,8 @@ def test_housekeeping_deletes_handoffs_no_phone_can_use_any_more(app, kiosk, run
     with app.app_context():
         for name, expires_at in (("old", now - window - timedelta(minutes=1)),
                                  ("lately-expired", now - timedelta(minutes=5))):
-            db.session.execute(update(Handoff).where(Handoff.token_hash == token_digest(links[name].removeprefix("/h/")))
+            db.session.execute(update(Handoff)
+                               .where(Handoff.token_hash == token_digest(links[name].removeprefix("/h/")))
                                .values(expires_at=expires_at))
         db.session.commit()
     result = run_in_app(housekeeping.run, now)

@@ -12,9 +12,9 @@ from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 
 VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker")
 STAFF_ROLES = VISITORS[2:]
-PUBLIC = {visitor: "ok" for visitor in VISITORS}
-SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **{role: "ok" for role in STAFF_ROLES}}
-ACTING = {"anonymous": "forbidden", "kiosk": "ok", **{role: "ok" for role in STAFF_ROLES}}
+PUBLIC = dict.fromkeys(VISITORS, "ok")
+SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **dict.fromkeys(STAFF_ROLES, "ok")}
+ACTING = {"anonymous": "forbidden", "kiosk": "ok", **dict.fromkeys(STAFF_ROLES, "ok")}
 MODERATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "moderator": "ok",
               "coordinator": "forbidden", "matchmaker": "forbidden"}
 COORDINATORS = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok", "coordinator": "ok",
@@ -196,7 +196,8 @@ def _url(rule) -> str:
 def test_every_route_answers_each_visitor_as_expected(app, visitors):
     # Signing out, starting over and revoking every kiosk go last: they end the visitors' sign-ins.
     last = ("staff.revoke_all_kiosks", "staff.sign_out", "kiosk.reset")
-    rules = sorted(app.url_map.iter_rules(), key=lambda rule: last.index(rule.endpoint) if rule.endpoint in last else -1)
+    rules = sorted(app.url_map.iter_rules(),
+                   key=lambda rule: last.index(rule.endpoint) if rule.endpoint in last else -1)
     assert {rule.endpoint for rule in rules} == set(EXPECTED), "update EXPECTED for new or removed routes"
     mismatches = []
     for rule in rules:

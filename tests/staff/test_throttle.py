@@ -71,7 +71,10 @@ def test_the_owner_gets_in_past_the_cap_from_a_clean_address(app, member_id):
 
 def test_an_address_waits_longer_after_each_failure_and_afresh_after_an_hour(app, member_id):
     start = utcnow()
-    at = lambda seconds: start + timedelta(seconds=seconds)  # noqa: E731
+
+    def at(seconds):
+        return start + timedelta(seconds=seconds)
+
     assert [attempt(app, WRONG, now=start)[1] for _ in range(3)] == [0, 0, 2]
     assert attempt(app, STAFF_PASSWORD, now=at(1)) == (False, 1, True)  # the right password waits too
     assert attempt(app, WRONG, now=at(2)) == (False, 4, False)

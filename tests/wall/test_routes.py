@@ -160,7 +160,8 @@ def test_moderator_queue_approve_reject_and_bulk(kiosks, moderator, client):
     row = moderator.post(f"/staff/wall/{ids[0]}/reject", data={"reason": ""}, headers=HTMX)
     assert row.status_code == 422 and "请填写理由" in row.get_data(as_text=True)
     row = moderator.post(f"/staff/wall/{ids[0]}/reject", data={"reason": "请勿留电话"}, headers=HTMX)
-    assert row.status_code == 200 and row.get_data(as_text=True).lstrip().startswith(f'<article class="queue-row state-rejected" id="row-{ids[0]}"')
+    assert row.status_code == 200 and row.get_data(as_text=True).lstrip().startswith(
+        f'<article class="queue-row state-rejected" id="row-{ids[0]}"')
     bulk = moderator.post("/staff/wall/approve-many", data={"post": [str(i) for i in ids[1:]]},
                           headers={**HTMX, "HX-Target": "wall-queue"})
     assert bulk.status_code == 200 and "没有待处理的留言" in bulk.get_data(as_text=True)
@@ -175,7 +176,8 @@ def test_moderator_settings_and_problems_pages(moderator, kiosks):
     assert moderator.post("/staff/wall/settings/words", data={"word": "加微信", "action": "flag"}).status_code == 200
     duplicate = moderator.post("/staff/wall/settings/words", data={"word": "加 微 信", "action": "hold"})
     assert duplicate.status_code == 422
-    assert moderator.post("/staff/wall/settings/grids", data={"name": "第一网格", "worker": "刘建国"}).status_code == 200
+    assert moderator.post("/staff/wall/settings/grids",
+                          data={"name": "第一网格", "worker": "刘建国"}).status_code == 200
     assert moderator.post("/staff/wall/settings/kinds", data={"publish_first": ["greeting"]}).status_code == 200
     assert send(kiosks[0], "greeting", "冬至快乐").status_code == 200
     send(kiosks[0], "problem", "路灯不亮", location="2号楼")

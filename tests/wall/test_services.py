@@ -185,7 +185,8 @@ def test_problems_have_a_status_a_reply_a_grid_and_wait_oldest_first(ctx):
     groups = {g.grid.name if g.grid else None: [p.id for p in g.problems] for g in services.open_problems()}
     assert groups == {None: [old.id], "第一网格": [new.id]}
     services.set_problem_status(new.id, "resolved")
-    assert {g.grid.name if g.grid else None: len(g.problems) for g in services.open_problems()} == {None: 1, "第一网格": 0}
+    assert ({g.grid.name if g.grid else None: len(g.problems) for g in services.open_problems()}
+            == {None: 1, "第一网格": 0})
     with pytest.raises(services.WallError):
         services.set_problem_status(by_code(post("wish", "愿望").code).id, "resolved")
     with pytest.raises(services.WallError):

@@ -1,7 +1,7 @@
 """Notices, staff members, site flags
 
 Revision ID: 0001_foundation
-Revises: 
+Revises:
 Create Date: 2026-11-25 12:44:34.129816
 
 """

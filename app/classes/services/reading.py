@@ -1,0 +1,126 @@
+"""What the kiosk reads: the course list, the week's timetable, seat and waitlist counts."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from ...clock import from_site, site_today, to_site, utcnow
+from ...extensions import db
+from ..models import Course, Meeting, Signup
+from .phases import phase
+from .signups import ACTIVE_STATES
+
+
+def version() -> int:
+    """What the kiosk's timetable and course list poll compares. Every change a list shows
+    (a course saved, opened, closed, dropped or moving on, a seat taken or freed) bumps
+    that course's revision, and no course is ever deleted: the sum only grows."""
+    return db.session.scalar(select(func.coalesce(func.sum(Course.revision), 0)))
+
+
+def get_course(course_id: int) -> Course | None:
+    return db.session.get(Course, course_id)
+
+
+def public_course(course_id: int) -> Course | None:
+    course = db.session.get(Course, course_id)
+    return course if course is not None and course.status != "draft" else None
+
+
+# A finished course stays listed this long after its term, while attendees rate it.
+LISTED_AFTER_TERM = timedelta(days=60)
+
+
+def _listed():
+    """SQL: the courses the kiosk lists: published, not dropped, not long finished."""
+    return Course.status.not_in(("draft", "dropped")) & (Course.term_ends >= site_today() - LISTED_AFTER_TERM)
+
+
+def public_courses(category: str | None = None) -> list[Course]:
+    query = select(Course).where(_listed()).order_by(Course.term_starts, Course.id)
+    if category:
+        query = query.where(Course.category == category)
+    courses = list(db.session.scalars(query))
+    now = utcnow()
+    # Finished courses go last: residents look for what they can still join.
+    return sorted(courses, key=lambda course: phase(course, now) == "finished")
+
+
+def taught_by(expert_ids: list[int]) -> dict[int, list[Course]]:
+    """The listed courses each expert teaches (the expert directory's cards show them)."""
+    taught = {}
+    if expert_ids:
+        for course in db.session.scalars(select(Course).where(Course.teacher_expert_id.in_(expert_ids), _listed())
+                                         .order_by(Course.term_starts)):
+            taught.setdefault(course.teacher_expert_id, []).append(course)
+    return taught
+
+
+def category_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Course.category, func.count()).where(_listed()).group_by(Course.category))
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A meeting as the timetable shows it: the course, and its site-local times."""
+
+    course: Course
+    starts: datetime  # site-local
+    ends: datetime
+
+
+@dataclass
+class Day:
+    day: date
+    is_today: bool
+    slots: list[Slot] = field(default_factory=list)
+
+
+def week(today: date | None = None) -> list[Day]:
+    """This week, Monday to Sunday in the site's zone, with each day's meetings in slots."""
+    today = today or site_today()
+    monday = today - timedelta(days=today.weekday())
+    days = [Day(monday + timedelta(days=offset), monday + timedelta(days=offset) == today) for offset in range(7)]
+    start, end = (from_site(datetime.combine(monday, time.min)),
+                  from_site(datetime.combine(monday + timedelta(days=7), time.min)))
+    rows = db.session.execute(
+        select(Meeting, Course).join(Course, Course.id == Meeting.course_id)
+        .where(Meeting.starts_at >= start, Meeting.starts_at < end, Course.status.not_in(("draft", "dropped")))
+        .order_by(Meeting.starts_at, Course.id))
+    for meeting, course in rows:
+        local = to_site(meeting.starts_at)
+        days[(local.date() - monday).days].slots.append(
+            Slot(course, local, local + timedelta(minutes=meeting.minutes)))
+    return days
+
+
+def upcoming_meetings(course: Course, limit: int = 4) -> list[datetime]:
+    now = utcnow()
+    return [to_site(meeting.starts_at) for meeting in course.meetings if meeting.starts_at >= now][:limit]
+
+
+def meetings_held(course: Course, now: datetime) -> list[Meeting]:
+    """Meetings that have begun, or begin today: the ones attendance is taken for."""
+    today_ends = from_site(datetime.combine(to_site(now).date() + timedelta(days=1), time.min))
+    return [meeting for meeting in course.meetings if meeting.starts_at < today_ends]
+
+
+def revision(course_id: int) -> int | None:
+    """What the course page's live poll compares: one column of one row, no objects."""
+    return db.session.scalar(select(Course.revision).where(Course.id == course_id))
+
+
+def counts(course_id: int) -> dict[str, int]:
+    rows = db.session.execute(select(Signup.state, func.count()).where(Signup.course_id == course_id)
+                              .group_by(Signup.state))
+    return dict.fromkeys(ACTIVE_STATES + ("cancelled",), 0) | dict(rows.all())
+
+
+def waitlist_counts(course_ids: list[int]) -> dict[int, int]:
+    if not course_ids:
+        return {}
+    rows = db.session.execute(select(Signup.course_id, func.count()).where(
+        Signup.course_id.in_(course_ids), Signup.state.in_(("waitlisted", "entered"))).group_by(Signup.course_id))
+    return dict(rows.all())

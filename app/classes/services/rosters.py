@@ -1,0 +1,104 @@
+"""Rosters for staff, attendance at each meeting, and moves on the waitlist."""
+
+import csv
+import io
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, delete, select, update
+
+from ... import audit
+from ...clock import to_site
+from ...extensions import db
+from ..models import Attendance, Course, Meeting, Signup
+from .common import ClassError, staff_reason
+from .signups import SIGNUP_ACTIONS, allowed_or_refused, waitlist
+
+
+def roster(course_id: int) -> list[Signup]:
+    """Everyone with a seat, in the order they got it, then the waitlist, then entries."""
+    order = case((Signup.state == "confirmed", 0), (Signup.state == "waitlisted", 1), (Signup.state == "entered", 2),
+                 else_=3)
+    return list(db.session.scalars(select(Signup).where(Signup.course_id == course_id, Signup.state != "cancelled")
+                                   .order_by(order, Signup.queue_key, Signup.id)))
+
+
+def record_roster_view(course: Course, what: str) -> None:
+    """Staff saw sign-ups' names (and numbers): the audit log says who, when and which."""
+    audit.record("classes", f"roster-{what}", course, {"title": course.title})
+    db.session.commit()
+
+
+def attendance(course_id: int) -> set[tuple[int, int]]:
+    rows = db.session.execute(select(Attendance.session_id, Attendance.signup_id)
+                              .join(Meeting, Meeting.id == Attendance.session_id)
+                              .where(Meeting.course_id == course_id))
+    return {tuple(row) for row in rows}
+
+
+def set_attendance(meeting_id: int, signup_id: int, present: bool, staff_id: int) -> bool:
+    meeting = db.session.get(Meeting, meeting_id)
+    signup = db.session.get(Signup, signup_id)
+    if meeting is None or signup is None or signup.course_id != meeting.course_id:
+        raise ClassError(SIGNUP_ACTIONS["attendance"].refusal, "meeting")
+    allowed_or_refused("attendance", signup, "attendance")
+    db.session.execute(delete(Attendance).where(Attendance.session_id == meeting_id, Attendance.signup_id == signup_id))
+    if present:
+        db.session.add(Attendance(session_id=meeting_id, signup_id=signup_id, marked_by=staff_id))
+    db.session.commit()
+    return present
+
+
+def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]:
+    """Put someone at another place on the waitlist; only with a written reason (audited)."""
+    reason = staff_reason(reason)
+    if len(reason) < 4:
+        raise ClassError(_l("Please write why this person moves (at least 4 characters)."), "reason")
+    signup = db.session.get(Signup, signup_id)
+    if signup is None:
+        raise ClassError(SIGNUP_ACTIONS["move"].refusal, "position")
+    # Lock the course row so a concurrent sign-up or promotion waits for the move; then
+    # read the state again: a promotion just before may have given them a seat.
+    db.session.execute(update(Course).where(Course.id == signup.course_id).values(revision=Course.revision + 1))
+    db.session.refresh(signup)
+    allowed_or_refused("move", signup, "position")
+    line = waitlist(signup.course_id)
+    if not 1 <= position <= len(line):
+        raise ClassError(_l("Choose a place between 1 and %(n)d.", n=len(line)), "position")
+    before = line.index(signup) + 1
+    keys = sorted((entry.queue_key, entry.id) for entry in line)
+    line.remove(signup)
+    line.insert(position - 1, signup)
+    # The same keys, handed out in the new order: later arrivals still queue behind.
+    for entry, (key, _id) in zip(line, keys):
+        entry.queue_key = key
+    # Ties in queue_key are broken by id; give each a distinct key so the order is exact.
+    for index in range(1, len(line)):
+        if line[index].queue_key <= line[index - 1].queue_key:
+            line[index].queue_key = line[index - 1].queue_key + 1
+    audit.record("classes", "waitlist-moved", signup, {"from": before, "to": position, "reason": reason})
+    db.session.commit()
+    return line
+
+
+def roster_csv(course: Course) -> str:
+    """The roster as CSV for staff (full names and numbers; the caller audits the export)."""
+    meetings = course.meetings
+    present = attendance(course.id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "name", "mobile", "state", "source", "waitlist_position", "signed_up_at",
+                     *[to_site(m.starts_at).strftime("%Y-%m-%d %H:%M") for m in meetings]])
+    position = 0
+    for signup in roster(course.id):
+        if signup.state == "waitlisted":
+            position += 1
+        writer.writerow([signup.code, _safe_cell(signup.name or ""), signup.mobile or "", signup.state, signup.source,
+                         position if signup.state == "waitlisted" else "",
+                         to_site(signup.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                         *["1" if (m.id, signup.id) in present else "" for m in meetings]])
+    return out.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """A spreadsheet must not run a typed name as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,91 @@
+"""Kiosks in the console (admins): enrol a screen by its pairing code, rename it, revoke one
+or all. The work is app/kiosk/devices.py's."""
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from .. import lengths
+from ..forms import Form
+from ..kiosk import devices
+from ..web import found_or_404, page_or_fragment
+from . import bp
+from .access import staff_required
+from .forms import ActionForm
+
+# --- forms -------------------------------------------------------------------------------
+
+class EnrollKioskForm(Form):
+    code = StringField(_l("Pairing code shown on the screen"), validators=[DataRequired(), Length(min=6, max=12)])
+    name = StringField(_l("Kiosk name"), validators=[DataRequired(), Length(max=lengths.KIOSK_NAME)],
+                       description=_l("Where it stands, e.g. “Lobby, left”"))
+    submit = SubmitField(_l("Add kiosk"))
+
+
+class RenameKioskForm(Form):
+    name = StringField(_l("Kiosk name"), validators=[DataRequired(), Length(max=lengths.KIOSK_NAME)])
+    submit = SubmitField(_l("Rename"))
+
+
+# --- kiosks (admins) ---------------------------------------------------------------------
+
+def _kiosks_page(form=None, status=200, *, added=None, error=None):
+    return page_or_fragment(
+        "staff/kiosks.html", {"kiosk-list": "staff/_kiosk_list.html"},
+        kiosks=devices.kiosk_statuses(include_revoked=True), form=form or EnrollKioskForm(formdata=None),
+        action_form=ActionForm(), added=added, error=error,
+    ), status
+
+
+@bp.get("/kiosks")
+@staff_required("admin")
+def kiosks():
+    return _kiosks_page()
+
+
+@bp.post("/kiosks")
+@staff_required("admin")
+def enroll_kiosk():
+    form = EnrollKioskForm()
+    if form.validate_on_submit():
+        try:
+            kiosk_id = devices.enroll(form.code.data, form.name.data)
+        except devices.DeviceError as error:
+            form.code.errors.append(str(error))
+        else:
+            return _kiosks_page(added=kiosk_id)
+    return _kiosks_page(form, status=422)
+
+
+def _kiosk_or_404(kiosk_id: int):
+    return found_or_404(devices.get_kiosk(kiosk_id))
+
+
+@bp.post("/kiosks/<int:kiosk_id>/name")
+@staff_required("admin")
+def rename_kiosk(kiosk_id: int):
+    kiosk = _kiosk_or_404(kiosk_id)
+    form = RenameKioskForm()
+    if form.validate_on_submit():
+        try:
+            devices.rename(kiosk.id, form.name.data)
+        except devices.DeviceError as error:
+            return _kiosks_page(status=422, error=str(error))
+        return _kiosks_page()
+    return _kiosks_page(status=422, error=_("A kiosk's name has 1 to 60 characters."))
+
+
+@bp.post("/kiosks/<int:kiosk_id>/revoke")
+@staff_required("admin")
+def revoke_kiosk(kiosk_id: int):
+    kiosk = _kiosk_or_404(kiosk_id)
+    devices.revoke(kiosk.id)
+    return _kiosks_page()
+
+
+@bp.post("/kiosks/revoke-all")
+@staff_required("admin")
+def revoke_all_kiosks():
+    devices.revoke_all()
+    return _kiosks_page()
