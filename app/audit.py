@@ -6,6 +6,7 @@ phone or ID number: detail text is masked on the way in, by the rule in app.peop
 """
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import has_request_context, request
@@ -49,15 +50,32 @@ def mask_detail(text: str) -> str:
     return mask_numbers_in_text(text, find_numbers(text, shortest_run=SHORTEST_NUMBER))
 
 
-def _actor() -> tuple[str, int | None, str]:
+Actor = tuple[str, int | None, str]  # (kind, id, name)
+
+
+def _no_device() -> Actor | None:
+    return None
+
+
+# Who acts when no staff member is signed in: the device making the request. The kiosk base
+# registers its lookup (app/kiosk/devices.py), as Flask-Login's user loader does for staff,
+# so the audit log sits below the kiosk base and imports nothing of it.
+_device_actor: Callable[[], Actor | None] = _no_device
+
+
+def device_actor_loader(lookup: Callable[[], Actor | None]) -> Callable[[], Actor | None]:
+    global _device_actor
+    _device_actor = lookup
+    return lookup
+
+
+def _actor() -> Actor:
     if has_request_context():
         if current_user and current_user.is_authenticated:
             return "staff", current_user.id, current_user.display_name
-        from .kiosk.devices import current_kiosk  # the kiosk base records through audit
-
-        kiosk = current_kiosk()
-        if kiosk is not None:
-            return "kiosk", kiosk.id, kiosk.name
+        device = _device_actor()
+        if device is not None:
+            return device
     return "system", None, ""
 
 

@@ -67,6 +67,13 @@ def current_kiosk() -> Kiosk | None:
     return g.current_kiosk
 
 
+@audit.device_actor_loader
+def _acting_kiosk() -> audit.Actor | None:
+    """What the audit log records as the actor of a kiosk's request."""
+    kiosk = current_kiosk()
+    return ("kiosk", kiosk.id, kiosk.name) if kiosk is not None else None
+
+
 # --- the browser's side --------------------------------------------------------------
 
 @dataclass(frozen=True)
