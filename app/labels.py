@@ -11,18 +11,13 @@ Each area keeps its texts in its own labels module and its rules in its services
 module only gathers them, so that one name never means two things in a template.
 """
 
-from types import SimpleNamespace
-
-
-def _namespace(**names) -> SimpleNamespace:
-    return SimpleNamespace(**names)
+from types import SimpleNamespace as _namespace
 
 
 def init_app(app) -> None:
     from .classes import labels as class_labels, models as class_models, services as classes
-    from .experts import labels as expert_labels, models as expert_models
+    from .experts import labels as expert_labels, models as expert_models, services as experts
     from .friends import labels as friend_labels, models as friend_models, services as friends
-    from .experts import services as experts
     from .wall import labels as wall_labels, models as wall_models, services as wall
 
     labels = _namespace(

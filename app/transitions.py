@@ -43,6 +43,24 @@ def allowed(table: Mapping[str, Transition], state: str) -> frozenset[str]:
     return frozenset(action for action, rule in table.items() if state in rule.from_states)
 
 
+def require(rule: Transition, state: str, refused: type[Exception], field: str) -> Transition:
+    """The rule, when the record's state allows it; otherwise the transaction is rolled back
+    and `refused` (the area's Refused) raised with the rule's message, on `field`."""
+    if state not in rule.from_states:
+        db.session.rollback()
+        raise refused(rule.refusal, field)
+    return rule
+
+
+def apply(model, record_id: int, rule: Transition, refused: type[Exception], field: str, **values):
+    """Make the rule's change (change_state) and give the record as it now is; refused as
+    require() is when the record's state no longer allows it. The caller audits and commits."""
+    if not change_state(model, record_id, rule, **values):
+        db.session.rollback()
+        raise refused(rule.refusal, field)
+    return db.session.get(model, record_id, populate_existing=True)
+
+
 def change_state(model, record_id: int, rule: Transition, **values) -> bool:
     """UPDATE the record, with the rule's new state, only while it is in one of the rule's
     states; False when it was not (nothing changed). The caller audits and commits."""

@@ -13,7 +13,7 @@ from ..inputs import int_or_none
 from ..web import events, found_or_404, page_or_fragment, phone_url, poll, qr_svg
 from . import bp, services
 from .forms import CancelForm, LookupForm, RateForm, SignupForm
-from .labels import (STATE_LABELS)
+from .labels import STATE_LABELS
 from .models import CATEGORIES
 
 

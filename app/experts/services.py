@@ -18,7 +18,7 @@ from ..clock import site_today, utcnow
 from ..errors import Refused
 from ..extensions import db
 from ..people import mask_name, normalise_code, normalise_mobile, normalise_name
-from ..transitions import allowed, change_state, transition
+from ..transitions import allowed, apply, transition
 from . import pinyin
 from .models import (CATEGORIES, NEEDS, OPEN_REQUEST_STATES, REQUEST_STATES, Expert, ExpertWeek, HelpRequest,
                      SearchKey, Skill, expert_skills)
@@ -386,10 +386,7 @@ def _update_request(request_id: int, state: str, note: str, expert_id: int | Non
     if rule.to not in OPEN_REQUEST_STATES:
         values["closed_at"] = utcnow()
     # Conditional on the rule's states: a request closed meanwhile stays closed.
-    if not change_state(HelpRequest, request_id, rule, **values):
-        db.session.rollback()
-        raise DirectoryError(rule.refusal, "state")
-    request = db.session.get(HelpRequest, request_id, populate_existing=True)
+    request = apply(HelpRequest, request_id, rule, DirectoryError, "state", **values)
     audit.record("experts", f"request-{state}", request, {"note": request.staff_note} if note else None)
     db.session.commit()
     return request

@@ -17,7 +17,7 @@ from ..clock import utcnow
 from ..errors import Refused
 from ..extensions import db
 from ..people import find_numbers, normalise_code, normalise_mobile, normalise_name
-from ..transitions import Transition, allowed, change_state, transition
+from ..transitions import allowed, apply, require, transition
 from .models import AGE_BANDS, CARD_STATES, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest, Tally
 
 PAGE_SIZE = 24
@@ -185,21 +185,11 @@ def interest_actions(interest: Interest) -> frozenset[str]:
     return allowed(INTEREST_ACTIONS, interest.state)
 
 
-def _allowed_or_refused(rule: Transition, state: str, field: str) -> None:
-    if state not in rule.from_states:
-        db.session.rollback()
-        raise FriendsError(rule.refusal, field)
-
-
 def _change_card(card: Card, action: str, field: str, **values) -> Card:
     """The action's change to the card, made only while its state allows it (a conditional
     UPDATE); the caller audits and commits."""
-    rule = CARD_ACTIONS[action]
-    _allowed_or_refused(rule, card.state, field)
-    if not change_state(Card, card.id, rule, **values):
-        db.session.rollback()
-        raise FriendsError(rule.refusal, field)
-    return db.session.get(Card, card.id, populate_existing=True)
+    rule = require(CARD_ACTIONS[action], card.state, FriendsError, field)
+    return apply(Card, card.id, rule, FriendsError, field, **values)
 
 
 def renew(code: str) -> Card:
@@ -235,7 +225,7 @@ def _delete(card: Card, tally: str, action: str) -> None:
 def withdraw(code: str) -> int:
     """The resident withdraws their card: its personal data is deleted at once."""
     card = _own(code)
-    _allowed_or_refused(CARD_ACTIONS["withdraw"], card.state, "code")
+    require(CARD_ACTIONS["withdraw"], card.state, FriendsError, "code")
     number = card.number
     _delete(card, "cards-withdrawn", "card-withdrawn")
     db.session.commit()
@@ -290,14 +280,11 @@ def answer(code: str, interest_id: int, agreed: bool) -> Interest:
 def _record(interest: Interest, action: str, field: str, **values) -> Interest:
     """An answer (or the matchmaker's asking), made only while the request's state allows
     it (a conditional UPDATE); the caller audits and commits."""
-    rule = INTEREST_ACTIONS[action]
-    _allowed_or_refused(rule, interest.state, field)
-    if not change_state(Interest, interest.id, rule, **ANSWERS[action], **values):
-        db.session.rollback()
-        raise FriendsError(rule.refusal, field)
+    rule = require(INTEREST_ACTIONS[action], interest.state, FriendsError, field)
+    interest = apply(Interest, interest.id, rule, FriendsError, field, **ANSWERS[action], **values)
     if rule.to == "agreed":
         _tally("introductions")
-    return db.session.get(Interest, interest.id, populate_existing=True)
+    return interest
 
 
 # --- the matchmaker ------------------------------------------------------------------------
@@ -331,7 +318,7 @@ def review(card_id: int, approve: bool, reason: str = "") -> Card:
     card = db.session.get(Card, card_id)
     if card is None:
         raise FriendsError(CARD_ACTIONS[action].refusal, "reason")
-    _allowed_or_refused(CARD_ACTIONS[action], card.state, "reason")
+    require(CARD_ACTIONS[action], card.state, FriendsError, "reason")
     reason = " ".join((reason or "").split())
     if approve:
         now = utcnow()
@@ -353,7 +340,7 @@ def delete_card(card_id: int) -> None:
     card = db.session.get(Card, card_id)
     if card is None:
         raise FriendsError(_l("No such card."), "reason")
-    _allowed_or_refused(CARD_ACTIONS["delete"], card.state, "reason")
+    require(CARD_ACTIONS["delete"], card.state, FriendsError, "reason")
     _delete(card, "cards-deleted", "card-deleted")
     db.session.commit()
 
@@ -394,7 +381,7 @@ def contacts(interest_id: int) -> tuple[Contact, Contact]:
     rule = INTEREST_ACTIONS["contacts"]
     if interest is None:
         raise FriendsError(rule.refusal, "note")
-    _allowed_or_refused(rule, interest.state, "note")
+    require(rule, interest.state, FriendsError, "note")
     owner = db.session.get(Card, interest.card_id)
     requester = db.session.get(Card, interest.from_card_id) if interest.from_card_id else None
     audit.record("friends", "contacts-viewed", interest, {"number": owner.number})

@@ -30,14 +30,14 @@ class ActionForm(Form):
     """A button that changes something: only the CSRF token travels."""
 
 
-# A reason or note typed in a console row's one-line box (maxlength 200 in its template).
+# A reason typed in a console row's one-line box (its maxlength is lengths.REASON too).
 # The wall's and the matchmaking board's services keep at most this much: longer is refused.
 LONG_REASON = _l("A reason has at most %(n)d characters.", n=lengths.REASON)
 
 
-def within_limit(text: str | None, message, field: str) -> str:
-    """A reason or note as typed; Refused, for that field, when longer than lengths.REASON."""
+def within_limit(text: str | None, message, field: str, limit: int = lengths.REASON) -> str:
+    """A reason or note as typed; Refused, for that field, when longer than its limit."""
     text = text or ""
-    if len(" ".join(text.split())) > lengths.REASON:
+    if len(" ".join(text.split())) > limit:
         raise Refused(message, field)
     return text

@@ -61,7 +61,7 @@ def update_friends_request(interest_id: int):
     found_or_404(friends.get_interest(interest_id))
     try:
         friends.staff_update_interest(interest_id, request.form.get("action", ""),
-                                      within_limit(request.form.get("note"), LONG_NOTE, "note"))
+                                      within_limit(request.form.get("note"), LONG_NOTE, "note", lengths.NOTE))
     except Refused as error:
         return friends_requests(error=str(error), status=422)
     return redirect(url_for("staff.friends_requests", _anchor=f"interest-{interest_id}"), code=303)

@@ -73,7 +73,7 @@ def rename_kiosk(kiosk_id: int):
         except devices.DeviceError as error:
             return _kiosks_page(status=422, error=str(error))
         return _kiosks_page()
-    return _kiosks_page(status=422, error=_("A kiosk's name has 1 to 60 characters."))
+    return _kiosks_page(status=422, error=_("A kiosk's name has 1 to %(n)d characters.", n=lengths.KIOSK_NAME))
 
 
 @bp.post("/kiosks/<int:kiosk_id>/revoke")

@@ -16,7 +16,7 @@ from ..errors import Refused
 from ..clock import utcnow
 from ..extensions import db
 from ..boards import board_version, bump_version
-from ..transitions import allowed, change_state, transition
+from ..transitions import allowed, apply, transition
 from ..people import mask_numbers_in_text
 from . import checks
 from .models import (KINDS, PROBLEM_STATUSES, REPORT_REASONS, STATES, WORD_ACTIONS, Grid, KindSetting, Post,
@@ -259,10 +259,7 @@ def _moderate(post_id: int, action: str, audit_action: str, detail=None, *, publ
     """Apply a moderator's action while the post's state allows it, audit it and commit.
     Refused, with nothing changed or audited, when the table does not allow it."""
     rule = POST_ACTIONS[action]
-    if not change_state(Post, post_id, rule, reviewed_at=utcnow(), **values):
-        db.session.rollback()
-        raise WallError(rule.refusal, "state")
-    post = db.session.get(Post, post_id, populate_existing=True)
+    post = apply(Post, post_id, rule, WallError, "state", reviewed_at=utcnow(), **values)
     audit.record("wall", audit_action, post, detail)
     if public_change:
         bump_version(BOARD)

@@ -19,7 +19,7 @@ from ... import audit
 from ...clock import utcnow
 from ...extensions import db
 from ...people import mask_name, normalise_code, normalise_mobile, normalise_name
-from ...transitions import Transition, allowed, transition
+from ...transitions import Transition, allowed, require, transition
 from ..models import Course, Signup
 from .common import ClassError, staff_reason
 from .phases import signup_window_open
@@ -197,11 +197,7 @@ def allowed_actions(signup: Signup) -> frozenset[str]:
 def allowed_or_refused(action: str, signup: Signup, field: str) -> Transition:
     """The action's rule, if the sign-up's state allows it; else the transaction is rolled
     back and the action refused (the refusal shown on `field`)."""
-    rule = SIGNUP_ACTIONS[action]
-    if signup.state not in rule.from_states:
-        db.session.rollback()
-        raise ClassError(rule.refusal, field)
-    return rule
+    return require(SIGNUP_ACTIONS[action], signup.state, ClassError, field)
 
 
 def cancel(code: str, tail: str, *, now: datetime | None = None) -> Signup:
