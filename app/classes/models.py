@@ -90,7 +90,7 @@ class Course(db.Model):
     @awaiting_draw.inplace.expression
     @classmethod
     def _awaiting_draw_expression(cls):
-        return and_(cls.mode == "lottery", cls.drawn_at.is_(None), cls.status == "open")
+        return and_(cls.lottery_pending, cls.status == "open")
 
     def signup_offer(self, phase: str) -> str:
         """What signing up gives in this phase (see services.phase): an "entry" to a draw
