@@ -54,6 +54,10 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     from . import inputs
 
     inputs.init_app(app)  # before the blueprints: their <int:...> rules take its converter
+    from .communities import routing, settings
+
+    routing.init_app(app)  # first: every later step of a request works in its community
+    settings.init_app(app)
     _register_blueprints(app)
 
     from . import assets, cli, errors, labels, security, web
@@ -68,13 +72,13 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .i18n import select_locale
+    from .i18n import select_locale, select_timezone
 
     db.init_app(app)
     if os.environ.get("LINLI_SERVING") != "1":
         init_migrations(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
     login.init_app(app)
     login.login_view = "staff.home"
@@ -94,11 +98,10 @@ def _register_blueprints(app: Flask) -> None:
     from .staff import bp as staff_bp
     from .wall import bp as wall_bp
 
+    from .communities.routing import PREFIX
+
     app.register_blueprint(kiosk_bp)
-    app.register_blueprint(home_bp)
-    app.register_blueprint(classes_bp)
-    app.register_blueprint(experts_bp)
-    app.register_blueprint(friends_bp)
-    app.register_blueprint(notices_bp)
     app.register_blueprint(staff_bp)
-    app.register_blueprint(wall_bp)
+    # What residents see is a community's: its pages are under /c/<slug>/.
+    for public in (home_bp, classes_bp, experts_bp, friends_bp, notices_bp, wall_bp):
+        app.register_blueprint(public, url_prefix=PREFIX + (public.url_prefix or ""))

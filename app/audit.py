@@ -15,6 +15,7 @@ from sqlalchemy import Index, String, Text, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .clock import utcnow
+from .communities.models import CommunityScoped
 from .extensions import db
 from .inputs import int_or_none
 from .people import find_numbers, mask_numbers_in_text
@@ -23,12 +24,12 @@ from .people import find_numbers, mask_numbers_in_text
 SHORTEST_NUMBER = 7
 
 
-class AuditEntry(db.Model):
+class AuditEntry(CommunityScoped, db.Model):
     __tablename__ = "audit_entries"
     __table_args__ = (
-        Index("ix_audit_entries_actor", "actor_kind", "actor_id", "id"),
-        Index("ix_audit_entries_area", "area", "id"),
-        Index("ix_audit_entries_at", "at"),
+        Index("ix_audit_entries_actor", "community_id", "actor_kind", "actor_id", "id"),
+        Index("ix_audit_entries_area", "community_id", "area", "id"),
+        Index("ix_audit_entries_at", "community_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,16 +1,18 @@
 """Board versions: a counter per board that kiosks poll to learn whether anything changed."""
 
-from sqlalchemy import String, update
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .communities.models import CommunityScoped
 from .extensions import db
 
 
-class BoardVersion(db.Model):
+class BoardVersion(CommunityScoped, db.Model):
     """A counter per board, bumped by every change a kiosk shows: polls compare it."""
 
     __tablename__ = "board_versions"
 
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
     board: Mapped[str] = mapped_column(String(20), primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
 
@@ -24,5 +26,4 @@ def bump_version(board: str) -> None:
 
 
 def board_version(board: str) -> int:
-    row = db.session.get(BoardVersion, board)
-    return row.version if row else 0
+    return db.session.scalar(select(BoardVersion.version).where(BoardVersion.board == board)) or 0

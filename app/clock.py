@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 
 
 def utcnow() -> datetime:
@@ -11,8 +10,10 @@ def utcnow() -> datetime:
 
 
 def site_zone() -> ZoneInfo:
-    """The community center's time zone (BABEL_DEFAULT_TIMEZONE)."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    """The community's time zone (its BABEL_DEFAULT_TIMEZONE setting)."""
+    from .communities.settings import setting
+
+    return ZoneInfo(setting("BABEL_DEFAULT_TIMEZONE"))
 
 
 def to_site(moment: datetime) -> datetime:

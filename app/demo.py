@@ -1,12 +1,17 @@
 """Demo content for a first start: what a newcomer sees on an empty install.
 
-Each area adds its own loader to LOADERS; `flask init` runs them once per database.
+Each area adds its own loader to LOADERS; `flask init` runs them once per database, in two
+communities: the first (its kiosk at /) and a second, so the district console and the
+community switcher have something to show.
 """
 
 from datetime import timedelta
 
 
 from .clock import utcnow
+from .communities import scope, services as communities
+from .communities.models import Community
+from .communities.routing import default_community_id
 from .extensions import db
 from .models import SiteFlag
 from .notices import services as notices
@@ -16,6 +21,9 @@ from .friends import demo as friends_demo
 from .wall import demo as wall_demo
 
 DEMO_FLAG = "demo_loaded_at"
+# The demo's two communities: the first keeps its slug (main), the second is /c/hepingli/.
+DEMO_COMMUNITIES = [("幸福里社区", "Xingfuli Community"), ("和平里社区", "Heping Community")]
+SECOND_SLUG = "hepingli"
 
 
 def _notices() -> None:
@@ -67,8 +75,15 @@ def load_demo_content() -> bool:
     """Load every area's demo content once; False when it was loaded before."""
     if demo_loaded():
         return False
-    for loader in LOADERS:
-        loader()
+    first = db.session.get(Community, default_community_id())
+    first.name, first.name_en = DEMO_COMMUNITIES[0]
+    db.session.commit()
+    second = communities.by_slug(SECOND_SLUG)
+    second_id = second.id if second else communities.create_community(SECOND_SLUG, *DEMO_COMMUNITIES[1])
+    for community_id in (first.id, second_id):
+        with scope.within(community_id):
+            for loader in LOADERS:
+                loader()
     db.session.add(SiteFlag(key=DEMO_FLAG, value=utcnow().isoformat()))
     db.session.commit()
     return True

@@ -8,6 +8,7 @@ decides from the clock (classes.services.phase), not from housekeeping having ru
 """
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -23,12 +24,26 @@ log = logging.getLogger(__name__)
 
 
 def run(now: datetime | None = None) -> dict[str, int]:
+    """Every community's upkeep, each in its own scope; the counts summed."""
+    from sqlalchemy import select
+
+    from .communities import scope
+    from .communities.models import Community
+
+    now = now or utcnow()
+    done: Counter[str] = Counter()
+    for community_id in db.session.scalars(select(Community.id).order_by(Community.id)).all():
+        with scope.within(community_id):
+            done.update(run_in_community(now))
+    return dict(done)
+
+
+def run_in_community(now: datetime) -> dict[str, int]:
     from .classes import services as classes
     from .experts import services as experts
     from .kiosk import handoff
     from .friends import services as friends
 
-    now = now or utcnow()
     return {**classes.housekeeping(now), "requests purged": experts.purge_requests(now),
             **friends.housekeeping(now), "phone handoffs purged": handoff.purge(now)}
 

@@ -40,6 +40,10 @@ DISPLAY_NAME = 20
 WORD = 40
 GRID_NAME = 40
 GRID_WORKER = 40
+# A community's name and the short name in its URLs (/c/<slug>/: letters, digits, hyphens).
+COMMUNITY_NAME = 60
+COMMUNITY_NAME_EN = 100
+SLUG = 40
 # A kiosk's name in the console ("一楼大厅").
 KIOSK_NAME = 60
 # A staff account's sign-in name, and the name the console shows for it.

@@ -10,20 +10,24 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, make_response, render_template, request
-from sqlalchemy import Integer, String, delete
+from sqlalchemy import ForeignKey, Integer, String, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .communities.settings import setting
+from .communities.models import CommunityScoped
+from .communities import scope
 from .extensions import db
 from .web import events
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
-class RateCounter(db.Model):
+class RateCounter(CommunityScoped, db.Model):
     __tablename__ = "rate_counters"
 
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     window: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hits: Mapped[int] = mapped_column(default=0)
@@ -46,9 +50,9 @@ class Limit:
 
 def _hit_database(key: str, window: int) -> int:
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RateCounter).values(key=key, window=window, hits=1)
+    statement = insert(RateCounter).values(community_id=scope.current_community_id(), key=key, window=window, hits=1)
     statement = statement.on_conflict_do_update(
-        index_elements=["key", "window"], set_={"hits": RateCounter.hits + 1}
+        index_elements=["community_id", "key", "window"], set_={"hits": RateCounter.hits + 1}
     ).returning(RateCounter.hits)
     hits = db.session.execute(statement).scalar_one()
     # Old windows are of no further use; clearing them here keeps the table small.
@@ -99,7 +103,7 @@ def _limited(wait: int):
 
 
 def rate_limited(name: str, default: str, actor_key):
-    """Limit a view per actor. The limit comes from config RATE_LIMITS[name] or default;
+    """Limit a view per actor. The limit comes from the community's RATE_LIMITS[name] or default;
     ``actor_key()`` names who acts (None: not limited here, the view refuses it anyway)."""
 
     def decorate(view):
@@ -107,7 +111,7 @@ def rate_limited(name: str, default: str, actor_key):
         def wrapped(*args, **kwargs):
             key = actor_key()
             if key is not None:
-                limit = Limit.parse(current_app.config.get("RATE_LIMITS", {}).get(name, default))
+                limit = Limit.parse(setting("RATE_LIMITS").get(name, default))
                 wait = hit(f"{name}:{key}", limit)
                 if wait:
                     return _limited(wait)

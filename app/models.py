@@ -20,6 +20,7 @@ class SiteFlag(db.Model):
 
 
 from . import audit as _audit, boards as _boards, limits as _limits
+from .communities import models as _communities
 from .classes import models as _classes
 from .experts import models as _experts
 from .friends import models as _friends

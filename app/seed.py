@@ -13,9 +13,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import insert, select
 
+from .communities.settings import setting
 from .boards import bump_version
 from .classes import services as classes
 from .clock import site_today, utcnow
@@ -139,7 +139,7 @@ def _experts(count: int, rng: random.Random) -> None:
 
 def _cards(count: int, rng: random.Random) -> None:
     """Approved friends cards, each through leave_card and the matchmaker's review."""
-    areas = current_app.config["FRIENDS_AREAS"]
+    areas = setting("FRIENDS_AREAS")
     for _ in range(count):
         receipt = friends.leave_card(friends.CardData(
             gender=rng.choice(GENDERS), age_band=rng.choice(AGE_BANDS), area=rng.choice(areas),

@@ -10,15 +10,19 @@ import shutil
 import uuid
 
 import pytest
+from flask import appcontext_pushed, g
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
+from app.communities.scope import Scope
 from app.extensions import db
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
 ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
 TEST_SECRET = "test-secret-key-not-for-production"
+# The community every database starts with (migration 0009 makes it); its pages are /c/main/.
+FIRST_COMMUNITY = 1
 
 
 def _app_config(url: str, **extra) -> dict:
@@ -54,6 +58,10 @@ def empty_tables(url: str) -> None:
     if tables:
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # As after the migrations: the first community, whose pages are /c/main/.
+            connection.execute(text("INSERT INTO communities (id, slug, name, name_en, settings, created_at)"
+                                    " VALUES (1, 'main', '邻里屏', '', '{}', now())"))
+            connection.execute(text("SELECT setval('communities_id_seq', 1)"))
     engine.dispose()
 
 
@@ -91,9 +99,18 @@ def make_app(database_url, tmp_path):
     def build(**config):
         instance = tmp_path / "instance"
         instance.mkdir(exist_ok=True)
-        return create_app(_app_config(database_url, **config), instance_path=str(instance))
+        app = create_app(_app_config(database_url, **config), instance_path=str(instance))
+        appcontext_pushed.connect(work_in_first_community, app)
+        return app
 
     return build
+
+
+def work_in_first_community(_app, **_):
+    """A test's own app contexts (factories, checks of what was stored) work in the first
+    community, as a command inside ``scope.within`` would. A request decides its community
+    for itself (app/communities/routing.py sets it first thing, whatever was here)."""
+    g.community_scope = Scope(FIRST_COMMUNITY)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import appcontext_pushed
 from flask_babel import gettext
 from flask_migrate import upgrade
 from sqlalchemy import delete, insert, inspect, select
@@ -26,7 +27,7 @@ from app.audit import AuditEntry
 from app.extensions import db
 from app.kiosk import devices
 from app.wall.models import Post
-from tests.conftest import DATABASE_URL, ON_POSTGRES, empty_tables, reset_postgres
+from tests.conftest import work_in_first_community, DATABASE_URL, ON_POSTGRES, empty_tables, reset_postgres
 from tests.e2e.conftest import _serve
 from tests.e2e.test_rate_limits import RECEIPT_IN_HTML, Device
 
@@ -52,6 +53,12 @@ def _post_rows(texts):
 
 def _add_posts(*texts: str) -> None:
     db.session.execute(insert(Post), _post_rows(texts))
+    db.session.commit()
+
+
+def _add_posts_before_communities(*texts: str) -> None:
+    """Posts at OLDER_REVISION, whose wall_posts table has no community yet."""
+    db.session.execute(insert(Post.__table__), _post_rows(texts))
     db.session.commit()
 
 
@@ -152,6 +159,7 @@ def server_instance(request, tmp_path):
 def test_a_backup_taken_under_load_holds_every_acknowledged_write(server_instance):
     with _serve(server_instance, workers=2, extra_config=BUSY_SERVER_CONFIG) as server:
         server_app = create_app(instance_path=str(server_instance), SQLALCHEMY_DATABASE_URI=server.database_url)
+        appcontext_pushed.connect(work_in_first_community, server_app)
         with server_app.app_context():
             # Enough data that the copy takes a while: writes overlap it.
             for start in range(0, SEEDED_POSTS, 5_000):
@@ -261,7 +269,7 @@ def _older_backup(app, tmp_path) -> Path:
             db.engine.dispose()
             reset_postgres(DATABASE_URL)
             upgrade(revision=OLDER_REVISION)
-            _add_posts("旧版本的帖子")
+            _add_posts_before_communities("旧版本的帖子")
             path = backups.make_backup(tmp_path / "older.dump").path
             upgrade()
         return path
@@ -270,7 +278,7 @@ def _older_backup(app, tmp_path) -> Path:
                        instance_path=str(tmp_path / "older-instance"))
     with older.app_context():
         upgrade(revision=OLDER_REVISION)
-        _add_posts("旧版本的帖子")
+        _add_posts_before_communities("旧版本的帖子")
         db.engine.dispose()
     return path
 

@@ -37,8 +37,8 @@ def test_first_start_loads_demo_content_and_prints_an_admin_password_once(app):
 
 def test_demo_content_is_bilingual(app, client):
     app.test_cli_runner().invoke(args=["init"])
-    chinese = client.get("/notices/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    english = client.get("/notices/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    chinese = client.get("/c/main/notices/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    english = client.get("/c/main/notices/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "防范电信诈骗" in chinese
     assert "Beware of phone fraud" in english and "防范电信诈骗" not in english
 

@@ -30,7 +30,7 @@ from app.kiosk.devices import DEVICE_COOKIE
 from app.kiosk.models import Kiosk
 from app.models import SiteFlag
 from app.notices import services as notices
-from app.staff.models import ROLES, StaffMember, StaffSession
+from app.staff.models import DISTRICT_ROLES, ROLES, StaffMember, StaffSession
 from app.staff.services import SEEN_RESOLUTION
 from app.wall import services as wall
 from app.wall.models import Post
@@ -59,8 +59,13 @@ GET_MAY_WRITE = {
     "staff.expert_requests": AUDIT_ONLY,
     # ...both sides' names and numbers once an introduction is agreed...
     "staff.friends_contacts": AUDIT_ONLY,
-    # ...and a download of the whole database.
+    # ...a download of the whole database...
     "staff.download_backup": AUDIT_ONLY,
+    # ...and of one community's records; the district tier reads across communities only
+    # through named functions that leave an audit row (its figures, on the page and as files).
+    "staff.export_community": AUDIT_ONLY,
+    "staff.district_figures": AUDIT_ONLY,
+    "staff.district_figures_file": AUDIT_ONLY,
     # A phone's camera can only open a link: the first opening claims the one-time link
     # (one conditional UPDATE), so a second phone, or a replay, gets nothing.
     "kiosk.handoff_open": frozenset({("UPDATE", "kiosk_handoffs")}),
@@ -131,9 +136,11 @@ def _board_rows() -> dict:
     post = db.session.scalar(select(Post).where(Post.receipt_code == post_code))
     wall.approve(post.id, None)
 
-    experts.save_skills([("书法", "calligraphy", "Calligraphy")])
+    # The demo's skill where the demo content is loaded (tests/test_isolation.py), else a new one.
+    skill = next((skill for skill in experts.skills() if skill.name == "书法"), None) \
+        or experts.save_skills([("书法", "calligraphy", "Calligraphy")])[0]
     expert = experts.save_experts([(None, experts.ExpertData(
-        name="王秀兰", mobile="13900000001", display_name="王老师", skill_ids=[experts.skills()[0].id],
+        name="王秀兰", mobile="13900000001", display_name="王老师", skill_ids=[skill.id],
         consent_on=site_today(), consent_scope="称呼、技能和简介"))])[0]
     request_code = experts.ask(expert.id, ["learn"], "想学写楷书", "张三明", "13812345678",
                                created_by="kiosk:test").code
@@ -169,7 +176,7 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
     to try per endpoint besides none."""
     rows = _board_rows()
     lottery = _overdue_lottery()
-    form_page = f"/classes/{rows['first_come']}/sign-up"
+    form_page = f"/c/main/classes/{rows['first_come']}/sign-up"
     record, token = handoff.start(db.session.get(Kiosk, kiosk_id), "class-signup", form_page,
                                   MultiDict({"name": "张三明"}))
     arguments = {
@@ -184,6 +191,9 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "token": [token],
         "name": [backups.make_backup().name],
         "filename": ["css/kiosk.css"],
+        "community": ["main"],
+        "community_id": [1],
+        "kind": ["csv", "xlsx"],
     }
     queries = {
         "classes.lookup": [{"code": rows["signup_code"]}],
@@ -212,7 +222,7 @@ def everyone(app, client, staff_client, run_in_app):
     kiosk = app.test_client()
     kiosk.set_cookie(DEVICE_COOKIE, token)
     clients = {"anonymous": client, "kiosk": kiosk}
-    for role in ROLES:
+    for role in (*ROLES, *DISTRICT_ROLES):
         clients[role] = staff_client(role, role)
     return clients, kiosk_id
 

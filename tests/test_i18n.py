@@ -36,39 +36,39 @@ def html_lang(response) -> str:
     ],
 )
 def test_browser_language_picks_the_catalog(client, accept_language, expected):
-    response = client.get("/", headers={"Accept-Language": accept_language})
+    response = client.get("/c/main/", headers={"Accept-Language": accept_language})
     assert response.status_code == 200
     assert html_lang(response) == expected
 
 
 def test_pages_are_translated(client):
-    chinese = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    chinese = client.get("/c/main/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    english = client.get("/c/main/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "通知公告" in chinese and "Notices" not in chinese
     assert "Notices" in english and "通知公告" not in english
 
 
 def test_locale_does_not_leak_between_requests(client):
     for language, expected in [("en", "en"), ("zh-CN", "zh-Hans"), ("en", "en")]:
-        assert html_lang(client.get("/", headers={"Accept-Language": language})) == expected
+        assert html_lang(client.get("/c/main/", headers={"Accept-Language": language})) == expected
 
 
 def test_the_language_button_beats_the_browser(client):
     zh_browser = {"Accept-Language": "zh-CN,zh;q=0.9"}
-    response = client.post("/language", data={"locale": "en", "next": "/notices/"}, headers=zh_browser)
+    response = client.post("/language", data={"locale": "en", "next": "/c/main/notices/"}, headers=zh_browser)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/notices/"
-    assert html_lang(client.get("/", headers=zh_browser)) == "en"
+    assert response.headers["Location"] == "/c/main/notices/"
+    assert html_lang(client.get("/c/main/", headers=zh_browser)) == "en"
 
     client.post("/language", data={"locale": "zh_Hans"}, headers={"Accept-Language": "en"})
-    assert html_lang(client.get("/", headers={"Accept-Language": "en"})) == "zh-Hans"
+    assert html_lang(client.get("/c/main/", headers={"Accept-Language": "en"})) == "zh-Hans"
 
 
 def test_an_unknown_language_is_refused_and_changes_nothing(client):
     response = client.post("/language", data={"locale": "fr"}, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "Something in that request was not right" in response.get_data(as_text=True)
-    assert html_lang(client.get("/", headers={"Accept-Language": "en"})) == "en"
+    assert html_lang(client.get("/c/main/", headers={"Accept-Language": "en"})) == "en"
 
 
 def test_dates_are_shown_in_the_site_time_zone(client, run_in_app):
@@ -76,8 +76,8 @@ def test_dates_are_shown_in_the_site_time_zone(client, run_in_app):
         add_notice, "元旦游园会", "一楼大厅", title_en="New Year fair",
         starts_at=datetime(2026, 1, 1, 0, 30), ends_at=datetime(2099, 1, 1),
     )
-    english = client.get(f"/notices/{notice_id}", headers={"Accept-Language": "en"})
-    chinese = client.get(f"/notices/{notice_id}", headers={"Accept-Language": "zh-CN"})
+    english = client.get(f"/c/main/notices/{notice_id}", headers={"Accept-Language": "en"})
+    chinese = client.get(f"/c/main/notices/{notice_id}", headers={"Accept-Language": "zh-CN"})
     # 00:30 UTC is 08:30 in Asia/Shanghai.
     assert "Jan 1, 2026, 8:30:00\u202fAM" in english.get_data(as_text=True)
     assert "2026年1月1日 08:30:00" in chinese.get_data(as_text=True)
@@ -87,7 +87,7 @@ def test_the_time_zone_is_configurable(make_app, run_in_app):
     app = make_app(BABEL_DEFAULT_TIMEZONE="Europe/London")
     with app.app_context():
         notice_id = add_notice("冬至", "", starts_at=datetime(2026, 1, 1, 0, 30), ends_at=datetime(2099, 1, 1))
-    page = app.test_client().get(f"/notices/{notice_id}", headers={"Accept-Language": "en"})
+    page = app.test_client().get(f"/c/main/notices/{notice_id}", headers={"Accept-Language": "en"})
     assert "Jan 1, 2026, 12:30:00\u202fAM" in page.get_data(as_text=True)
 
 

@@ -51,12 +51,12 @@ def test_int_or_none_takes_ascii_digits_that_fit_the_database():
 
 @pytest.mark.parametrize("value", REFUSED_VALUES)
 def test_a_form_with_control_or_bidi_characters_is_refused_and_nothing_stored(app, kiosk_client, run_in_app, value):
-    page = kiosk_client.post("/wall/posts", data=wall_post(nickname=f"王{value}"), headers=ZH)
+    page = kiosk_client.post("/c/main/wall/posts", data=wall_post(nickname=f"王{value}"), headers=ZH)
     assert page.status_code == 422
     assert translated(app, MESSAGES[422][0], "zh_Hans") in page.get_data(as_text=True)
     assert 'lang="zh-Hans"' in page.get_data(as_text=True)
 
-    fragment = kiosk_client.post("/wall/posts", data=wall_post(text=f"你好{value}"),
+    fragment = kiosk_client.post("/c/main/wall/posts", data=wall_post(text=f"你好{value}"),
                                  headers={**HTMX, **EN, "HX-Target": "wall-form"})
     assert fragment.status_code == 422
     assert fragment.headers["HX-Reswap"] == "none" and "input-refused" in fragment.headers["HX-Trigger"]
@@ -67,32 +67,34 @@ def test_a_form_with_control_or_bidi_characters_is_refused_and_nothing_stored(ap
 
 
 def test_query_values_names_and_the_htmx_page_url_are_checked_too(client):
-    assert client.get("/experts/?q=%E7%8E%8B%00").status_code == 422
-    assert client.get("/experts/?q%00=1").status_code == 422
-    refused = client.get("/experts/?q=%E2%80%AE", headers=HTMX)
+    assert client.get("/c/main/experts/?q=%E7%8E%8B%00").status_code == 422
+    assert client.get("/c/main/experts/?q%00=1").status_code == 422
+    refused = client.get("/c/main/experts/?q=%E2%80%AE", headers=HTMX)
     assert refused.status_code == 422 and 'id="input-refused"' in refused.get_data(as_text=True)
-    assert client.get("/experts/", headers={**HTMX, "HX-Current-URL": "http://localhost/\x01"}).status_code == 422
-    assert client.get("/h/abc%00def").status_code == 404  # a path no link makes
+    assert client.get("/c/main/experts/",
+                      headers={**HTMX, "HX-Current-URL": "http://localhost/\x01"}).status_code == 422
+    assert client.get("/c/main/h/abc%00def").status_code == 404  # a path no link makes
 
 
 def test_the_refusal_reads_in_chinese_for_a_chinese_browser(app, kiosk_client):
-    fragment = kiosk_client.post("/wall/posts", data=wall_post(text="\x00"), headers={**HTMX, **ZH})
+    fragment = kiosk_client.post("/c/main/wall/posts", data=wall_post(text="\x00"), headers={**HTMX, **ZH})
     chinese = translated(app, INPUT_REFUSED, "zh_Hans")
     assert re.search(r"[\u4e00-\u9fff]", chinese) and chinese in fragment.get_data(as_text=True)
-    page = kiosk_client.post("/wall/posts", data=wall_post(text="\x00"), headers=ZH).get_data(as_text=True)
+    page = kiosk_client.post("/c/main/wall/posts", data=wall_post(text="\x00"), headers=ZH).get_data(as_text=True)
     assert "有些字符不能使用" in page and 'lang="zh-Hans"' in page
 
 
 def test_the_page_keeps_a_hidden_banner_for_the_refusal(client):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/c/main/").get_data(as_text=True)
     assert re.search(r'<div id="input-refused" class="banner[^"]*" role="alert" hidden></div>', page)
 
 
 def test_line_breaks_go_in_text_areas_not_in_one_line_fields(app, kiosk_client, run_in_app):
-    assert kiosk_client.post("/wall/posts", data=wall_post(text="第一行\r\n第二行\t完"), headers=ZH).status_code == 200
+    assert kiosk_client.post("/c/main/wall/posts", data=wall_post(text="第一行\r\n第二行\t完"),
+                             headers=ZH).status_code == 200
     assert posts(run_in_app) == 1
     for field in ("nickname", "location"):
-        refused = kiosk_client.post("/wall/posts", data=wall_post(**{field: "3号楼\n王"}), headers=EN)
+        refused = kiosk_client.post("/c/main/wall/posts", data=wall_post(**{field: "3号楼\n王"}), headers=EN)
         assert refused.status_code == 422 and "Please write this on one line." in refused.get_data(as_text=True)
     assert posts(run_in_app) == 1
 
@@ -109,15 +111,16 @@ def test_huge_ids_are_not_found_on_every_int_route(app, client, kiosk_client):
             response = getattr(kiosk_client, method)(url)
             # 405: another rule's word took it (/handoff/<form_key> is POST only).
             assert response.status_code in (404, 405), (method, url, response.status_code)
-    assert client.get(f"/classes/{DB_INT_MAX}").status_code == 404  # fits, names no course
+    assert client.get(f"/c/main/classes/{DB_INT_MAX}").status_code == 404  # fits, names no course
 
 
 def test_a_next_with_a_line_break_falls_back_to_a_safe_page(client, run_in_app):
     for url, data in (("/language", {"locale": "en"}), ("/large-text", {})):
-        for target in ("/wall/\r\nSet-Cookie: x=1", "/wall/\n", "/wall/\t", "/wall/\u2028"):
+        for target in ("/c/main/wall/\r\nSet-Cookie: x=1", "/c/main/wall/\n", "/c/main/wall/\t", "/c/main/wall/\u2028"):
             response = client.post(url, data={**data, "next": target})
-            assert response.status_code == 303 and response.headers["Location"] == "/", (url, target)
-        assert client.post(url, data={**data, "next": "/wall/?kind=thanks"}).headers["Location"] == "/wall/?kind=thanks"
+            assert response.status_code == 303 and response.headers["Location"] == "/c/main/", (url, target)
+        thanks = client.post(url, data={**data, "next": "/c/main/wall/?kind=thanks"})
+        assert thanks.headers["Location"] == "/c/main/wall/?kind=thanks"
     run_in_app(staff_member, "zhao", "admin")
     assert client.get("/staff/?next=%0d%0a").status_code == 200
     signed_in = client.post("/staff/sign-in", data={"username": "zhao", "password": STAFF_PASSWORD,
@@ -153,7 +156,7 @@ def test_superscripts_and_huge_numbers_are_refused_with_a_message(demo, staff_cl
     request_id = first(run_in_app, select(HelpRequest.id).where(HelpRequest.state == "new"))
     before = audit_count(run_in_app)
     cases = [
-        (kiosk_client, f"/classes/survey/{survey_id}", {"option": "²"}, "Please tap only the choices shown."),
+        (kiosk_client, f"/c/main/classes/survey/{survey_id}", {"option": "²"}, "Please tap only the choices shown."),
         (admin, "/staff/wall/approve-many", {"post": ["²", str(post_id)]}, "Please tick posts in the list."),
         (admin, f"/staff/wall/{post_id}/grid", {"grid": "²"}, "Please choose a grid from the list."),
         (admin, f"/staff/experts/requests/{request_id}", {"state": "assigned", "expert_id": "99999999999999999999"},
@@ -167,8 +170,9 @@ def test_superscripts_and_huge_numbers_are_refused_with_a_message(demo, staff_cl
     assert first(run_in_app, select(Post.state).where(Post.id == post_id)) != "approved"
     assert audit_count(run_in_app) - before <= 1  # the help requests' page, shown again, is a view of contacts
     # A GET filter that no number names is ignored, not an error.
-    for url in ("/staff/audit?before=99999999999999999999", "/staff/audit?before=²", "/wall/more?before=²",
-                "/wall/more?before=99999999999999999999", "/classes/live?v=²", "/wall/live?v=99999999999999999999"):
+    for url in ("/staff/audit?before=99999999999999999999", "/staff/audit?before=²", "/c/main/wall/more?before=²",
+                "/c/main/wall/more?before=99999999999999999999", "/c/main/classes/live?v=²",
+                "/c/main/wall/live?v=99999999999999999999"):
         assert admin.get(url).status_code == 200, url
 
 
@@ -195,5 +199,5 @@ def test_reasons_longer_than_kept_are_refused_not_cut(demo, staff_client, run_in
 
 
 def test_an_empty_card_edit_says_what_is_wrong(kiosk_client):
-    response = kiosk_client.post("/friends/mine/edit", data={}, headers={**HTMX, **EN, "HX-Target": "mine"})
+    response = kiosk_client.post("/c/main/friends/mine/edit", data={}, headers={**HTMX, **EN, "HX-Target": "mine"})
     assert response.status_code == 422 and "No card has this code." in response.get_data(as_text=True)

@@ -99,7 +99,7 @@ def test_over_the_limit_htmx_keeps_the_form_and_raises_an_event(once_an_hour):
     assert event["seconds"] == int(limited.headers["Retry-After"]) > 0
 
 
-LOOKUPS = ["/wall/receipt", "/classes/my", "/experts/receipt", "/friends/mine"]
+LOOKUPS = ["/c/main/wall/receipt", "/c/main/classes/my", "/c/main/experts/receipt", "/c/main/friends/mine"]
 
 
 def test_code_lookups_are_limited_per_device_or_address(make_app):
@@ -110,19 +110,21 @@ def test_code_lookups_are_limited_per_device_or_address(make_app):
     answers = [phone.get(LOOKUPS[n % 4], query_string={"code": f"{n:08d}"},
                          environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code for n in range(8)]
     assert answers == [200] * 8
-    page = phone.get("/wall/receipt?code=12345678", environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    page = phone.get("/c/main/wall/receipt?code=12345678", environ_base={"REMOTE_ADDR": "10.1.1.1"})
     assert page.status_code == 429 and int(page.headers["Retry-After"]) > 0
     assert "请等" in page.get_data(as_text=True) and "<html" in page.get_data(as_text=True)
-    fragment = phone.get("/friends/mine?code=12345678", headers={"HX-Request": "true"},
+    fragment = phone.get("/c/main/friends/mine?code=12345678", headers={"HX-Request": "true"},
                          environ_base={"REMOTE_ADDR": "10.1.1.1"})
     assert fragment.status_code == 429 and fragment.headers["HX-Reswap"] == "none"
     assert "limit-reached" in json.loads(fragment.headers["HX-Trigger"])
     for path in LOOKUPS:  # the empty forms still open
         assert phone.get(path, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
-    assert other_phone.get("/classes/my?code=12345678", environ_base={"REMOTE_ADDR": "10.2.2.2"}).status_code == 200
+    assert other_phone.get("/c/main/classes/my?code=12345678",
+                           environ_base={"REMOTE_ADDR": "10.2.2.2"}).status_code == 200
 
     with app.app_context():
         _kiosk, token = enrolled_kiosk()
     kiosk = app.test_client()
     kiosk.set_cookie(DEVICE_COOKIE, token)  # a kiosk counts as itself, whatever its address
-    assert kiosk.get("/experts/receipt?code=12345678", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
+    assert kiosk.get("/c/main/experts/receipt?code=12345678",
+                     environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200

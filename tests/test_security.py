@@ -24,11 +24,11 @@ def assert_security_headers(response):
 
 
 def test_headers_on_pages_static_files_and_errors(client):
-    page = client.get("/")
+    page = client.get("/c/main/")
     static_url = re.search(r'href="(/static/css/kiosk\.css\?v=\w+)"', page.get_data(as_text=True)).group(1)
     responses = [
         page,
-        client.get("/notices/"),
+        client.get("/c/main/notices/"),
         client.get("/staff/"),
         client.get(static_url),
         client.get("/no-such-page"),
@@ -63,14 +63,14 @@ def test_the_exempt_routes_are_exempt_and_only_forget(csrf_client):
         session["locale"] = "en"
         session["large_text"] = True
     response = csrf_client.post("/reset")
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/c/main/"
     with csrf_client.session_transaction() as session:
         assert dict(session) == {}
 
 
 def _example_url(rule):
     values = {
-        name: 1 if isinstance(converter, IntegerConverter) else "x"
+        name: 1 if isinstance(converter, IntegerConverter) else "main" if name == "community" else "x"
         for name, converter in rule._converters.items()
     }
     return rule.build(values)[1]
@@ -94,11 +94,12 @@ def test_csrf_sweep_every_state_changing_route_refuses_a_missing_token(make_app,
             htmx = csrf_client.open(url, method=method, headers={"HX-Request": "true"})
             assert htmx.status_code == 400 and htmx.headers.get("HX-Refresh") == "true", f"{method} {url}"
     # Nothing those requests carried took effect.
-    assert '<html lang="zh-Hans"' in csrf_client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    home = csrf_client.get("/c/main/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<html lang="zh-Hans"' in home
 
 
 def test_a_valid_token_from_the_page_is_accepted(csrf_client):
-    page = csrf_client.get("/").get_data(as_text=True)
+    page = csrf_client.get("/c/main/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
     assert csrf_client.post("/language", data={"csrf_token": token, "locale": "en"}).status_code == 303
@@ -108,7 +109,8 @@ def test_a_valid_token_from_the_page_is_accepted(csrf_client):
 
 def test_a_stale_token_is_refused_with_a_friendly_page(csrf_client, make_app):
     other = make_app(WTF_CSRF_ENABLED=True, SECRET_KEY="another-install").test_client()
-    foreign_token = re.search(r'name="csrf_token" value="([^"]+)"', other.get("/").get_data(as_text=True)).group(1)
+    foreign_page = other.get("/c/main/").get_data(as_text=True)
+    foreign_token = re.search(r'name="csrf_token" value="([^"]+)"', foreign_page).group(1)
     response = csrf_client.post("/language", data={"csrf_token": foreign_token, "locale": "en"},
                                 headers={"Accept-Language": "en"})
     assert response.status_code == 400
@@ -164,15 +166,15 @@ def test_method_not_allowed_and_too_large_are_localized(make_app):
 def test_going_back_never_leaves_the_site(client, target):
     response = client.post("/language", data={"locale": "en", "next": target})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/c/main/"
 
 
 def test_hsts_only_over_https(client, make_app):
-    assert "Strict-Transport-Security" not in client.get("/").headers
-    secure = client.get("/", base_url="https://localhost")
+    assert "Strict-Transport-Security" not in client.get("/c/main/").headers
+    secure = client.get("/c/main/", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
     # Behind a proxy that says the browser came over HTTPS.
     proxied = make_app(PROXY_FIX_HOPS=1).test_client()
-    forwarded = proxied.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"})
+    forwarded = proxied.get("/c/main/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"})
     assert forwarded.headers["Strict-Transport-Security"] == "max-age=31536000"
-    assert "Strict-Transport-Security" not in proxied.get("/").headers
+    assert "Strict-Transport-Security" not in proxied.get("/c/main/").headers

@@ -34,16 +34,16 @@ def test_seed_adds_what_it_is_asked_for_and_the_boards_show_it(app, client, run_
         newest = db.session.scalar(select(Post).order_by(Post.id.desc()).limit(1))
         bilingual = db.session.scalar(select(Course).limit(1))
         expert = db.session.scalar(select(Expert).order_by(Expert.sort_key).limit(1))
-    wall = client.get("/wall/").get_data(as_text=True)
-    assert client.get("/wall/?kind=problem").status_code == 200
+    wall = client.get("/c/main/wall/").get_data(as_text=True)
+    assert client.get("/c/main/wall/?kind=problem").status_code == 200
     assert newest.public_text in wall
-    course_page = client.get(f"/classes/{bilingual.id}").get_data(as_text=True)
+    course_page = client.get(f"/c/main/classes/{bilingual.id}").get_data(as_text=True)
     assert bilingual.title in course_page and bilingual.title_en
-    assert client.get("/classes/all").get_data(as_text=True).count('class="course-card') == 10
+    assert client.get("/c/main/classes/all").get_data(as_text=True).count('class="course-card') == 10
     # The pad finds a seeded expert by the initial of what the card shows.
-    initial = client.get("/experts/", query_string={"q": expert.sort_key[0]}).get_data(as_text=True)
+    initial = client.get("/c/main/experts/", query_string={"q": expert.sort_key[0]}).get_data(as_text=True)
     assert expert.display_name in initial
-    assert client.get("/friends/").get_data(as_text=True).count('class="friend-card"') == 6
+    assert client.get("/c/main/friends/").get_data(as_text=True).count('class="friend-card"') == 6
 
 
 def test_the_same_seed_makes_the_same_content(app):

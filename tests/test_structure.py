@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app import audit
+from app.communities.routing import PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
@@ -25,9 +26,13 @@ def test_every_area_has_one_name_for_package_blueprint_url_templates_and_tests(a
         assert (ROOT / "tests" / name).is_dir(), name
         prefix = "" if name in ROOT_AREAS else f"/{name}"
         assert (blueprint.url_prefix or "") == prefix, name
+        # What residents see is a community's: boards and home are served under /c/<slug>/.
+        served = prefix if name in ("kiosk", "staff") else PREFIX + prefix
         for rule in app.url_map.iter_rules():
-            if rule.endpoint.startswith(f"{name}."):
-                assert rule.rule.startswith(prefix + "/"), rule
+            if rule.endpoint.startswith(f"{name}.") and rule.endpoint != "kiosk.handoff_open":
+                assert rule.rule.startswith(served + "/"), rule
+    # A phone opens a kiosk's link in the kiosk's community.
+    assert next(app.url_map.iter_rules("kiosk.handoff_open")).rule.startswith(PREFIX + "/")
     for board in BOARDS:
         assert (APP / "staff" / f"{board}.py").is_file(), board
         assert board in audit.AREAS
@@ -67,9 +72,13 @@ def _imports(module: str, path: Path, modules) -> set[str]:
     return {name for name in names if name == "app" or name.startswith("app.")}
 
 
+# Packages of the core, below every area.
+CORE_PACKAGES = ("communities", "migrations")
+
+
 def _area(module: str) -> str | None:
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 and (APP / parts[1]).is_dir() else None
+    return parts[1] if len(parts) > 1 and (APP / parts[1]).is_dir() and parts[1] not in CORE_PACKAGES else None
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +116,8 @@ def test_the_kiosk_base_imports_no_board_and_no_board_imports_the_home_screen(gr
 def test_the_core_below_the_kiosk_base_imports_no_area(graph):
     """The audit log, personal data, transitions, lengths and the htmx helpers sit below every
     area: the kiosk base records through audit, so audit must not reach back into it."""
-    for module in ("app.audit", "app.people", "app.transitions", "app.lengths", "app.web", "app.boards"):
+    for module in ("app.audit", "app.people", "app.transitions", "app.lengths", "app.web", "app.boards",
+                   "app.communities.scope", "app.communities.routing"):
         reached = _reaches(graph, module, through=lambda name: _area(name) is None)
         areas = sorted(name for name in reached if _area(name) is not None)
         assert not areas, f"{module} imports {areas}"

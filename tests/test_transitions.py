@@ -236,7 +236,8 @@ def _attendance(client, made):
 
 def _answer(agreed: str):
     def send(client, made):
-        return client.post(f"/friends/mine/answer/{made.record_id}", data={"code": made.form["code"], "agreed": agreed})
+        return client.post(f"/c/main/friends/mine/answer/{made.record_id}",
+                           data={"code": made.form["code"], "agreed": agreed})
     return send
 
 
@@ -254,11 +255,11 @@ WAYS = {
         "grid": lambda row: row["grid_id"] is not None,
     }.items()},
     "signup": {
-        "cancel": [resident_post("/classes/cancel")],
+        "cancel": [resident_post("/c/main/classes/cancel")],
         "cancel-by-staff": [staff_post("/staff/classes/signups/{id}/cancel")],
         "move": [staff_post("/staff/classes/signups/{id}/move")],
         "attendance": [Way(True, _attendance, 303)],
-        "rate": [resident_post("/classes/rate")],
+        "rate": [resident_post("/c/main/classes/rate")],
     },
     "request": {action: [staff_post("/staff/experts/requests/{id}", done=lambda row: row["staff_note"] == "已电话联系")]
                 for action in ("assigned", "contacted", "done", "declined")},
@@ -266,9 +267,9 @@ WAYS = {
         "approve": [staff_post("/staff/friends/cards/{id}/approve")],
         "reject": [staff_post("/staff/friends/cards/{id}/reject", done=lambda row: row["reject_reason"] == "信息不全")],
         "delete": [staff_post("/staff/friends/cards/{id}/delete")],
-        "renew": [resident_post("/friends/mine/renew", done=lambda row: row["expires_at"] > utcnow())],
-        "edit": [resident_post("/friends/mine/edit", done=lambda row: row["intro"] == "也喜欢音乐")],
-        "withdraw": [resident_post("/friends/mine/withdraw")],
+        "renew": [resident_post("/c/main/friends/mine/renew", done=lambda row: row["expires_at"] > utcnow())],
+        "edit": [resident_post("/c/main/friends/mine/edit", done=lambda row: row["intro"] == "也喜欢音乐")],
+        "withdraw": [resident_post("/c/main/friends/mine/withdraw")],
     },
     "interest": {
         "asked": [staff_post("/staff/friends/requests/{id}", extra={"action": "asked"},

@@ -50,7 +50,7 @@ XSS_PAYLOADS = [
     "<button hx-get=\"/healthz\" hx-trigger=\"load\" hx-target=\"body\">x</button>",
     "<div hx-on:htmx:load=\"window.__xss=1\">x</div>",
     "<div hx-on::load=\"window.__xss=1\">x</div>",
-    "<div hx-trigger=\"load\" hx-get=\"/wall/\" hx-swap=\"outerHTML\" hx-target=\"main\">x</div>",
+    "<div hx-trigger=\"load\" hx-get=\"/c/main/wall/\" hx-swap=\"outerHTML\" hx-target=\"main\">x</div>",
     "<div data-hx-get=\"/staff/\" data-hx-trigger=\"load\">x</div>",
     "<div hx-vals='js:{a:window.__xss=1}' hx-get=\"/healthz\" hx-trigger=\"load\">x</div>",
     "<img src=x hx-get=\"/healthz\" hx-trigger=\"load\" hx-on::after-request=\"window.__xss=1\">",

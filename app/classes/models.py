@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import lengths
 from ..clock import utcnow
+from ..communities.models import CommunityScoped
 from ..extensions import db
 
 CATEGORIES = ("calligraphy", "music", "reading", "family", "law", "fitness", "children", "elderly", "other")
@@ -22,7 +23,7 @@ SOURCES = ("kiosk", "phone", "assisted")
 SURVEY_STATES = ("draft", "published", "closed")
 
 
-class Course(db.Model):
+class Course(CommunityScoped, db.Model):
     __tablename__ = "class_courses"
     __table_args__ = (
         CheckConstraint(f"category IN {CATEGORIES}", name="category"),
@@ -30,7 +31,7 @@ class Course(db.Model):
         CheckConstraint(f"mode IN {MODES}", name="mode"),
         # The seat rule itself: no update can take more seats than there are.
         CheckConstraint("taken >= 0 AND taken <= capacity", name="seats"),
-        Index("ix_class_courses_listed", "term_ends", "status", "category"),
+        Index("ix_class_courses_listed", "community_id", "term_ends", "status", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,12 +101,12 @@ class Course(db.Model):
         return "waitlist" if phase == "full" else "seat"
 
 
-class Meeting(db.Model):
+class Meeting(CommunityScoped, db.Model):
     """One meeting of a course; weekly times are expanded into these when saved."""
 
     # The table keeps its first name (class_sessions), as does Attendance.session_id.
     __tablename__ = "class_sessions"
-    __table_args__ = (Index("ix_class_sessions_starts", "starts_at"),)
+    __table_args__ = (Index("ix_class_sessions_starts", "community_id", "starts_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("class_courses.id", ondelete="CASCADE"), index=True)
@@ -113,7 +114,7 @@ class Meeting(db.Model):
     minutes: Mapped[int] = mapped_column(default=90)
 
 
-class Signup(db.Model):
+class Signup(CommunityScoped, db.Model):
     __tablename__ = "class_signups"
     __table_args__ = (
         CheckConstraint(f"state IN {SIGNUP_STATES}", name="state"),
@@ -121,6 +122,7 @@ class Signup(db.Model):
         # One sign-up per number per course, however many requests race.
         UniqueConstraint("course_id", "mobile", name="uq_class_signups_course_mobile"),
         UniqueConstraint("course_id", "entry_ref", name="uq_class_signups_course_entry_ref"),
+        UniqueConstraint("community_id", "code", name="uq_class_signups_code"),
         Index("ix_class_signups_queue", "course_id", "state", "queue_key"),
     )
 
@@ -132,7 +134,7 @@ class Signup(db.Model):
     mobile_tail: Mapped[str | None] = mapped_column(String(4))
     # What public screens show instead of the name (张*明).
     masked_name: Mapped[str] = mapped_column(String(lengths.NAME))
-    code: Mapped[str] = mapped_column(String(8), unique=True)
+    code: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(10), default="kiosk")
     # The arrival number (course.arrivals) for first-come; the drawn rank after a lottery;
@@ -150,7 +152,7 @@ class Signup(db.Model):
     cancelled_at: Mapped[datetime | None]
 
 
-class Attendance(db.Model):
+class Attendance(CommunityScoped, db.Model):
     __tablename__ = "class_attendance"
     __table_args__ = (UniqueConstraint("session_id", "signup_id", name="uq_class_attendance"),)
 
@@ -162,7 +164,7 @@ class Attendance(db.Model):
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Rating(db.Model):
+class Rating(CommunityScoped, db.Model):
     __tablename__ = "class_ratings"
     __table_args__ = (
         CheckConstraint("stars BETWEEN 1 AND 5", name="stars"),
@@ -178,11 +180,14 @@ class Rating(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Survey(db.Model):
+class Survey(CommunityScoped, db.Model):
     """A needs survey: one multiple-choice question residents answer at the kiosk."""
 
     __tablename__ = "class_surveys"
-    __table_args__ = (CheckConstraint(f"state IN {SURVEY_STATES}", name="state"),)
+    __table_args__ = (
+        CheckConstraint(f"state IN {SURVEY_STATES}", name="state"),
+        Index("ix_class_surveys_community", "community_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question: Mapped[str] = mapped_column(String(lengths.SURVEY_QUESTION))
@@ -196,7 +201,7 @@ class Survey(db.Model):
         order_by="SurveyOption.position", cascade="all, delete-orphan", passive_deletes=True)
 
 
-class SurveyOption(db.Model):
+class SurveyOption(CommunityScoped, db.Model):
     __tablename__ = "class_survey_options"
 
     id: Mapped[int] = mapped_column(primary_key=True)

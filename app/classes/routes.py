@@ -2,6 +2,7 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
+from ..communities.routing import code_from_link
 from ..clock import site_today, utcnow
 from ..experts import services as experts
 from ..kiosk import handoff
@@ -148,7 +149,7 @@ def _already_text(details) -> str:
 def lookup():
     """A sign-up by its code: where it stands, and what can be done (cancel, rate)."""
     form = LookupForm(request.args)
-    code = normalise_code(form.code.data)
+    code = code_from_link("signup", normalise_code(form.code.data))
     signup = services.find_signup(code) if code else None
     context = {"form": form, "looked_up": bool(code), "signup": signup}
     if signup is not None:
@@ -200,6 +201,7 @@ def survey():
 @bp.post("/survey/<int:survey_id>")
 @acting_device_required("class-survey", "30 per hour")
 def answer_survey(survey_id: int):
+    found_or_404(services.get_survey(survey_id))
     chosen = [int_or_none(value) for value in request.form.getlist("option")]
     try:
         if None in chosen:

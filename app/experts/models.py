@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import lengths
 from ..clock import utcnow
+from ..communities.models import CommunityScoped
 from ..extensions import db
 
 CATEGORIES = ("calligraphy", "literature", "photography", "music", "dance", "law", "crafts", "repairs", "health",
@@ -24,25 +25,28 @@ expert_skills = Table(
 )
 
 
-class Skill(db.Model):
+class Skill(CommunityScoped, db.Model):
     """A skill residents can search for (书法, 摄影…); shared by the experts who have it."""
 
     __tablename__ = "directory_skills"
-    __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),)
+    __table_args__ = (
+        CheckConstraint(f"category IN {CATEGORIES}", name="category"),
+        UniqueConstraint("community_id", "name", name="uq_directory_skills_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(lengths.SKILL_NAME), unique=True)
+    name: Mapped[str] = mapped_column(String(lengths.SKILL_NAME))
     name_en: Mapped[str] = mapped_column(String(lengths.SKILL_NAME_EN), default="")
     category: Mapped[str] = mapped_column(String(12))
     # Pinyin readings of the name (JSON), worked out when the skill is saved.
     readings: Mapped[str] = mapped_column(Text, default="[]")
 
 
-class Expert(db.Model):
+class Expert(CommunityScoped, db.Model):
     __tablename__ = "directory_experts"
     __table_args__ = (
         CheckConstraint(f"state IN {EXPERT_STATES}", name="state"),
-        Index("ix_directory_experts_listed", "state", "sort_key"),
+        Index("ix_directory_experts_listed", "community_id", "state", "sort_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +74,7 @@ class Expert(db.Model):
     skills: Mapped[list[Skill]] = relationship(secondary=expert_skills, order_by=Skill.id)
 
 
-class SearchKey(db.Model):
+class SearchKey(CommunityScoped, db.Model):
     """Every string of pad taps that finds a listed expert: initials and (partial) pinyin of
     the display name and of each skill, every reading of a surname with several. Computed
     when an expert or skill is saved (app/experts/pinyin.py); a tap reads one index range
@@ -79,7 +83,7 @@ class SearchKey(db.Model):
     __tablename__ = "directory_search_keys"
     __table_args__ = (
         UniqueConstraint("key", "expert_id", name="uq_directory_search_keys"),
-        Index("ix_directory_search_keys_order", "key", "sort_key", "expert_id"),
+        Index("ix_directory_search_keys_order", "community_id", "key", "sort_key", "expert_id"),
         Index("ix_directory_search_keys_expert", "expert_id"),
     )
 
@@ -89,16 +93,17 @@ class SearchKey(db.Model):
     expert_id: Mapped[int] = mapped_column(ForeignKey("directory_experts.id", ondelete="CASCADE"))
 
 
-class HelpRequest(db.Model):
+class HelpRequest(CommunityScoped, db.Model):
     __tablename__ = "directory_requests"
     __table_args__ = (
         CheckConstraint(f"state IN {REQUEST_STATES}", name="state"),
-        Index("ix_directory_requests_state", "state", "id"),
+        UniqueConstraint("community_id", "code", name="uq_directory_requests_code"),
+        Index("ix_directory_requests_state", "community_id", "state", "id"),
         Index("ix_directory_requests_expert_week", "expert_id", "week_of"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(8), unique=True)
+    code: Mapped[str] = mapped_column(String(8))
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("directory_experts.id", ondelete="SET NULL"))
     # The Monday of the week the request counts against the expert's weekly cap.
     week_of: Mapped[date]
@@ -115,7 +120,7 @@ class HelpRequest(db.Model):
     closed_at: Mapped[datetime | None]
 
 
-class ExpertWeek(db.Model):
+class ExpertWeek(CommunityScoped, db.Model):
     """Requests counted against an expert's weekly cap: taken by a conditional UPDATE, as
     class seats are, so two kiosks cannot both get the last one."""
 

@@ -1,6 +1,7 @@
 from flask import render_template, request
 from htmx_flask import make_response
 
+from ..communities.routing import code_from_link
 from ..i18n import localized
 from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
@@ -79,7 +80,7 @@ def ask(expert_id: int):
 @code_lookup_limited
 def receipt():
     form = ReceiptForm(request.args)
-    code = request.args.get("code")
+    code = code_from_link("request", request.args.get("code"))
     found = services.request_by_code(code) if code else None
     return page_or_fragment("experts/receipt.html", {"receipt-result": "experts/_receipt_result.html"},
                             form=form, found=found, looked_up=bool(code),

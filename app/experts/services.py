@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..communities.settings import setting
 from .. import audit, lengths
 from ..clock import site_today, utcnow
 from ..errors import Refused
@@ -399,7 +399,7 @@ def allowed_actions(request: HelpRequest) -> frozenset[str]:
 
 def purge_requests(now: datetime | None = None) -> int:
     """Delete closed requests' names and numbers after DIRECTORY_RETENTION_DAYS."""
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["DIRECTORY_RETENTION_DAYS"])
+    cutoff = (now or utcnow()) - timedelta(days=setting("DIRECTORY_RETENTION_DAYS"))
     done = db.session.execute(update(HelpRequest).where(
         HelpRequest.closed_at < cutoff, HelpRequest.name.is_not(None)).values(name=None, mobile=None)).rowcount
     if done:

@@ -1,10 +1,11 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import lengths
 from ..clock import utcnow
+from ..communities.models import CommunityScoped
 from ..extensions import db
 
 GENDERS = ("female", "male")
@@ -22,7 +23,7 @@ CARD_STATES = ("pending", "approved", "rejected", "expired")
 INTEREST_STATES = ("new", "asked", "agreed", "declined")
 
 
-class Card(db.Model):
+class Card(CommunityScoped, db.Model):
     """A resident's friend-finding card. The public part shows on the kiosk once approved;
     the private part (real name, mobile) is seen by the matchmaker only, and only once
     both sides of an introduction agreed (every view audited)."""
@@ -33,12 +34,14 @@ class Card(db.Model):
         CheckConstraint(f"age_band IN {AGE_BANDS}", name="age_band"),
         CheckConstraint(f"looking_for IN {LOOKING_FOR}", name="looking_for"),
         CheckConstraint(f"state IN {CARD_STATES}", name="state"),
-        Index("ix_friends_cards_public", "state", "expires_at", "number"),
+        UniqueConstraint("community_id", "number", name="uq_friends_cards_number"),
+        UniqueConstraint("community_id", "code", name="uq_friends_cards_code"),
+        Index("ix_friends_cards_public", "community_id", "state", "expires_at", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What the kiosk shows: No. 0127. Never reused.
-    number: Mapped[int] = mapped_column(unique=True)
+    number: Mapped[int] = mapped_column()
     gender: Mapped[str] = mapped_column(String(6))
     age_band: Mapped[str] = mapped_column(String(5))
     area: Mapped[str] = mapped_column(String(lengths.CARD_AREA))
@@ -48,7 +51,7 @@ class Card(db.Model):
     # Private.
     real_name: Mapped[str] = mapped_column(String(lengths.NAME))
     mobile: Mapped[str] = mapped_column(String(11))
-    code: Mapped[str] = mapped_column(String(8), unique=True)
+    code: Mapped[str] = mapped_column(String(8))
     consent_public_at: Mapped[datetime]
     consent_matchmaker_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(8), default="pending")
@@ -59,13 +62,13 @@ class Card(db.Model):
     expires_at: Mapped[datetime | None]
 
 
-class Interest(db.Model):
+class Interest(CommunityScoped, db.Model):
     """ "I'd like to meet No. 0127": goes to the matchmaker, never to the card's owner."""
 
     __tablename__ = "friends_interests"
     __table_args__ = (
         CheckConstraint(f"state IN {INTEREST_STATES}", name="state"),
-        Index("ix_friends_interests_state", "state", "id"),
+        Index("ix_friends_interests_state", "community_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,10 +86,11 @@ class Interest(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Tally(db.Model):
+class Tally(CommunityScoped, db.Model):
     """Anonymous counts that outlive deleted cards (cards withdrawn, expired, introductions)."""
 
     __tablename__ = "friends_tallies"
 
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)

@@ -1,7 +1,9 @@
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
+from ..communities.routing import code_from_link
+from ..communities.settings import setting
 from ..errors import Refused
 from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
@@ -16,7 +18,7 @@ FILTERS = {"gender": GENDERS, "age_band": AGE_BANDS, "looking_for": LOOKING_FOR,
 
 def _filters() -> dict:
     chosen = {name: request.args.get(name) for name in FILTERS if request.args.get(name) in FILTERS[name]}
-    if request.args.get("area") in current_app.config["FRIENDS_AREAS"]:
+    if request.args.get("area") in setting("FRIENDS_AREAS"):
         chosen["area"] = request.args["area"]
     return chosen
 
@@ -26,7 +28,7 @@ def index():
     filters = _filters()
     return page_or_fragment("friends/index.html", {"card-list": "friends/_cards.html"},
                             cards=services.public_cards(filters), filters=filters,
-                            areas=current_app.config["FRIENDS_AREAS"])
+                            areas=setting("FRIENDS_AREAS"))
 
 
 def _card_or_404(number: int):
@@ -39,7 +41,7 @@ def card(number: int):
 
 
 def _with_areas(form):
-    form.area.choices = [(area, area) for area in current_app.config["FRIENDS_AREAS"]]
+    form.area.choices = [(area, area) for area in setting("FRIENDS_AREAS")]
     return form
 
 
@@ -114,7 +116,7 @@ def _mine_context(code: str, **extra):
 @code_lookup_limited
 def mine():
     """A card by its code: its state, renew, edit, withdraw, and answers to requests."""
-    code = services.normalise_code(request.args.get("code", ""))
+    code = code_from_link("card", services.normalise_code(request.args.get("code", "")))
     return page_or_fragment("friends/mine.html", {"mine": "friends/_mine.html"}, **_mine_context(code))
 
 
@@ -156,5 +158,6 @@ def edit():
 @bp.post("/mine/answer/<int:interest_id>")
 @rate_limited("friends-code", "20 per 10 minutes", resident_key)
 def answer(interest_id: int):
+    found_or_404(services.get_interest(interest_id))
     agreed = request.form.get("agreed") == "yes"
     return _mine_after(lambda code: services.answer(code, interest_id, agreed) and ("agreed" if agreed else "declined"))

@@ -7,11 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..communities.settings import setting
 from .. import audit, lengths
 from ..clock import utcnow
 from ..errors import Refused
@@ -77,7 +77,7 @@ def _public_fields(data: CardData) -> dict:
         raise FriendsError(_l("Please choose."), "gender")
     if data.age_band not in AGE_BANDS:
         raise FriendsError(_l("Please choose your age."), "age_band")
-    if data.area not in current_app.config["FRIENDS_AREAS"]:
+    if data.area not in setting("FRIENDS_AREAS"):
         raise FriendsError(_l("Please choose your area."), "area")
     interests = [interest for interest in INTERESTS if interest in set(data.interests)]
     if not 1 <= len(interests) <= MAX_INTERESTS:
@@ -144,13 +144,13 @@ def leave_card(data: CardData, *, created_by: str) -> Receipt:
     return _retried(once)
 
 
-def _visible(now: datetime):
+def on_the_board(now: datetime):
     return (Card.state == "approved") & (Card.expires_at > now)
 
 
 def public_cards(filters: dict | None = None, limit: int = PAGE_SIZE) -> list[Card]:
     filters = filters or {}
-    query = select(Card).where(_visible(utcnow())).order_by(Card.number.desc()).limit(limit)
+    query = select(Card).where(on_the_board(utcnow())).order_by(Card.number.desc()).limit(limit)
     for field in ("gender", "age_band", "area", "looking_for"):
         if filters.get(field):
             query = query.where(getattr(Card, field) == filters[field])
@@ -160,7 +160,7 @@ def public_cards(filters: dict | None = None, limit: int = PAGE_SIZE) -> list[Ca
 
 
 def public_card(number: int) -> Card | None:
-    return db.session.scalar(select(Card).where(Card.number == number, _visible(utcnow())))
+    return db.session.scalar(select(Card).where(Card.number == number, on_the_board(utcnow())))
 
 
 def card_by_code(code: str) -> Card | None:
@@ -194,7 +194,7 @@ def _change_card(card: Card, action: str, field: str, **values) -> Card:
 
 def renew(code: str) -> Card:
     card = _change_card(_own(code), "renew", "code",
-                        expires_at=utcnow() + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"]))
+                        expires_at=utcnow() + timedelta(days=setting("FRIENDS_CARD_DAYS")))
     db.session.commit()
     return card
 
@@ -323,7 +323,7 @@ def review(card_id: int, approve: bool, reason: str = "") -> Card:
     if approve:
         now = utcnow()
         card = _change_card(card, action, "reason", approved_at=now,
-                            expires_at=now + timedelta(days=current_app.config["FRIENDS_CARD_DAYS"]))
+                            expires_at=now + timedelta(days=setting("FRIENDS_CARD_DAYS")))
     else:
         if len(reason) < 2:
             raise FriendsError(_l("Please write the reason; the resident reads it with their code."), "reason")
@@ -398,8 +398,8 @@ def housekeeping(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     expired = db.session.execute(update(Card).where(Card.state == "approved", Card.expires_at <= now)
                                  .values(state="expired")).rowcount
-    cutoff = now - timedelta(days=current_app.config["FRIENDS_GRACE_DAYS"])
-    never_reviewed = now - timedelta(days=current_app.config["FRIENDS_CARD_DAYS"])
+    cutoff = now - timedelta(days=setting("FRIENDS_GRACE_DAYS"))
+    never_reviewed = now - timedelta(days=setting("FRIENDS_CARD_DAYS"))
     old = list(db.session.scalars(select(Card).where(or_(
         Card.state.in_(("expired", "rejected")) & (Card.expires_at <= cutoff),
         (Card.state == "pending") & (Card.created_at <= never_reviewed)))))

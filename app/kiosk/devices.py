@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, lengths
+from ..communities import routing, scope
 from ..clock import utcnow
 from ..extensions import db
 from ..security import token_digest
@@ -52,9 +53,12 @@ class KioskStatus:
 
 
 def kiosk_for_token(token: str | None) -> Kiosk | None:
+    """The kiosk holding this device token, in whichever community it was enrolled: the
+    token is what tells which community the request is for."""
     if not token:
         return None
-    return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == token_digest(token)))
+    with scope.across("a kiosk's device token names its community"):
+        return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == token_digest(token)))
 
 
 def current_kiosk() -> Kiosk | None:
@@ -65,6 +69,12 @@ def current_kiosk() -> Kiosk | None:
     if "current_kiosk" not in g:
         g.current_kiosk = kiosk_for_token(request.cookies.get(DEVICE_COOKIE))
     return g.current_kiosk
+
+
+@routing.device_community_loader
+def _kiosk_community() -> int | None:
+    kiosk = current_kiosk()
+    return kiosk.community_id if kiosk is not None and kiosk.revoked_at is None else None
 
 
 @audit.device_actor_loader
@@ -113,6 +123,14 @@ def pairing_for(claim: str | None) -> PairingState:
 
 
 def _collect_token(pairing: KioskPairing, now: datetime) -> PairingState:
+    # The browser is no kiosk yet: the pairing says which kiosk, and so which community.
+    with scope.across("a pairing names the kiosk it became"):
+        community_id = db.session.scalar(select(Kiosk.community_id).where(Kiosk.id == pairing.kiosk_id))
+    with scope.within(community_id):
+        return _hand_over_token(pairing, now)
+
+
+def _hand_over_token(pairing: KioskPairing, now: datetime) -> PairingState:
     kiosk = db.session.get(Kiosk, pairing.kiosk_id)
     # Two polls at once from one browser: only the one that removes the pairing gets a token.
     if not db.session.execute(delete(KioskPairing).where(KioskPairing.id == pairing.id)).rowcount:

@@ -1,7 +1,7 @@
 """Continue on my phone: a form begun at a kiosk, carried on on the resident's phone.
 
 The kiosk sends what was typed; it is kept with a random token whose hash is stored, and
-the kiosk shows a QR code of ``/h/<token>``. The first phone to open the link, within
+the kiosk shows a QR code of ``/c/<slug>/h/<token>``. The first phone to open the link, within
 HANDOFF_LINK_MINUTES, gets the same form with those fields filled in; any later opening is
 refused. For HANDOFF_PHONE_MINUTES the phone may then send that one form, and what it
 sends counts as the kiosk's (its rate limits, its name on the post). What was typed is
@@ -106,6 +106,11 @@ def open_link(token: str) -> Handoff | None:
         return None
     session[SESSION_KEY] = handoff_id
     return db.session.get(Handoff, handoff_id)
+
+
+def link_exists(token: str) -> bool:
+    """Whether this community made a link with this token (used, expired or not)."""
+    return db.session.scalar(select(Handoff.id).where(Handoff.token_hash == token_digest(token))) is not None
 
 
 def current() -> Handoff | None:

@@ -1,17 +1,19 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import lengths
 from ..clock import utcnow
+from ..communities.models import CommunityScoped
 from ..extensions import db
 
 
-class Kiosk(db.Model):
+class Kiosk(CommunityScoped, db.Model):
     """An enrolled screen. Its browser holds a device token; the table holds only the hash."""
 
     __tablename__ = "kiosks"
+    __table_args__ = (Index("ix_kiosks_community", "community_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(lengths.KIOSK_NAME))
@@ -41,7 +43,7 @@ class KioskPairing(db.Model):
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"))
 
 
-class Handoff(db.Model):
+class Handoff(CommunityScoped, db.Model):
     """A form a resident began at a kiosk and carries on on their phone.
 
     The kiosk shows a QR code of a link holding a random token (only its hash is stored);

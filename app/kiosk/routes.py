@@ -6,6 +6,8 @@ from flask_login import current_user, logout_user
 from werkzeug.local import LocalProxy
 from htmx_flask import make_response
 
+from ..communities.settings import setting
+from ..communities.routing import PREFIX
 from ..extensions import csrf
 from ..clock import utcnow
 from ..web import events, page_path, phone_url, qr_svg, reload_or_back
@@ -73,12 +75,13 @@ def handoff_state(handoff_id: int):
     return events(make_response(render_template("kiosk/_handoff_opened.html")), kiosk_handoff_opened={"id": handoff_id})
 
 
-@bp.get("/h/<token>")
+@bp.get(PREFIX + "/h/<token>")
 def handoff_open(token: str):
     """The phone's side of the QR code: the form, filled in, the first time only."""
     record = handoff.open_link(token)
     if record is None:
-        return render_template("kiosk/handoff_refused.html"), 410
+        # Used or expired: "gone"; no link of this community's at all (another's, a typo): 404.
+        return render_template("kiosk/handoff_refused.html"), 410 if handoff.link_exists(token) else 404
     return redirect(record.path, code=303)
 
 
@@ -146,7 +149,7 @@ def _idle_settings() -> dict | None:
     if current_kiosk() is None:
         return None
     config = current_app.config
-    return {"idle": config["KIOSK_IDLE_SECONDS"], "warn": config["KIOSK_IDLE_WARNING_SECONDS"],
+    return {"idle": setting("KIOSK_IDLE_SECONDS"), "warn": config["KIOSK_IDLE_WARNING_SECONDS"],
             "attract": config["KIOSK_ATTRACT_SECONDS"],
             # Nothing to forget: default language and type size, nobody signed in.
             "fresh": not session.get("locale") and not session.get("large_text")

@@ -5,18 +5,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import lengths
 from ..clock import utcnow
+from ..communities.models import CommunityScoped
 from ..extensions import db
 
 URGENCIES = ("normal", "urgent")
 
 
-class Notice(db.Model):
+class Notice(CommunityScoped, db.Model):
     """A notice from the committee, written in Chinese with an optional English version."""
 
     __tablename__ = "notices"
     __table_args__ = (
         CheckConstraint("urgency IN ('normal', 'urgent')", name="urgency"),
-        Index("ix_notices_window", "starts_at", "ends_at"),
+        Index("ix_notices_window", "community_id", "starts_at", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -137,7 +137,7 @@ def _stored_time(moment: datetime, field: str) -> datetime:
         raise NoticeError(_l("Please give a date and a time, e.g. 2026-12-05 14:30."), field) from None
 
 
-def _checked(data: NoticeData) -> dict:
+def check_notice(data: NoticeData) -> dict:
     """The columns to store (times in UTC), or NoticeError naming the field that is wrong."""
     title = _text(data.title, lengths.NOTICE_TITLE, "title", one_line=True)
     if not title:
@@ -166,7 +166,7 @@ def _summary(notice: Notice) -> dict:
 
 def save_notice(notice_id: int | None, data: NoticeData, *, staff_id: int | None = None) -> Notice:
     """Create or edit a notice; kiosks pick the change up at their next poll (updated_at moves)."""
-    values = _checked(data)
+    values = check_notice(data)
     notice = db.session.get(Notice, notice_id) if notice_id else Notice()
     if notice is None:
         raise NoticeError(_l("No such notice."))

@@ -6,6 +6,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user, user_logged_out
 from htmx_flask import make_response
 
+from ..communities import routing
 from ..extensions import login
 from . import services
 
@@ -13,6 +14,11 @@ from . import services
 @login.user_loader
 def load_user(session_key: str):
     return services.load_session(session_key)
+
+
+@routing.staff_community_loader
+def working_community() -> int | None:
+    return current_user.working_community_id if current_user.is_authenticated else None
 
 
 @user_logged_out.connect

@@ -1,14 +1,19 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import lengths
 from ..clock import utcnow
 from ..extensions import db
 
+# What a person may do inside one community (a membership's roles).
 ROLES = ("admin", "moderator", "coordinator", "matchmaker")
+# What a person may do across the platform (the account's own roles): a district admin
+# creates, renames and merges communities, assigns staff and sends district notices; a
+# district viewer reads the figures across communities, no personal data.
+DISTRICT_ROLES = ("district-admin", "district-viewer")
 
 
 class StaffMember(UserMixin, db.Model):
@@ -18,22 +23,33 @@ class StaffMember(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(lengths.USERNAME), unique=True)
     display_name: Mapped[str] = mapped_column(String(lengths.STAFF_NAME))
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Space-separated subset of ROLES.
+    # Space-separated subset of DISTRICT_ROLES; the roles in a community are memberships'.
     roles: Mapped[str] = mapped_column(String(100), default="")
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
 
-    # Set by the session loader: the server-side session this request runs in.
+    # Set by the session loader: the server-side session this request runs in, the
+    # community it works in, and the roles the member holds there.
     session_key = None
+    working_community_id = None
+    community_roles = frozenset()
+
+    @property
+    def district_roles(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
 
     @property
     def role_set(self) -> frozenset[str]:
-        return frozenset(self.roles.split())
+        """The roles held in the community being worked in."""
+        return self.community_roles
 
     def has_role(self, *roles: str) -> bool:
-        """Admins may do everything; others need one of the roles named."""
-        held = self.role_set
+        """A district admin and a community's admins may do everything there; others need
+        one of the roles named."""
+        if "district-admin" in self.district_roles:
+            return True
+        held = self.community_roles
         return "admin" in held or bool(held.intersection(roles))
 
     @property
@@ -44,6 +60,24 @@ class StaffMember(UserMixin, db.Model):
         # Flask-Login keeps this in the cookie: the session's key, never the member's id,
         # so ending the server-side session ends the sign-in.
         return self.session_key
+
+
+class Membership(db.Model):
+    """A person's place in one community, with the roles they hold there."""
+
+    __tablename__ = "staff_memberships"
+    __table_args__ = (UniqueConstraint("member_id", "community_id", name="uq_staff_memberships_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    # Space-separated subset of ROLES.
+    roles: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
 
 
 class StaffSession(db.Model):
@@ -59,6 +93,8 @@ class StaffSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(45))
+    # The community this browser works in: the console shows it alone (a switcher changes it).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"))
     user_agent: Mapped[str] = mapped_column(String(lengths.USER_AGENT), default="")
 
     member: Mapped[StaffMember] = relationship()

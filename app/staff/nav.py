@@ -24,6 +24,8 @@ class NavItem:
     roles: tuple[str, ...]
     badge: Callable[[], int] | None = None
     badge_label: object = None
+    # Shown to district staff holding one of these (a district admin sees every entry).
+    district: tuple[str, ...] = ()
 
 
 NAV = (
@@ -38,8 +40,18 @@ NAV = (
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),
+    NavItem("staff.community_settings", _l("Settings"), ("admin",)),
     NavItem("staff.backups_index", _l("Backups"), ("admin",)),
+    NavItem("staff.district_home", _l("District"), (), district=("district-admin",)),
+    NavItem("staff.district_figures", _l("District figures"), (), district=("district-viewer",)),
 )
+
+
+def _shown(item: NavItem) -> bool:
+    if item.district:
+        held = current_user.district_roles
+        return "district-admin" in held or bool(held.intersection(item.district))
+    return not item.roles or current_user.has_role(*item.roles)
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ def entries() -> list[NavEntry]:
     return [
         NavEntry(item.endpoint, item.label, item.badge() if item.badge else 0, item.badge_label)
         for item in NAV
-        if not item.roles or current_user.has_role(*item.roles)
+        if _shown(item)
     ]
 
 

@@ -59,6 +59,13 @@ class NoticeForm(Form):
                                description=_l("Empty: until ended by hand. An urgent notice needs an end time."))
     submit = SubmitField(_l("Save"))
 
+    def notice_data(self) -> notices.NoticeData:
+        """The notice as the service takes it (times still the center's local ones)."""
+        return notices.NoticeData(
+            title=self.title.data, body=self.body.data or "", title_en=self.title_en.data or "",
+            body_en=self.body_en.data or "", urgency=self.urgency.data, starts_at=self.starts_at.data,
+            ends_at=self.ends_at.data)
+
 
 # --- views -------------------------------------------------------------------------------
 
@@ -90,12 +97,8 @@ def _notice_form(notice=None) -> NoticeForm:
 def _edit(notice=None):
     form = _notice_form(notice)
     if form.validate_on_submit():
-        data = notices.NoticeData(
-            title=form.title.data, body=form.body.data or "", title_en=form.title_en.data or "",
-            body_en=form.body_en.data or "", urgency=form.urgency.data, starts_at=form.starts_at.data,
-            ends_at=form.ends_at.data)
         try:
-            notices.save_notice(notice.id if notice else None, data, staff_id=current_user.id)
+            notices.save_notice(notice.id if notice else None, form.notice_data(), staff_id=current_user.id)
         except Refused as error:
             getattr(form, error.field, form.title).errors.append(str(error))
         else:

@@ -5,6 +5,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from ..inputs import int_or_none
 from ..kiosk import devices
 from ..web import local_target, poll
 from . import bp, nav, services
@@ -16,7 +17,12 @@ from .forms import SignInForm
 def console_context():
     # A function, not values: the counts are queried only by the pages that show the
     # navigation, not by every row an htmx action re-renders.
-    return {"console_nav": nav.for_page}
+    return {"console_nav": nav.for_page, "working_places": _working_places}
+
+
+def _working_places():
+    """The communities the signed-in person may switch to (the switcher shows with two or more)."""
+    return services.communities_of(current_user) if current_user.is_authenticated else []
 
 
 # --- signing in and out ------------------------------------------------------------------
@@ -49,6 +55,17 @@ def sign_in():
         session["locale"] = locale
     login_user(result.member)
     return redirect(local_target(form.next.data, "staff.home"), code=303)
+
+
+@bp.post("/community")
+@staff_required()
+def switch_community():
+    """Work in another of one's communities: the console then shows only that one."""
+    try:
+        services.switch_community(current_user, int_or_none(request.form.get("community_id")) or 0)
+    except services.StaffError as error:
+        return render_template("staff/home.html", kiosks=devices.kiosk_statuses(), error=str(error)), 422
+    return redirect(url_for("staff.home"), code=303)
 
 
 @bp.post("/sign-out")

@@ -20,9 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import audit, lengths
 from ..clock import utcnow
+from ..communities import scope
+from ..communities.models import Community
+from ..communities.routing import default_community_id
 from ..extensions import db
 from ..security import token_digest
-from .models import ROLES, SignInThrottle, StaffMember, StaffSession
+from .models import DISTRICT_ROLES, ROLES, Membership, SignInThrottle, StaffMember, StaffSession
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -82,20 +85,24 @@ def check_password_strength(password: str, *hints: str) -> None:
                             "A few unrelated words make a strong one."))
 
 
-def _clean_roles(roles) -> str:
-    unknown = set(roles) - set(ROLES)
+def _clean_roles(roles, allowed=ROLES, *, required: bool = True) -> str:
+    unknown = set(roles) - set(allowed)
     if unknown:
         raise StaffError(_l("Unknown role: %(role)s", role=", ".join(sorted(unknown))))
-    if not roles:
+    if required and not roles:
         raise StaffError(_l("Choose at least one role."))
-    return " ".join(role for role in ROLES if role in roles)
+    return " ".join(role for role in allowed if role in roles)
 
 
-def create_staff(username: str, password: str, roles=("admin",), display_name: str | None = None) -> int:
+def create_staff(username: str, password: str, roles=("admin",), display_name: str | None = None,
+                 *, community_id: int | None = None) -> int:
+    """A new account. Its community roles become a membership of ``community_id`` (the one
+    being worked in when None); district roles are the account's own."""
     username = username.strip().lower()
     if not username or len(username) > lengths.USERNAME or any(ch.isspace() for ch in username):
         raise StaffError(_l("A username has 1 to %(n)d characters and no spaces.", n=lengths.USERNAME))
-    role_text = _clean_roles(roles)
+    district = _clean_roles([role for role in roles if role in DISTRICT_ROLES], DISTRICT_ROLES, required=False)
+    role_text = _clean_roles([role for role in roles if role not in DISTRICT_ROLES], required=not district)
     check_password_strength(password, username, display_name or "")
     if db.session.scalar(select(StaffMember.id).where(StaffMember.username == username)):
         raise StaffError(_l("That username is taken."))
@@ -103,27 +110,81 @@ def create_staff(username: str, password: str, roles=("admin",), display_name: s
         username=username,
         display_name=(display_name or username).strip()[:lengths.STAFF_NAME],
         password_hash=hasher.hash(password),
-        roles=role_text,
+        roles=district,
     )
     db.session.add(member)
-    audit.record("staff", "account-created", member, {"username": username, "roles": role_text})
-    db.session.commit()
+    if role_text:
+        db.session.flush()
+        db.session.add(Membership(member_id=member.id, roles=role_text,
+                                  community_id=community_id or scope.current_community_id()))
+    detail = {"username": username, "roles": role_text}
+    if district:
+        detail["district_roles"] = district
+    with scope.within(community_id or scope.current_community_id()):
+        audit.record("staff", "account-created", member, detail)
+        db.session.commit()
     return member.id
 
 
 def any_admin() -> bool:
-    return bool(db.session.scalar(
-        select(func.count()).select_from(StaffMember)
-        .where(StaffMember.roles.contains("admin"), StaffMember.enabled.is_(True))
-    ))
+    """Whether anyone enabled can administer: a district admin, or a community's admin."""
+    district = select(StaffMember.id).where(StaffMember.enabled.is_(True), StaffMember.roles.contains("district-admin"))
+    local = (select(Membership.id).join(StaffMember, StaffMember.id == Membership.member_id)
+             .where(StaffMember.enabled.is_(True), Membership.roles.contains("admin")))
+    return bool(db.session.scalar(select(district.union_all(local).limit(1).subquery().c[0])))
+
+
+def _membership(member_id: int, community_id: int) -> Membership | None:
+    return db.session.scalar(select(Membership).where(
+        Membership.member_id == member_id, Membership.community_id == community_id))
 
 
 def members() -> list[StaffMember]:
-    return list(db.session.scalars(select(StaffMember).order_by(StaffMember.username)))
+    """The people with a place in the community being worked in, with their roles there."""
+    rows = db.session.execute(
+        select(StaffMember, Membership.roles).join(Membership, Membership.member_id == StaffMember.id)
+        .where(Membership.community_id == scope.current_community_id()).order_by(StaffMember.username))
+    found = []
+    for member, roles in rows:
+        member.community_roles = frozenset(roles.split())
+        found.append(member)
+    return found
 
 
 def get_member(member_id: int) -> StaffMember | None:
-    return db.session.get(StaffMember, member_id)
+    """A person with a place in the community being worked in (no one else's account)."""
+    member = db.session.get(StaffMember, member_id)
+    membership = member and _membership(member.id, scope.current_community_id())
+    if membership is None:
+        return None
+    member.community_roles = membership.role_set
+    return member
+
+
+def communities_of(member: StaffMember) -> list[Community]:
+    """Where a person may work: their memberships', or every community for a district admin."""
+    query = select(Community).order_by(Community.id)
+    if "district-admin" not in member.district_roles:
+        query = query.where(Community.id.in_(select(Membership.community_id).where(Membership.member_id == member.id)))
+    return list(db.session.scalars(query))
+
+
+def _working_community(member: StaffMember, preferred: int | None) -> int | None:
+    places = [community.id for community in communities_of(member)]
+    if preferred in places:
+        return preferred
+    return places[0] if places else None
+
+
+def switch_community(member: StaffMember, community_id: int) -> None:
+    """Work in another of one's communities, in this browser."""
+    if _working_community(member, community_id) != community_id:
+        raise StaffError(_l("You have no place in that community."))
+    db.session.execute(update(StaffSession).where(StaffSession.key_hash == token_digest(member.session_key or ""))
+                       .values(community_id=community_id))
+    with scope.within(community_id):
+        audit.record("staff", "community-switched", member)
+        db.session.commit()
 
 
 # --- sign-in, throttled per username and client address -----------------------------
@@ -240,13 +301,19 @@ def sign_in(username: str, password: str, *, now: datetime | None = None) -> Sig
         member.password_hash = hasher.hash(password)
     key = secrets.token_urlsafe(32)
     member.last_sign_in_at = utcnow()
-    db.session.add(StaffSession(key_hash=token_digest(key), member=member, ip=ip, user_agent=agent))
+    # Where the sign-in happens (a kiosk's community, or the first) if the person works there.
+    request_scope = scope.current_scope()
+    community_id = _working_community(member, request_scope.community_id if request_scope else None)
+    db.session.add(StaffSession(key_hash=token_digest(key), member=member, ip=ip, user_agent=agent,
+                                community_id=community_id))
     # Only this address starts afresh: guesses elsewhere stay counted.
     db.session.execute(delete(SignInThrottle).where(SignInThrottle.username == username,
                                                     SignInThrottle.address == address))
-    audit.record("staff", "signed-in", member, actor=("staff", member.id, member.display_name))
-    db.session.commit()
+    with scope.within(community_id or default_community_id()):
+        audit.record("staff", "signed-in", member, actor=("staff", member.id, member.display_name))
+        db.session.commit()
     member.session_key = key
+    _work_in(member, community_id)
     return SignInResult(member=member, session_key=key)
 
 
@@ -273,7 +340,15 @@ def load_session(key: str) -> StaffMember | None:
         session.last_seen_at = now
         db.session.commit()
     member.session_key = key
+    _work_in(member, session.community_id)
     return member
+
+
+def _work_in(member: StaffMember, community_id: int | None) -> None:
+    """Note where the member works in this request and the roles they hold there."""
+    member.working_community_id = community_id
+    membership = community_id and _membership(member.id, community_id)
+    member.community_roles = membership.role_set if membership else frozenset()
 
 
 def _end_sessions(*conditions) -> int:
@@ -292,33 +367,37 @@ def sign_out(member: StaffMember) -> None:
 # --- account administration (admins) ---------------------------------------------------
 
 def update_member(member_id: int, *, display_name: str, roles) -> None:
-    member = db.session.get(StaffMember, member_id)
+    """A person's name, and their roles in the community being worked in."""
+    member = get_member(member_id)
+    membership = _membership(member.id, scope.current_community_id())
     role_text = _clean_roles(roles)
-    if "admin" not in role_text.split() and "admin" in member.role_set and _last_admin(member):
+    if "admin" not in role_text.split() and "admin" in membership.role_set and _last_admin(member):
         raise StaffError(_l("At least one enabled admin must remain."))
     changes = {}
     if member.display_name != display_name.strip()[:lengths.STAFF_NAME]:
         changes["display_name"] = [member.display_name, display_name.strip()[:lengths.STAFF_NAME]]
         member.display_name = display_name.strip()[:lengths.STAFF_NAME]
-    if member.roles != role_text:
-        changes["roles"] = [member.roles, role_text]
-        member.roles = role_text
+    if membership.roles != role_text:
+        changes["roles"] = [membership.roles, role_text]
+        membership.roles = role_text
     if changes:
         audit.record("staff", "account-changed", member, changes)
     db.session.commit()
 
 
 def _last_admin(member: StaffMember) -> bool:
+    """Whether no one else enabled administers the community being worked in."""
     others = db.session.scalar(
-        select(func.count()).select_from(StaffMember).where(
-            StaffMember.id != member.id, StaffMember.enabled.is_(True), StaffMember.roles.contains("admin"))
+        select(func.count()).select_from(Membership).join(StaffMember, StaffMember.id == Membership.member_id)
+        .where(Membership.community_id == scope.current_community_id(), StaffMember.id != member.id,
+               StaffMember.enabled.is_(True), Membership.roles.contains("admin"))
     )
     return others == 0
 
 
 def set_enabled(member_id: int, enabled: bool) -> None:
     """Disable (ending every session at once) or re-enable an account."""
-    member = db.session.get(StaffMember, member_id)
+    member = get_member(member_id)
     if not enabled and "admin" in member.role_set and _last_admin(member):
         raise StaffError(_l("At least one enabled admin must remain."))
     member.enabled = enabled

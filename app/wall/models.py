@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import lengths
 from ..clock import utcnow
+from ..communities.models import CommunityScoped
 from ..extensions import db
 
 KINDS = ("wish", "greeting", "thanks", "suggestion", "problem")
@@ -16,26 +17,28 @@ WORD_ACTIONS = ("block", "hold", "flag")
 REPORT_REASONS = ("offensive", "personal", "spam", "other")
 
 
-class Grid(db.Model):
+class Grid(CommunityScoped, db.Model):
     """A grid (网格) of the neighbourhood and the grid worker who looks after it."""
 
     __tablename__ = "wall_grids"
+    __table_args__ = (UniqueConstraint("community_id", "name", name="uq_wall_grids_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(lengths.GRID_NAME), unique=True)
+    name: Mapped[str] = mapped_column(String(lengths.GRID_NAME))
     worker: Mapped[str] = mapped_column(String(lengths.GRID_WORKER), default="")
 
 
-class Post(db.Model):
+class Post(CommunityScoped, db.Model):
     __tablename__ = "wall_posts"
     __table_args__ = (
         CheckConstraint(f"kind IN {KINDS}", name="kind"),
         CheckConstraint(f"state IN {STATES}", name="state"),
         # The kiosk's list: approved, not hidden by reports, pinned first, newest first.
-        Index("ix_wall_posts_public", "state", "reports_hidden", "pinned", "id"),
-        Index("ix_wall_posts_public_kind", "kind", "state", "reports_hidden", "pinned", "id"),
-        Index("ix_wall_posts_duplicate", "text_key", "created_at"),
-        Index("ix_wall_posts_problems", "kind", "problem_status", "created_at"),
+        Index("ix_wall_posts_public", "community_id", "state", "reports_hidden", "pinned", "id"),
+        Index("ix_wall_posts_public_kind", "community_id", "kind", "state", "reports_hidden", "pinned", "id"),
+        Index("ix_wall_posts_duplicate", "community_id", "text_key", "created_at"),
+        UniqueConstraint("community_id", "receipt_code", name="uq_wall_posts_receipt_code"),
+        Index("ix_wall_posts_problems", "community_id", "kind", "problem_status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +59,7 @@ class Post(db.Model):
     pinned: Mapped[bool] = mapped_column(default=False)
     reports_hidden: Mapped[bool] = mapped_column(default=False)
     report_count: Mapped[int] = mapped_column(default=0)
-    receipt_code: Mapped[str] = mapped_column(String(8), unique=True)
+    receipt_code: Mapped[str] = mapped_column(String(8))
     posted_by: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
@@ -69,7 +72,7 @@ class Post(db.Model):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("wall_grids.id", ondelete="SET NULL"))
 
 
-class PostReport(db.Model):
+class PostReport(CommunityScoped, db.Model):
     __tablename__ = "wall_reports"
     # One report per post per kiosk, phone or staff member: three reporters hide a post.
     __table_args__ = (UniqueConstraint("post_id", "reporter", name="uq_wall_reports_post_reporter"),)
@@ -81,21 +84,23 @@ class PostReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WatchedWord(db.Model):
+class WatchedWord(CommunityScoped, db.Model):
     __tablename__ = "wall_watched_words"
+    __table_args__ = (UniqueConstraint("community_id", "key", name="uq_wall_watched_words_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     word: Mapped[str] = mapped_column(String(lengths.WORD))
     # Compared form (simplified, no spaces or punctuation): unique, so a word is listed once.
-    key: Mapped[str] = mapped_column(String(40), unique=True)
+    key: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class KindSetting(db.Model):
+class KindSetting(CommunityScoped, db.Model):
     """Per kind: review before publishing (the default) or publish at once, review after."""
 
     __tablename__ = "wall_kind_settings"
 
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), primary_key=True)
     publish_first: Mapped[bool] = mapped_column(default=False)

@@ -1,6 +1,7 @@
 from flask import abort, render_template, request
 from htmx_flask import make_response
 
+from ..communities.routing import code_from_link
 from ..clock import utcnow
 from ..inputs import int_or_none
 from ..kiosk import handoff
@@ -97,7 +98,7 @@ def report(post_id: int):
 @code_lookup_limited
 def receipt():
     form = ReceiptForm(request.args)
-    post = services.receipt(form.code.data) if request.args.get("code") else None
+    post = services.receipt(code_from_link("post", form.code.data)) if request.args.get("code") else None
     looked_up = bool(request.args.get("code"))
     return page_or_fragment("wall/receipt.html", {"receipt-result": "wall/_receipt_result.html"},
                             form=form, post=post, looked_up=looked_up, now=utcnow())

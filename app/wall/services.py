@@ -51,7 +51,7 @@ def _watched() -> list[tuple[str, str]]:
 
 
 def _publish_first(kind: str) -> bool:
-    setting = db.session.get(KindSetting, kind)
+    setting = db.session.scalar(select(KindSetting).where(KindSetting.kind == kind))
     return bool(setting and setting.publish_first)
 
 
@@ -135,13 +135,14 @@ def create_post(kind: str, text: str, *, nickname: str = "", location: str = "",
 
 # --- the public wall ---------------------------------------------------------------------
 
-def _public():
+def on_the_wall():
+    """What the public wall shows: approved, and not hidden by residents' reports."""
     return and_(Post.state == "approved", Post.reports_hidden.is_(False))
 
 
 def wall_page(kind: str | None = None, before: int | None = None, size: int = PAGE_SIZE) -> list[Post]:
     """Approved posts, pinned first, then newest; ``before`` pages on by id (unpinned only)."""
-    query = select(Post).where(_public())
+    query = select(Post).where(on_the_wall())
     if kind in KINDS:
         query = query.where(Post.kind == kind)
     if before:
@@ -154,7 +155,7 @@ def version() -> int:
 
 
 def public_post(post_id: int) -> Post | None:
-    return db.session.scalar(select(Post).where(Post.id == post_id, _public()))
+    return db.session.scalar(select(Post).where(Post.id == post_id, on_the_wall()))
 
 
 def receipt(code: str) -> Post | None:
@@ -171,7 +172,7 @@ def report(post_id: int, reason: str, reporter: str) -> bool:
         raise WallError(_l("Please choose a reason."), "reason")
     # Lock the post (PostgreSQL; SQLite has one writer anyway): two reports arriving
     # together are counted one after the other, so the third always hides it.
-    post = db.session.scalar(select(Post).where(Post.id == post_id, _public()).with_for_update())
+    post = db.session.scalar(select(Post).where(Post.id == post_id, on_the_wall()).with_for_update())
     if post is None:
         raise WallError(_l("That message is no longer on the wall."))
     db.session.add(PostReport(post_id=post.id, reporter=reporter, reason=reason))
@@ -352,13 +353,15 @@ class GridProblems:
     problems: list[Post]
 
 
+def open_problem():
+    """A problem report not resolved, and not rejected or taken down: one the console lists."""
+    return and_(Post.kind == "problem", Post.problem_status != "resolved",
+                Post.state.in_(("pending", "held", "approved")))
+
+
 def open_problems() -> list[GridProblems]:
     """Open problem reports per grid (unassigned first), oldest first in each."""
-    problems = db.session.scalars(
-        select(Post).where(Post.kind == "problem", Post.problem_status != "resolved",
-                           Post.state.in_(("pending", "held", "approved")))
-        .order_by(Post.created_at, Post.id)
-    ).all()
+    problems = db.session.scalars(select(Post).where(open_problem()).order_by(Post.created_at, Post.id)).all()
     grids = {grid.id: grid for grid in db.session.scalars(select(Grid).order_by(Grid.name))}
     grouped: dict[int | None, list[Post]] = {None: []}
     grouped.update({grid_id: [] for grid_id in grids})
@@ -424,7 +427,7 @@ def kind_settings() -> dict[str, bool]:
 def set_publish_first(kind: str, publish_first: bool) -> None:
     if kind not in KINDS:
         raise WallError(_l("Please choose what kind of message this is."), "kind")
-    setting = db.session.get(KindSetting, kind) or KindSetting(kind=kind)
+    setting = db.session.scalar(select(KindSetting).where(KindSetting.kind == kind)) or KindSetting(kind=kind)
     setting.publish_first = publish_first
     db.session.add(setting)
     audit.record("wall", "kind-setting-changed", detail={"kind": kind, "publish_first": publish_first})

@@ -43,7 +43,7 @@
   // after data-attract s the attract loop runs. The touch ending either does nothing else.
   var touched = Date.now(), warned = false, attracting = false;
   function seconds(name) { return parseInt(root.getAttribute("data-" + name), 10); }
-  function onCleanHome() { return location.pathname === "/" && root.hasAttribute("data-fresh"); }
+  function onCleanHome() { return $("tiles") && root.hasAttribute("data-fresh"); }
   function startOver() {
     if (window.speechSynthesis) speechSynthesis.cancel();
     each("form", function (form) { form.reset(); });
@@ -74,7 +74,7 @@
       attracting = false;
       $("attract").hidden = true;
       $("attract").textContent = "";
-      htmx.ajax("GET", "/", { target: "#main", swap: "outerHTML" });
+      htmx.ajax("GET", location.pathname, { target: "#main", swap: "outerHTML" });
     }
   }
 

@@ -126,13 +126,13 @@ def test_the_public_record_shows_the_fingerprint_before_and_the_seed_after(app, 
     course_id = moments["id"]
     seed = run_in_app(lambda: db.session.get(Course, course_id).draw_seed)
 
-    before = client.get(f"/classes/{course_id}/draw")
+    before = client.get(f"/c/main/classes/{course_id}/draw")
     assert before.status_code == 200
     assert commitment in before.text and seed not in before.text
-    assert f'/classes/{course_id}/draw' in client.get(f"/classes/{course_id}").text
+    assert f'/c/main/classes/{course_id}/draw' in client.get(f"/c/main/classes/{course_id}").text
 
     assert run_in_app(services.draw, course_id, now=moments["after_close"]) is True
-    after = client.get(f"/classes/{course_id}/draw", headers={"Accept-Language": "en"})
+    after = client.get(f"/c/main/classes/{course_id}/draw", headers={"Accept-Language": "en"})
     assert after.status_code == 200
     assert f'id="draw-seed">{seed}<' in after.text and commitment in after.text
     assert "gives the same order" in after.text

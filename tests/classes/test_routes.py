@@ -36,7 +36,7 @@ def new_course(capacity=3, mode="first_come", opens_in_days=-1, closes_in_days=3
 
 
 def sign_up(client, course_id, name="张三明", mobile="13812345678", headers=FORM):
-    return client.post(f"/classes/{course_id}/sign-up", data={"name": name, "mobile": mobile}, headers=headers)
+    return client.post(f"/c/main/classes/{course_id}/sign-up", data={"name": name, "mobile": mobile}, headers=headers)
 
 
 def code_of(response) -> str:
@@ -52,19 +52,20 @@ def rows(run_in_app, course_id):
 def test_kiosk_pages_render_in_both_languages(client, run_in_app):
     course_id = run_in_app(new_course)
     for headers, word in (({}, "报名"), (EN, "Sign up")):
-        for url in ("/classes/", "/classes/all", "/classes/all?category=calligraphy", f"/classes/{course_id}",
-                    f"/classes/{course_id}/sign-up", "/classes/my", "/classes/survey"):
+        for url in ("/c/main/classes/", "/c/main/classes/all", "/c/main/classes/all?category=calligraphy",
+                    f"/c/main/classes/{course_id}", f"/c/main/classes/{course_id}/sign-up", "/c/main/classes/my",
+                    "/c/main/classes/survey"):
             response = client.get(url, headers=headers)
             assert response.status_code == 200, url
-        assert word in client.get(f"/classes/{course_id}", headers=headers).get_data(as_text=True)
-    assert client.get("/classes/999").status_code == 404
+        assert word in client.get(f"/c/main/classes/{course_id}", headers=headers).get_data(as_text=True)
+    assert client.get("/c/main/classes/999").status_code == 404
 
 
 def test_draft_courses_stay_off_the_kiosk(client, run_in_app):
     course_id = run_in_app(new_course)
     run_in_app(lambda: (setattr(db.session.get(Course, course_id), "status", "draft"), db.session.commit()))
-    assert client.get(f"/classes/{course_id}").status_code == 404
-    assert "书法入门" not in client.get("/classes/all").get_data(as_text=True)
+    assert client.get(f"/c/main/classes/{course_id}").status_code == 404
+    assert "书法入门" not in client.get("/c/main/classes/all").get_data(as_text=True)
 
 
 def test_sign_up_gives_a_code_and_a_qr_and_masks_the_name(kiosk_client, run_in_app):
@@ -119,26 +120,26 @@ def test_full_course_waitlists_and_a_cancel_promotes_the_first(kiosk_client, cli
     code = code.group(1) + code.group(2)
 
     # Looking up shows where it stands, never the number.
-    lookup = client.get(f"/classes/my?code={code}").get_data(as_text=True)
+    lookup = client.get(f"/c/main/classes/my?code={code}").get_data(as_text=True)
     assert "已确认座位" in lookup and "13800000001" not in lookup
 
-    wrong = client.post("/classes/cancel", data={"code": code, "tail": "9999"}, headers=HTMX)
+    wrong = client.post("/c/main/classes/cancel", data={"code": code, "tail": "9999"}, headers=HTMX)
     assert wrong.status_code == 422 and "对不上" in wrong.get_data(as_text=True)
     assert [state for state, *_ in rows(run_in_app, course_id)] == ["confirmed", "waitlisted", "waitlisted"]
 
     # From a phone (no kiosk_client): the code and the last 4 digits are enough.
-    done = client.post("/classes/cancel", data={"code": code, "tail": "0001"}, headers=HTMX)
+    done = client.post("/c/main/classes/cancel", data={"code": code, "tail": "0001"}, headers=HTMX)
     assert done.status_code == 200 and "已取消" in done.get_data(as_text=True)
     assert [state for state, *_ in rows(run_in_app, course_id)] == ["cancelled", "confirmed", "waitlisted"]
     # The cancelled row keeps no number: the same person may sign up again later.
     assert rows(run_in_app, course_id)[0][2] is None
-    again = client.post("/classes/cancel", data={"code": code, "tail": "0001"}, headers=HTMX)
+    again = client.post("/c/main/classes/cancel", data={"code": code, "tail": "0001"}, headers=HTMX)
     assert again.status_code == 422
 
 
 def test_the_live_seat_count_answers_204_until_something_changes(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=3)
-    page = client.get(f"/classes/{course_id}").get_data(as_text=True)
+    page = client.get(f"/c/main/classes/{course_id}").get_data(as_text=True)
     poll = re.search(r'hx-get="([^"]*/seats\?v=\d+)"', page).group(1)
     assert client.get(poll).status_code == 204
     sign_up(kiosk_client, course_id)
@@ -150,7 +151,7 @@ def test_the_live_seat_count_answers_204_until_something_changes(kiosk_client, c
 def test_the_seat_poll_reads_only_what_the_seats_show(app, kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=3)
     poll = re.search(r'hx-get="([^"]*/seats\?v=\d+)"',
-                     client.get(f"/classes/{course_id}").get_data(as_text=True)).group(1)
+                     client.get(f"/c/main/classes/{course_id}").get_data(as_text=True)).group(1)
     sign_up(kiosk_client, course_id)
     statements = []
 
@@ -175,12 +176,12 @@ def test_the_seat_poll_reads_only_what_the_seats_show(app, kiosk_client, client,
 def test_a_lottery_course_collects_entries_then_publishes_a_verifiable_draw(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=2, mode="lottery")
     commitment_before = run_in_app(lambda: services.seed_commitment(db.session.get(Course, course_id).draw_seed))
-    assert commitment_before in client.get(f"/classes/{course_id}/draw").get_data(as_text=True)
+    assert commitment_before in client.get(f"/c/main/classes/{course_id}/draw").get_data(as_text=True)
     for index in range(5):
         response = sign_up(kiosk_client, course_id, name=f"居民{'甲乙丙丁戊'[index]}", mobile=f"1390000000{index}")
         assert "您已报名抽签" in response.get_data(as_text=True)
     assert run_in_app(services.draw, course_id, now=utcnow() + timedelta(days=4))
-    page = client.get(f"/classes/{course_id}/draw").get_data(as_text=True)
+    page = client.get(f"/c/main/classes/{course_id}/draw").get_data(as_text=True)
     seed = run_in_app(lambda: db.session.get(Course, course_id).draw_seed)
     assert seed in page and "顺序完全一致" in page
     assert sorted(state for state, *_ in rows(run_in_app, course_id)) == ["confirmed"] * 2 + ["waitlisted"] * 3
@@ -224,9 +225,9 @@ def test_coordinators_create_open_and_edit_a_course(coordinator, client, run_in_
     created = coordinator.post("/staff/classes/new", data=_course_form(run_in_app, ))
     assert created.status_code == 303
     course_id = int(created.headers["Location"].rsplit("/", 1)[1])
-    assert client.get(f"/classes/{course_id}").status_code == 404  # a draft
+    assert client.get(f"/c/main/classes/{course_id}").status_code == 404  # a draft
     assert coordinator.post(f"/staff/classes/{course_id}/status/open").status_code == 303
-    assert client.get(f"/classes/{course_id}").status_code == 200
+    assert client.get(f"/c/main/classes/{course_id}").status_code == 200
     meetings = run_in_app(lambda: [to_site(m.starts_at) for m in db.session.get(Course, course_id).meetings])
     assert meetings and all(moment.weekday() in (0, 3) and moment.time() == time(7, 30) for moment in meetings)
 
@@ -300,10 +301,10 @@ def _finished_course(run_in_app, ratings):
 def test_attendees_rate_after_the_term_and_poor_courses_are_flagged(kiosk_client, coordinator, run_in_app):
     course_id, codes = _finished_course(run_in_app, [2, 3, 2])
     for code, stars in zip(codes, (2, 3, 2)):
-        response = kiosk_client.post("/classes/rate", data={"code": code, "stars": str(stars), "comment": "教室太挤"},
-                              headers=HTMX)
+        response = kiosk_client.post("/c/main/classes/rate",
+                                     data={"code": code, "stars": str(stars), "comment": "教室太挤"}, headers=HTMX)
         assert response.status_code == 200, response.get_data(as_text=True)
-    twice = kiosk_client.post("/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
+    twice = kiosk_client.post("/c/main/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
     assert twice.status_code == 422
     listing = coordinator.get("/staff/classes").get_data(as_text=True)
     assert "考虑停开" in listing
@@ -314,7 +315,7 @@ def test_attendees_rate_after_the_term_and_poor_courses_are_flagged(kiosk_client
 def test_someone_who_never_attended_cannot_rate(kiosk_client, run_in_app):
     course_id, codes = _finished_course(run_in_app, [])
     run_in_app(lambda: (db.session.execute(db.delete(Attendance)), db.session.commit()))
-    refused = kiosk_client.post("/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
+    refused = kiosk_client.post("/c/main/classes/rate", data={"code": codes[0], "stars": "5"}, headers=HTMX)
     assert refused.status_code == 422 and "上过课的学员" in refused.get_data(as_text=True)
 
 
@@ -352,15 +353,16 @@ def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk_client, 
         "question": "下学期想学什么？", "options": "太极拳\n烘焙\n摄影", "options_en": "Tai chi\nBaking\nPhotography",
         "question_en": "Which classes?"}).status_code == 303
     survey_id, options = run_in_app(lambda: (services.surveys()[0].id, [o.id for o in services.surveys()[0].options]))
-    assert "下学期想学什么" not in client.get("/classes/survey").get_data(as_text=True)  # not published yet
+    assert "下学期想学什么" not in client.get("/c/main/classes/survey").get_data(as_text=True)  # not published yet
     coordinator.post(f"/staff/classes/surveys/{survey_id}/published")
-    page = client.get("/classes/survey", headers=EN).get_data(as_text=True)
+    page = client.get("/c/main/classes/survey", headers=EN).get_data(as_text=True)
     assert "Which classes?" in page and "Baking" in page
-    assert kiosk_client.post(f"/classes/survey/{survey_id}", data={"option": []}, headers=HTMX).status_code == 422
+    assert kiosk_client.post(f"/c/main/classes/survey/{survey_id}", data={"option": []},
+                             headers=HTMX).status_code == 422
     for chosen in ([options[0], options[1]], [options[1]], [options[1], options[2]]):
-        assert kiosk_client.post(f"/classes/survey/{survey_id}", data={"option": [str(o) for o in chosen]},
+        assert kiosk_client.post(f"/c/main/classes/survey/{survey_id}", data={"option": [str(o) for o in chosen]},
                           headers=HTMX).status_code == 200
-    assert client.post(f"/classes/survey/{survey_id}", data={"option": [str(options[0])]}).status_code == 403
+    assert client.post(f"/c/main/classes/survey/{survey_id}", data={"option": [str(options[0])]}).status_code == 403
     chart = coordinator.get("/staff/classes/surveys").get_data(as_text=True)
     assert "3 份回答" in chart
     assert re.search(r"烘焙</th><td><meter[^>]*value=\"3\"", chart)
@@ -376,13 +378,13 @@ def test_signing_up_outside_the_window_says_so_above_the_form(kiosk_client, run_
 
 def test_the_timetable_and_course_list_follow_changes_by_polling(kiosk_client, client, run_in_app):
     course_id = run_in_app(new_course, capacity=3, term_in_days=0)
-    for url, region in (("/classes/", "week"), ("/classes/all", "course-list")):
+    for url, region in (("/c/main/classes/", "week"), ("/c/main/classes/all", "course-list")):
         page = client.get(url).get_data(as_text=True)
-        poll = re.search(r'hx-get="(/classes/live\?[^"]+)"', page).group(1).replace("&amp;", "&")
+        poll = re.search(r'hx-get="(/c/main/classes/live\?[^"]+)"', page).group(1).replace("&amp;", "&")
         assert client.get(poll).status_code == 204
         assert sign_up(kiosk_client, course_id, mobile=f"138123456{len(region):02d}").status_code == 200
         changed = client.get(poll)
         assert changed.status_code == 200 and f'id="{region}"' in changed.get_data(as_text=True)
     # A new day redraws the timetable even when no course changed.
     version = run_in_app(services.version)
-    assert client.get(f"/classes/live?view=week&v={version}-2000-01-01").status_code == 200
+    assert client.get(f"/c/main/classes/live?view=week&v={version}-2000-01-01").status_code == 200

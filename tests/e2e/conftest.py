@@ -246,7 +246,12 @@ def server_app(live_server):
     from app import create_app
     from app.extensions import db
 
+    from flask import appcontext_pushed
+
+    from tests.conftest import work_in_first_community
+
     server = create_app(instance_path=str(live_server.instance), SQLALCHEMY_DATABASE_URI=live_server.database_url)
+    appcontext_pushed.connect(work_in_first_community, server)
     yield server
     with server.app_context():
         db.engine.dispose()
@@ -350,7 +355,7 @@ def staff(browser, live_server, staff_account):
 
 @pytest.fixture
 def enroll_kiosks(browser, live_server):
-    """Make new enrolled kiosks: `enroll_kiosks("大厅 A", "大厅 B", path="/wall/")` opens one
+    """Make new enrolled kiosks: `enroll_kiosks("大厅 A", "大厅 B", path="/c/main/wall/")` opens one
     fresh screen per name at path, reads the pairing code each shows, enrolls it with
     `flask kiosk enroll` as staff would, and returns the pages once each has reloaded
     itself as a kiosk. Each screen is a browser context of its own (closed afterwards),

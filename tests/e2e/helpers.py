@@ -97,7 +97,7 @@ def htmx_headers(page, target: str | None = None) -> dict:
 def post_to_wall(page, kind: str, text: str, *, location: str = "", nickname: str = "") -> str:
     """Post as the page's form would (page.request shares the page's cookies: an enrolled
     kiosk or signed-in staff); the receipt code, 8 digits."""
-    response = page.request.post("/wall/posts", headers=htmx_headers(page, "wall-form"),
+    response = page.request.post("/c/main/wall/posts", headers=htmx_headers(page, "wall-form"),
                                  form={"kind": kind, "text": text, "nickname": nickname, "location": location})
     assert response.status == 200, f"{response.status}: {response.text()}"
     return "".join(_RECEIPT_IN_HTML.search(response.text()).groups())

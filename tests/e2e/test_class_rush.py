@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from app.communities import scope
 from app.classes import services
 from app.clock import to_site, utcnow
 from app.config import normalise_database_url
@@ -169,7 +170,7 @@ def in_server_app(rush_server):
                            instance_path=str(rush_server.instance))
 
     def run(function, *args, **kwargs):
-        with flask_app.app_context():
+        with flask_app.app_context(), scope.within(1):
             try:
                 return function(*args, **kwargs)
             finally:
@@ -211,11 +212,11 @@ class Rush:
 @pytest.fixture(scope="module")
 def rush(rush_server, in_server_app, kiosk):
     course_id = in_server_app(_open_course, "太极拳（抢报测试）", CAPACITY)
-    kiosk.open(f"/classes/{course_id}/sign-up")
+    kiosk.open(f"/c/main/classes/{course_id}/sign-up")
     mobiles = [_mobile(n) for n in range(1, RESIDENTS + 1)]
 
     def sign_up(index: int, mobile: str):
-        return lambda: kiosk.post(f"/classes/{course_id}/sign-up",
+        return lambda: kiosk.post(f"/c/main/classes/{course_id}/sign-up",
                                   {"name": NAMES[index % len(NAMES)], "mobile": mobile}, "signup-form")
 
     started = time.monotonic()
@@ -255,16 +256,16 @@ def test_300_at_once_fill_20_seats_and_queue_the_rest_in_arrival_order(rush, rus
 
     log = rush_server.log_text()
     assert "Traceback" not in log and "Error handling request" not in log, log
-    assert log.count(f"/classes/{rush.course_id}/sign-up") >= RESIDENTS  # the access log saw them all
+    assert log.count(f"/c/main/classes/{rush.course_id}/sign-up") >= RESIDENTS  # the access log saw them all
 
 
 def test_the_same_number_ten_times_at_once_gets_one_sign_up(rush_server, in_server_app, kiosk):
     # One seat: once the first request has it, a naive check would answer the others "full".
     course_id = in_server_app(_open_course, "书法（重复提交测试）", 1)
-    kiosk.open(f"/classes/{course_id}/sign-up")
+    kiosk.open(f"/c/main/classes/{course_id}/sign-up")
     mobile = _mobile(9_999)
     answers = _all_at_once([
-        lambda: kiosk.post(f"/classes/{course_id}/sign-up", {"name": "张三丰", "mobile": mobile}, "signup-form")
+        lambda: kiosk.post(f"/c/main/classes/{course_id}/sign-up", {"name": "张三丰", "mobile": mobile}, "signup-form")
     ] * SAME_NUMBER_TIMES)
 
     assert not [answer for answer in answers if isinstance(answer, Exception)], answers
@@ -296,10 +297,10 @@ def test_cancelling_five_seats_promotes_the_first_five_on_the_waitlist(rush, rus
     phones = []
     for row in leaving:
         phone = Browser(rush_server.url)
-        assert 'id="cancel-form"' in phone.open(f"/classes/my?code={row.code}")
+        assert 'id="cancel-form"' in phone.open(f"/c/main/classes/my?code={row.code}")
         phones.append(phone)
     answers = _all_at_once([
-        (lambda phone=phone, row=row: phone.post("/classes/cancel", {"code": row.code, "tail": row.mobile[-4:]},
+        (lambda phone=phone, row=row: phone.post("/c/main/classes/cancel", {"code": row.code, "tail": row.mobile[-4:]},
                                                  "cancel-form"))
         for phone, row in zip(phones, leaving)])
     assert [answer[0] if not isinstance(answer, Exception) else answer for answer in answers] == [200] * CANCELLED, \
@@ -317,7 +318,7 @@ def test_cancelling_five_seats_promotes_the_first_five_on_the_waitlist(rush, rus
 
     # Everyone still waiting moved up by five, as their own lookup page shows.
     reader = Browser(rush_server.url)
-    shown = _all_at_once([(lambda row=row: reader.get(f"/classes/my?code={row.code}")) for row in still_waiting])
+    shown = _all_at_once([(lambda row=row: reader.get(f"/c/main/classes/my?code={row.code}")) for row in still_waiting])
     for rank, (row, answer) in enumerate(zip(still_waiting, shown), start=1):
         assert not isinstance(answer, Exception), answer
         status, body = answer

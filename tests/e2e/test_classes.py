@@ -61,24 +61,25 @@ def wait_for_seats(page, seats: int) -> float:
 def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_kiosks, live_server, server_app,
                                                                          zh):
     course_id = open_course(server_app, capacity=5)
-    signer, watcher = enroll_kiosks("课程 报名", "课程 看座", path="/classes/all")
+    signer, watcher = enroll_kiosks("课程 报名", "课程 看座", path="/c/main/classes/all")
 
-    watcher.goto(f"/classes/{course_id}")
+    watcher.goto(f"/c/main/classes/{course_id}")
     seats = watcher.locator("section#seats #seats-left")
     expect(seats).to_have_text("5")
     expect(watcher.locator("html")).to_have_attribute("lang", "zh-Hans")
     assert watcher.locator("section#seats [hx-trigger]").get_attribute("hx-trigger") == "every 2s"
     watcher.evaluate("window.__sameDocument = 1")
     polls = []
-    watcher.on("response", lambda r: polls.append(r.status) if path_is(f"/classes/{course_id}/seats")(r) else None)
+    seats = path_is(f"/c/main/classes/{course_id}/seats")
+    watcher.on("response", lambda r: polls.append(r.status) if seats(r) else None)
     # Nothing changed yet: the watching kiosk's poll answers 204 and leaves the box alone.
-    with watcher.expect_response(path_is(f"/classes/{course_id}/seats")) as poll:
+    with watcher.expect_response(path_is(f"/c/main/classes/{course_id}/seats")) as poll:
         pass
     assert poll.value.status == 204
 
     # Kiosk A: the course card, then Sign up.
     signer.locator(f"#course-list #course-{course_id}").tap()
-    expect(signer).to_have_url(f"{live_server.url}/classes/{course_id}")
+    expect(signer).to_have_url(f"{live_server.url}/c/main/classes/{course_id}")
     expect(signer.locator("section#seats #seats-left")).to_have_text("5")
     expect(signer.locator("#seats #sign-up")).to_have_text(zh("Sign up"))
     sent = sign_up_by_taps(signer, NAME, MOBILE)
@@ -109,8 +110,8 @@ def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_k
     signer.locator(".page-head a.button").tap()
     expect(signer.locator("#course-list")).to_be_visible()
     signer.locator("#my-signup").tap()
-    expect(signer).to_have_url(f"{live_server.url}/classes/my")
-    assert look_up_code(signer, "/classes/my", code, "#look-up").status == 200
+    expect(signer).to_have_url(f"{live_server.url}/c/main/classes/my")
+    assert look_up_code(signer, "/c/main/classes/my", code, "#look-up").status == 200
     result = signer.locator("#lookup-result")
     expect(result.locator(".signup-state")).to_have_text(zh(STATE_LABELS["confirmed"]))
     expect(result).to_contain_text(MASKED_NAME)
@@ -121,7 +122,7 @@ def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_k
     expect(cancel_form.locator('input[name="tail"]')).to_have_value(MOBILE[-4:])
     # The cancel form's pad typed into its own box.
     expect(signer.locator('form.lookup-form input[name="code"]')).to_have_value(code)
-    with signer.expect_response(path_is("/classes/cancel")) as cancelled:
+    with signer.expect_response(path_is("/c/main/classes/cancel")) as cancelled:
         signer.locator("#cancel-signup").tap()
     assert cancelled.value.status == 200, cancelled.value.text()
     gone = signer.locator("section#cancel-form.cancelled")
@@ -133,7 +134,7 @@ def test_sign_up_at_one_kiosk_seats_drop_at_another_then_cancel_by_code(enroll_k
     print(f"seats left 4→5 on the second kiosk {back_seconds:.1f} s after the cancellation showed "
           f"({clock.monotonic() - seat_freed:.1f} s)")
     assert watcher.evaluate("window.__sameDocument") == 1, "the watching kiosk reloaded instead of polling"
-    assert 200 in polls and 204 in polls, f"/classes/{course_id}/seats answered {polls}"
+    assert 200 in polls and 204 in polls, f"/c/main/classes/{course_id}/seats answered {polls}"
 
     assert live_server.sql(select(Signup.state).where(Signup.code == code)) == "cancelled"
     assert live_server.sql(select(Signup.mobile).where(Signup.code == code)) is None
@@ -147,7 +148,7 @@ def test_a_full_course_offers_the_waitlist(enroll_kiosks, live_server, server_ap
         taken = services.sign_up(course_id, "李四", "13900000001", created_by="test")
     assert taken.state == "confirmed"
 
-    (resident,) = enroll_kiosks("课程 候补", path=f"/classes/{course_id}")
+    (resident,) = enroll_kiosks("课程 候补", path=f"/c/main/classes/{course_id}")
     expect(resident.locator("section#seats #seats-left")).to_have_text("0")
     expect(resident.locator("#seats #sign-up")).to_have_text(zh("Join the waitlist"))
     sent = sign_up_by_taps(resident, "赵六", "13700000002")

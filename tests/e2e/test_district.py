@@ -68,7 +68,7 @@ def test_instances_share_data_sessions_and_limits(two_instances):
     # What one instance stored, the other shows: every receipt looks up on both.
     for server in (one, two):
         for code in receipts:
-            status, _, body = _on(kiosk_b, server).request("GET", f"/wall/receipt?code={code}")
+            status, _, body = _on(kiosk_b, server).request("GET", f"/c/main/wall/receipt?code={code}")
             assert status == 200, body
             assert re.search(r'id="receipt-result"[^>]*>\s*<h2>', body), body  # kind and state shown
 

@@ -90,7 +90,8 @@ def shown_names(page) -> list[str]:
 def tap_letter(page, letter: str, expect_q: str) -> float:
     """Tap a key of the letter pad; seconds until the list for expect_q has replaced the old one."""
     started = clock.monotonic()
-    with page.expect_response(lambda r: path_is("/experts/")(r) and r.request.headers.get("hx-request") == "true"):
+    listing = path_is("/c/main/experts/")
+    with page.expect_response(lambda r: listing(r) and r.request.headers.get("hx-request") == "true"):
         page.locator(f'form#expert-search .letter-pad [data-key="{letter}"]').tap()
     expect(page.locator("#expert-list")).to_have_attribute("data-q", expect_q)
     return clock.monotonic() - started
@@ -112,7 +113,7 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
 
     (kiosk,) = enroll_kiosks("专家 查找", path="/")
     kiosk.locator("#tile-experts").tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/experts/")
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/experts/")
     expect(kiosk.locator("html")).to_have_attribute("lang", "zh-Hans")
     cards = kiosk.locator("#expert-list a.expert-card")
     expect(cards.first).to_be_visible()
@@ -135,7 +136,7 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
     f_seconds = tap_letter(kiosk, "f", "sf")
     expect(kiosk.locator("#q")).to_have_value("sf")
     assert shown_names(kiosk) == calligraphers
-    expect(kiosk).to_have_url(re.compile(r"/experts/\?q=sf$"))
+    expect(kiosk).to_have_url(re.compile(r"/c/main/experts/\?q=sf$"))
     assert kiosk.evaluate("window.__sameDocument") == 1, "a tap reloaded the page"
     card = kiosk.locator(f"#expert-list a.expert-card#expert-{wen['id']}")
     expect(card.locator(".expert-name")).to_have_text("温老师")
@@ -146,12 +147,12 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
 
     # The card, then Ask for help.
     card.tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/experts/{wen['id']}")
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/experts/{wen['id']}")
     expect(kiosk.locator(".expert-page .tag.skill")).to_have_text([CALLIGRAPHY])
     expect(kiosk.locator(".expert-page")).to_contain_text("周二上午")
     assert_private_absent(kiosk.content(), [wen], "the expert's page")
     kiosk.locator("#ask-for-help").tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/experts/{wen['id']}/ask")
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/experts/{wen['id']}/ask")
     form = kiosk.locator("form#ask-form")
     expect(form).to_be_visible()
     assert_private_absent(kiosk.content(), [wen], "the ask form")
@@ -165,7 +166,8 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
     expect(name_input).to_have_value(RESIDENT)
     tap_digits(kiosk, "form#ask-form", RESIDENT_MOBILE)
     expect(form.locator('input[name="mobile"]')).to_have_value(RESIDENT_MOBILE)
-    with kiosk.expect_response(lambda r: r.request.method == "POST" and path_is(f"/experts/{wen['id']}/ask")(r)) \
+    asking = path_is(f"/c/main/experts/{wen['id']}/ask")
+    with kiosk.expect_response(lambda r: r.request.method == "POST" and asking(r)) \
             as sent:
         kiosk.locator("#send-request").tap()
     assert sent.value.status == 200, sent.value.text()
@@ -211,10 +213,10 @@ def test_tap_s_f_ask_a_calligrapher_and_staff_close_the_request(enroll_kiosks, s
 
     # The kiosk: back to the directory, Check my request, the code on the pad.
     kiosk.locator("section#ask-form .actions a.button").tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/experts/")
-    kiosk.locator('.page-head a[href="/experts/receipt"]').tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/experts/receipt")
-    assert look_up_code(kiosk, "/experts/receipt", code, "#check-request").status == 200
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/experts/")
+    kiosk.locator('.page-head a[href="/c/main/experts/receipt"]').tap()
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/experts/receipt")
+    assert look_up_code(kiosk, "/c/main/experts/receipt", code, "#check-request").status == 200
     result = kiosk.locator("#receipt-result")
     expect(result.locator("#request-state")).to_have_text(zh(REQUEST_STATE_LABELS["done"]))
     expect(result).to_contain_text("温老师")
@@ -227,19 +229,19 @@ def test_chinese_in_the_search_box_and_back_widens_the_list(enroll_kiosks, live_
     everyone = listed(server_app)
     calligraphers = sorted(e["shown"] for e in everyone if CALLIGRAPHY in e["skills"])
 
-    (kiosk,) = enroll_kiosks("专家 竖屏", path="/experts/")
+    (kiosk,) = enroll_kiosks("专家 竖屏", path="/c/main/experts/")
     kiosk.set_viewport_size(PORTRAIT)
     expect(kiosk.locator("#expert-list a.expert-card").first).to_be_visible()
 
     # Typed in Chinese (a keyboard or handwriting pad): the same experts as S F.
     kiosk.locator("#q").tap()
-    with kiosk.expect_response(lambda r: path_is("/experts/")(r) and "q=" in r.url):
+    with kiosk.expect_response(lambda r: path_is("/c/main/experts/")(r) and "q=" in r.url):
         kiosk.keyboard.insert_text(CALLIGRAPHY)
     expect(kiosk.locator("#expert-list")).to_have_attribute("data-q", CALLIGRAPHY)
     assert shown_names(kiosk) == calligraphers
-    expect(kiosk).to_have_url(re.compile(r"/experts/\?q=(%E4%B9%A6%E6%B3%95|书法)$"))
+    expect(kiosk).to_have_url(re.compile(r"/c/main/experts/\?q=(%E4%B9%A6%E6%B3%95|书法)$"))
     # The same as a link or after a reload.
-    kiosk.goto(f"/experts/?q={CALLIGRAPHY}")
+    kiosk.goto(f"/c/main/experts/?q={CALLIGRAPHY}")
     expect(kiosk.locator("#q")).to_have_value(CALLIGRAPHY)
     assert shown_names(kiosk) == calligraphers
 
@@ -255,4 +257,4 @@ def test_chinese_in_the_search_box_and_back_widens_the_list(enroll_kiosks, live_
     expect(kiosk.locator("#q")).to_have_value("s")
     widened = shown_names(kiosk)
     assert widened == after_s and len(widened) > len(calligraphers), widened
-    expect(kiosk).to_have_url(re.compile(r"/experts/\?q=s$"))
+    expect(kiosk).to_have_url(re.compile(r"/c/main/experts/\?q=s$"))

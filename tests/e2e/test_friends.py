@@ -92,7 +92,7 @@ def leave_card_by_taps(page, zh):
         label = form.locator(f'label.consent[for="{consent}"]')
         label.tap()
         expect(label.locator(f'input[name="{consent}"]')).to_be_checked()
-    with page.expect_response(lambda r: r.request.method == "POST" and path_is("/friends/new")(r)) as sent:
+    with page.expect_response(lambda r: r.request.method == "POST" and path_is("/c/main/friends/new")(r)) as sent:
         page.locator("#send-card").tap()
     return sent.value
 
@@ -101,7 +101,7 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
     started = clock.monotonic()
     seen = {}  # every kiosk page, as the residents saw it: where → HTML
 
-    owner_kiosk, asker_kiosk = enroll_kiosks("交友 留卡", "交友 想认识", path="/friends/")
+    owner_kiosk, asker_kiosk = enroll_kiosks("交友 留卡", "交友 想认识", path="/c/main/friends/")
     enrolled = clock.monotonic()
     expect(owner_kiosk.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(owner_kiosk.locator("#card-list a.friend-card").first).to_be_visible()
@@ -131,11 +131,11 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
 
     # Not on the board before the matchmaker has read it.
     left.locator(".actions a.button").tap()
-    expect(owner_kiosk).to_have_url(f"{live_server.url}/friends/")
+    expect(owner_kiosk).to_have_url(f"{live_server.url}/c/main/friends/")
     expect(owner_kiosk.locator("#card-list a.friend-card").first).to_be_visible()
     expect(owner_kiosk.locator(f"#card-{number}")).to_have_count(0)
-    assert owner_kiosk.request.get(f"/friends/{number}").status == 404
-    assert owner_kiosk.request.get(f"/friends/{number}/meet").status == 404
+    assert owner_kiosk.request.get(f"/c/main/friends/{number}").status == 404
+    assert owner_kiosk.request.get(f"/c/main/friends/{number}/meet").status == 404
     seen["the board before approval"] = owner_kiosk.content()
 
     # The matchmaker: the pending card shows its public part only; approve.
@@ -157,13 +157,13 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
     asker_kiosk.evaluate("window.__sameDocument = 1")
     women = asker_kiosk.locator('form.card-filters label.chip:has(input[name="gender"][value="female"])')
     tapped = clock.monotonic()
-    with asker_kiosk.expect_response(lambda r: path_is("/friends/")(r) and "gender=female" in r.url
+    with asker_kiosk.expect_response(lambda r: path_is("/c/main/friends/")(r) and "gender=female" in r.url
                                      and r.request.headers.get("hx-request") == "true"):
         women.tap()
     card_link = asker_kiosk.locator(f"#card-list a.friend-card#card-{number}")
     expect(card_link).to_be_visible()
     filter_ms = (clock.monotonic() - tapped) * 1000
-    expect(asker_kiosk).to_have_url(re.compile(r"/friends/\?.*gender=female"))
+    expect(asker_kiosk).to_have_url(re.compile(r"/c/main/friends/\?.*gender=female"))
     assert asker_kiosk.evaluate("window.__sameDocument") == 1, "the filter reloaded the page"
     facts = asker_kiosk.locator("#card-list .card-facts").all_inner_texts()
     assert facts and all(fact.startswith(zh(GENDER_LABELS["female"])) for fact in facts), facts
@@ -172,11 +172,11 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
     seen["the board (kiosk B)"] = asker_kiosk.content()
 
     card_link.tap()
-    expect(asker_kiosk).to_have_url(f"{live_server.url}/friends/{number}")
+    expect(asker_kiosk).to_have_url(f"{live_server.url}/c/main/friends/{number}")
     expect(asker_kiosk.locator(".friend-page .card-intro")).to_have_text(INTRO)
     seen["the card's page"] = asker_kiosk.content()
     asker_kiosk.locator("#meet").tap()
-    expect(asker_kiosk).to_have_url(f"{live_server.url}/friends/{number}/meet")
+    expect(asker_kiosk).to_have_url(f"{live_server.url}/c/main/friends/{number}/meet")
     form = asker_kiosk.locator("form#meet-form")
     expect(form).to_be_visible()
     seen["the meet form"] = asker_kiosk.content()
@@ -190,7 +190,7 @@ def test_card_approved_interest_both_agree_then_contacts(enroll_kiosks, staff, l
     expect(form.locator('input[name="mobile"]')).to_have_value(ASKER_MOBILE)
     expect(form.locator('input[name="own_code"]')).to_have_value("")
     with asker_kiosk.expect_response(lambda r: r.request.method == "POST"
-                                     and path_is(f"/friends/{number}/meet")(r)) as asked:
+                                     and path_is(f"/c/main/friends/{number}/meet")(r)) as asked:
         asker_kiosk.locator("#send-meet").tap()
     assert asked.value.status == 200, asked.value.text()
     assert_private_absent(asked.value.text(), "the answer to a meet request", OWNER, OWNER_MOBILE, ASKER_MOBILE)
@@ -309,20 +309,20 @@ def test_owner_withdraws_with_the_code_and_every_trace_goes(enroll_kiosks, live_
     assert len(private_rows(server_app, owner, owner_mobile, asker, asker_mobile)) == 2  # the card, the request
 
     started = clock.monotonic()
-    (kiosk,) = enroll_kiosks("交友 撤卡", path="/friends/")
+    (kiosk,) = enroll_kiosks("交友 撤卡", path="/c/main/friends/")
     expect(kiosk.locator(f"#card-list #card-{number}")).to_be_visible()
 
     # My card: the code on the pad.
-    kiosk.locator('.page-head a[href="/friends/mine"]').tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/friends/mine")
-    assert look_up_code(kiosk, "/friends/mine", code, "#look-up-card").status == 200
+    kiosk.locator('.page-head a[href="/c/main/friends/mine"]').tap()
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/friends/mine")
+    assert look_up_code(kiosk, "/c/main/friends/mine", code, "#look-up-card").status == 200
     mine = kiosk.locator("section#mine")
     expect(mine.locator("#card-state")).to_have_text(zh(CARD_STATE_LABELS["approved"]))
     expect(mine.locator("h2")).to_contain_text(f"{number:04d}")
     expect(mine.locator("form.answer")).to_have_count(1)  # someone would like to meet them, unnamed
     assert_private_absent(kiosk.content(), "the owner's card page", owner, owner_mobile, asker, asker_mobile)
 
-    with kiosk.expect_response(lambda r: r.request.method == "POST" and path_is("/friends/mine/withdraw")(r)) \
+    with kiosk.expect_response(lambda r: r.request.method == "POST" and path_is("/c/main/friends/mine/withdraw")(r)) \
             as gone:
         mine.locator("#withdraw-card").tap()
     assert gone.value.status == 200, gone.value.text()
@@ -330,11 +330,11 @@ def test_owner_withdraws_with_the_code_and_every_trace_goes(enroll_kiosks, live_
     expect(kiosk.locator("section#mine #card-state")).to_have_count(0)
 
     # Off the board at once.
-    kiosk.locator('.page-head a[href="/friends/"]').tap()
-    expect(kiosk).to_have_url(f"{live_server.url}/friends/")
+    kiosk.locator('.page-head a[href="/c/main/friends/"]').tap()
+    expect(kiosk).to_have_url(f"{live_server.url}/c/main/friends/")
     expect(kiosk.locator("#card-list a.friend-card").first).to_be_visible()
     expect(kiosk.locator(f"#card-{number}")).to_have_count(0)
-    assert kiosk.request.get(f"/friends/{number}").status == 404
+    assert kiosk.request.get(f"/c/main/friends/{number}").status == 404
     print(f"\nenrolled, looked up, withdrawn and off the board in {clock.monotonic() - started:.1f} s")
 
     # Nothing left of either person: not the card, not the request.

@@ -17,6 +17,7 @@ from app.clock import utcnow
 from app.kiosk.models import Handoff
 from app.notices.models import Notice
 from app.wall.models import Post
+from tests.conftest import FIRST_COMMUNITY
 from tests.e2e.helpers import (HEARTBEAT_SECONDS, RECEIPT_SHOWN, foreign, kiosk_id, new_phone_context,
                                open_course, path_is, read_qr, translated)
 
@@ -70,7 +71,7 @@ def test_idle_warning_and_start_over_forget_a_typed_form(enroll_kiosks, live_ser
     requests = []
     page.on("request", lambda r: requests.append((r.method, r.url)))
     page.clock.install()
-    page.goto("/wall/new")
+    page.goto("/c/main/wall/new")
     html = page.locator("html")
     expect(html).to_have_attribute("data-idle", str(IDLE_S))
     expect(html).to_have_attribute("data-idle-warning", str(WARNING_S))
@@ -110,7 +111,7 @@ def test_idle_warning_and_start_over_forget_a_typed_form(enroll_kiosks, live_ser
     # One touch and everything is as it was.
     page.locator("#idle-continue").tap()
     expect(idle).to_be_hidden()
-    expect(page).to_have_url(f"{live_server.url}/wall/new")
+    expect(page).to_have_url(f"{live_server.url}/c/main/wall/new")
     expect(form.locator('textarea[name="text"]')).to_have_value(text)
     expect(form.locator('input[name="nickname"]')).to_have_value("六楼老周")
     expect(form.locator('input[value="problem"]')).to_be_checked()
@@ -127,12 +128,12 @@ def test_idle_warning_and_start_over_forget_a_typed_form(enroll_kiosks, live_ser
     expect(form.locator('textarea[name="text"]')).to_have_value(text)
     page.evaluate("window.__sameDocument = 1")
     before = len(requests)
-    with page.expect_navigation(url=f"{live_server.url}/", wait_until="load"):
+    with page.expect_navigation(url=f"{live_server.url}/c/main/", wait_until="load"):
         page.clock.fast_forward(1000)
     # Other polls may go out at the same tick; these three come in this order.
     started_over = [(method, urlsplit(url).path) for method, url in requests[before:]
-                    if urlsplit(url).path in ("/healthz", "/reset", "/")]
-    assert started_over[:3] == [("GET", "/healthz"), ("POST", "/reset"), ("GET", "/")], started_over
+                    if urlsplit(url).path in ("/healthz", "/reset", "/", "/c/main/")]
+    assert started_over[:3] == [("GET", "/healthz"), ("POST", "/reset"), ("GET", "/c/main/")], started_over
     assert page.evaluate("window.__sameDocument") is None, "the start-over was not a full reload"
     expect(html).to_have_attribute("lang", "zh-Hans")
     expect(html).not_to_have_class(_has_class("large-text"))
@@ -140,7 +141,7 @@ def test_idle_warning_and_start_over_forget_a_typed_form(enroll_kiosks, live_ser
     expect(page.locator("#idle")).to_be_hidden()
 
     page.clock.resume()
-    page.goto("/wall/new")
+    page.goto("/c/main/wall/new")
     form = page.locator("form#wall-form")
     expect(form.locator('textarea[name="text"]')).to_have_value("")
     expect(form.locator('input[name="nickname"]')).to_have_value("")
@@ -154,6 +155,7 @@ def test_attract_loop_on_an_untouched_home_page_and_its_first_tap(enroll_kiosks,
     page.on("request", lambda r: requests.append((r.method, r.url)))
     page.clock.install()
     page.goto("/")
+    expect(page).to_have_url(f"{live_server.url}/c/main/")
     assert page.evaluate("document.documentElement.hasAttribute('data-fresh')") is True
     loop = page.locator("#attract")
     tile = page.locator("nav.tiles a.tile").first
@@ -163,9 +165,9 @@ def test_attract_loop_on_an_untouched_home_page_and_its_first_tap(enroll_kiosks,
     page.clock.fast_forward((ATTRACT_S - 10) * 1000)
     expect(loop).to_be_hidden()
     expect(page.locator("#idle")).to_be_hidden()  # no "Still there?" on a clean home page
-    assert "/attract" not in _paths(requests)
+    assert "/c/main/attract" not in _paths(requests)
 
-    with page.expect_response(path_is("/attract")) as fetched:
+    with page.expect_response(path_is("/c/main/attract")) as fetched:
         page.clock.fast_forward(10_000)
     assert fetched.value.status == 200
     expect(loop).to_be_visible()
@@ -188,12 +190,15 @@ def test_attract_loop_on_an_untouched_home_page_and_its_first_tap(enroll_kiosks,
     page.clock.resume()
     page.evaluate("window.__sameDocument = 1")
     before = len(requests)
-    with page.expect_response(lambda r: path_is("/")(r) and r.request.headers.get("hx-request") == "true") as home:
+    # all_headers(): what was sent, also after a redirect (headers leaves out the page's own
+    # headers on a redirected request).
+    with page.expect_response(lambda r: path_is("/c/main/")(r)
+                              and r.request.all_headers().get("hx-request") == "true") as home:
         page.touchscreen.tap(x, y)
     assert home.value.status == 200
     expect(loop).to_be_hidden()
     expect(tile).to_be_visible()
-    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/c/main/")
     assert board not in _paths(requests[before:]), _paths(requests[before:])
     assert page.evaluate("window.__sameDocument") == 1
 
@@ -206,7 +211,7 @@ def test_attract_loop_on_an_untouched_home_page_and_its_first_tap(enroll_kiosks,
 
 def test_an_urgent_notice_reaches_other_screens_within_15_seconds(enroll_kiosks, live_server):
     first, second = enroll_kiosks("紧急 大厅", "紧急 走廊")
-    second.goto("/classes/")
+    second.goto("/c/main/classes/")
     screens = (first, second)
     for page in screens:
         # Other urgent notices may be showing already (the demo content has one).
@@ -217,8 +222,8 @@ def test_an_urgent_notice_reaches_other_screens_within_15_seconds(enroll_kiosks,
     title = _numbered("紧急：今晚 8 点起 3 号楼停水")
     now = utcnow()
     notice = live_server.sql(insert(notices).values(
-        title=title, body="请提前储水。", urgency="urgent", starts_at=now, ends_at=now + timedelta(hours=2),
-        created_at=now, updated_at=now,
+        community_id=FIRST_COMMUNITY, title=title, body="请提前储水。", urgency="urgent", starts_at=now,
+        ends_at=now + timedelta(hours=2), created_at=now, updated_at=now,
     ).returning(notices.c.id))
     try:
         started = time.monotonic()
@@ -228,9 +233,9 @@ def test_an_urgent_notice_reaches_other_screens_within_15_seconds(enroll_kiosks,
         print(f"\nurgent notice on the second kiosk after {shown_after:.1f} s")
         assert shown_after < URGENT_WITHIN_S
         expect(banner).to_contain_text(title)
-        expect(banner).to_have_attribute("href", f"/notices/{notice}")
+        expect(banner).to_have_attribute("href", f"/c/main/notices/{notice}")
         expect(first.locator(f"#urgent-{notice}")).to_be_visible(timeout=URGENT_WITHIN_S * 1000)
-        expect(second).to_have_url(f"{live_server.url}/classes/")
+        expect(second).to_have_url(f"{live_server.url}/c/main/classes/")
     finally:
         ended = utcnow()
         live_server.sql(update(notices).where(notices.c.id == notice).values(ends_at=ended, updated_at=ended))
@@ -255,7 +260,7 @@ def _phone_opens(browser, live_server, link):
 
 def test_a_wall_post_continued_on_a_phone(enroll_kiosks, browser, live_server, server_app):
     name = "手机接力 留言"
-    (kiosk,) = enroll_kiosks(name, path="/wall/new")
+    (kiosk,) = enroll_kiosks(name, path="/c/main/wall/new")
     urls = []
     kiosk.on("request", lambda r: urls.append(r.url))
     form = kiosk.locator("form#wall-form")
@@ -280,14 +285,14 @@ def test_a_wall_post_continued_on_a_phone(enroll_kiosks, browser, live_server, s
     assert text not in html and nickname not in html, "the kiosk still shows what was typed"
 
     link = read_qr(panel.locator("figure"))
-    assert re.fullmatch(rf"{re.escape(live_server.url)}/h/[A-Za-z0-9_-]{{20,}}", link), link
+    assert re.fullmatch(rf"{re.escape(live_server.url)}/c/main/h/[A-Za-z0-9_-]{{20,}}", link), link
 
     # The phone gets the same form, filled in, fitted to its screen.
     phone, opened = _phone_opens(browser, live_server, link)
     assert opened.status == 200
     assert opened.request.redirected_from is not None and opened.request.redirected_from.url == link
     assert opened.request.redirected_from.response().status == 303
-    expect(phone).to_have_url(f"{live_server.url}/wall/new")
+    expect(phone).to_have_url(f"{live_server.url}/c/main/wall/new")
     phone_form = phone.locator("form#wall-form")
     expect(phone_form.locator('textarea[name="text"]')).to_have_value(text)
     expect(phone_form.locator('input[name="nickname"]')).to_have_value(nickname)
@@ -315,7 +320,7 @@ def test_a_wall_post_continued_on_a_phone(enroll_kiosks, browser, live_server, s
     opened_at = kiosk.evaluate("window.__openedAt") / 1000
     assert kiosk.evaluate("window.__opened && window.__opened.id") == \
         live_server.sql(select(Handoff.id).where(Handoff.kiosk_id == kiosk_id(live_server, name)))
-    kiosk.wait_for_url(f"{live_server.url}/", timeout=(START_OVER_AFTER_HANDOFF_S + 5) * 1000)
+    kiosk.wait_for_url(f"{live_server.url}/c/main/", timeout=(START_OVER_AFTER_HANDOFF_S + 5) * 1000)
     kiosk.wait_for_load_state()
     waited = time.time() - opened_at
     print(f"\nkiosk started over {waited:.1f} s after it heard the link was opened")
@@ -324,7 +329,7 @@ def test_a_wall_post_continued_on_a_phone(enroll_kiosks, browser, live_server, s
     expect(kiosk.locator("html")).to_have_attribute("lang", "zh-Hans")
 
     # The phone sends it; the post is the kiosk's, and what was typed is no longer kept.
-    with phone.expect_response(path_is("/wall/posts")) as sent:
+    with phone.expect_response(path_is("/c/main/wall/posts")) as sent:
         phone_form.locator('button[type="submit"]').tap()
     assert sent.value.status == 200, sent.value.text()
     receipt = phone.locator("#receipt-code")
@@ -342,7 +347,7 @@ def test_a_wall_post_continued_on_a_phone(enroll_kiosks, browser, live_server, s
 def test_a_class_sign_up_continued_on_a_phone(enroll_kiosks, browser, live_server, server_app):
     name = "手机接力 报名"
     course = open_course(server_app, capacity=10, title="手机接力 太极拳")
-    (kiosk,) = enroll_kiosks(name, path=f"/classes/{course}/sign-up")
+    (kiosk,) = enroll_kiosks(name, path=f"/c/main/classes/{course}/sign-up")
     form = kiosk.locator("form#signup-form")
     form.locator('input[name="name"]').tap()
     form.locator('input[name="name"]').fill("李四海")
@@ -357,14 +362,14 @@ def test_a_class_sign_up_continued_on_a_phone(enroll_kiosks, browser, live_serve
 
     phone, opened = _phone_opens(browser, live_server, link)
     assert opened.status == 200
-    expect(phone).to_have_url(f"{live_server.url}/classes/{course}/sign-up")
+    expect(phone).to_have_url(f"{live_server.url}/c/main/classes/{course}/sign-up")
     phone_form = phone.locator("form#signup-form")
     expect(phone_form.locator('input[name="name"]')).to_have_value("李四海")
     expect(phone_form.locator('input[name="mobile"]')).to_have_value("13912345678")
     widths = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[1] == 390 and widths[0] <= widths[1], f"the phone scrolls sideways: {widths}"
 
-    with phone.expect_response(path_is(f"/classes/{course}/sign-up")) as sent:
+    with phone.expect_response(path_is(f"/c/main/classes/{course}/sign-up")) as sent:
         phone_form.locator('button[type="submit"]').tap()
     assert sent.value.request.method == "POST" and sent.value.status == 200, sent.value.text()
     created_by = live_server.sql(select(Signup.created_by).where(Signup.course_id == course))
@@ -393,7 +398,7 @@ def test_the_kiosk_rides_out_a_server_restart(restartable_server, enroll_kiosks,
     assert "/device/heartbeat" in failed, failed
 
     # A tap on a board meanwhile: the tap fails quietly, the screen stays where it was.
-    with page.expect_event("requestfailed", lambda r: path_is("/wall/")(r)):
+    with page.expect_event("requestfailed", lambda r: path_is("/c/main/wall/")(r)):
         page.locator("#tile-wall").tap()
     with page.expect_event("requestfailed", lambda r: path_is("/healthz")(r), timeout=(PROBE_S + 2) * 1000):
         pass
@@ -440,9 +445,9 @@ SMALLEST_TEXT_JS = """
 
 def test_large_text_makes_body_text_32px(enroll_kiosks, live_server):
     (page,) = enroll_kiosks("大字")
-    page.goto("/notices/")
+    page.goto("/c/main/notices/")
     notice_path = page.locator("main .notice-card").first.get_attribute("href")
-    paths = ["/", "/notices/", notice_path, "/wall/", "/classes/", "/experts/"]
+    paths = ["/", "/c/main/notices/", notice_path, "/c/main/wall/", "/c/main/classes/", "/c/main/experts/"]
     button = page.locator('form[action="/large-text"] button')
     html = page.locator("html")
 

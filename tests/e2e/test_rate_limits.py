@@ -70,7 +70,7 @@ class Device:
 
     def post_to_wall(self, text: str):
         """What the wall's form sends."""
-        return self.post("/wall/posts", {"kind": "wish", "text": text}, target="wall-form")
+        return self.post("/c/main/wall/posts", {"kind": "wish", "text": text}, target="wall-form")
 
     def cookie(self, name: str):
         return next((cookie for cookie in self.cookies if cookie.name == name), None)
@@ -176,9 +176,9 @@ def test_limit_is_per_device_across_workers(limited_server, browser):
     context = new_kiosk_context(browser, limited_server)
     try:
         page = context.new_page()
-        page.goto("/wall/new")
+        page.goto("/c/main/wall/new")
         expect(page.locator("#pairing-code")).to_be_visible()
-        refused = page.request.post("/wall/posts", headers=htmx_headers(page, "wall-form"),
+        refused = page.request.post("/c/main/wall/posts", headers=htmx_headers(page, "wall-form"),
                                     form={"kind": "wish", "text": _wish("只读屏")})
         assert refused.status == 403, refused.text()
         assert "这个屏幕只能浏览信息" in refused.text()

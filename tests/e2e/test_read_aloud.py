@@ -47,7 +47,7 @@ def speaking_browser(browser, speech_dispatcher):
 
 
 def _first_notice(page):
-    page.goto("/notices/")
+    page.goto("/c/main/notices/")
     page.locator("main .notice-card").first.tap()
     expect(page.locator("main .notice-body")).to_be_visible()
 
@@ -90,19 +90,19 @@ def test_the_speaker_shows_on_posts_courses_and_experts(speaking_browser, live_s
     context.add_init_script(NOTE_WHAT_IS_SPOKEN)
     page = context.new_page()
     try:
-        page.goto("/wall/")
+        page.goto("/c/main/wall/")
         first_post = page.locator("main .post-card").first
         expect(first_post.locator("button.speak")).to_be_visible(timeout=VOICES_MS)
         first_post.locator("button.speak").tap()
         assert page.evaluate("window.__spoken")[-1]["text"] == first_post.locator(".post-text").inner_text()
 
-        page.goto("/classes/all")
+        page.goto("/c/main/classes/all")
         page.locator("main .course-card").first.tap()
         expect(page.locator("main .course-page button.speak")).to_be_visible(timeout=VOICES_MS)
         page.locator("main .course-page button.speak").tap()
         assert page.locator("main h1").inner_text() in page.evaluate("window.__spoken")[-1]["text"]
 
-        page.goto("/experts/")
+        page.goto("/c/main/experts/")
         page.locator("main .expert-card").first.tap()
         expect(page.locator("main .expert-page button.speak")).to_be_visible(timeout=VOICES_MS)
         page.locator("main .expert-page button.speak").tap()

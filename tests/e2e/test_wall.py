@@ -34,7 +34,7 @@ def _write_post(page, kind_label: str, text: str, *, location: str = "") -> str:
     if location:
         form.locator('input[name="location"]').tap()
         form.locator('input[name="location"]').fill(location)
-    with page.expect_response(path_is("/wall/posts")) as sent:
+    with page.expect_response(path_is("/c/main/wall/posts")) as sent:
         form.locator('button[type="submit"]').tap()
     assert sent.value.status == 200, sent.value.text()
     receipt = page.locator("#wall-form #receipt-code")
@@ -57,17 +57,17 @@ def _act(staff, row, button_text: str) -> None:
 
 
 def test_post_approve_and_see_it_without_a_touch(enroll_kiosks, staff, live_server):
-    writer, watcher = enroll_kiosks("留言墙 写", "留言墙 看", path="/wall/")
+    writer, watcher = enroll_kiosks("留言墙 写", "留言墙 看", path="/c/main/wall/")
     watcher.evaluate("window.__sameDocument = 1")
     polls = []
-    watcher.on("response", lambda r: polls.append(r.status) if path_is("/wall/live")(r) else None)
+    watcher.on("response", lambda r: polls.append(r.status) if path_is("/c/main/wall/live")(r) else None)
 
     text = _unique("希望楼下的长椅修一修，老人散步累了可以歇脚")
     receipt = _write_post(writer, "心愿", text)
     post = post_id(live_server, receipt)
 
     # Pending: the watching kiosk's next poll brings nothing new.
-    with watcher.expect_response(path_is("/wall/live")) as poll:
+    with watcher.expect_response(path_is("/c/main/wall/live")) as poll:
         pass
     assert poll.value.status == 204
     expect(watcher.locator(f"#post-{post}")).to_have_count(0)
@@ -85,37 +85,37 @@ def test_post_approve_and_see_it_without_a_touch(enroll_kiosks, staff, live_serv
     expect(card.locator(".post-text")).to_have_text(text)
     expect(card.locator(".post-kind")).to_have_text("心愿")
     assert watcher.evaluate("window.__sameDocument") == 1, "the kiosk reloaded instead of polling"
-    assert 200 in polls and 204 in polls, f"/wall/live answered {polls}"
+    assert 200 in polls and 204 in polls, f"/c/main/wall/live answered {polls}"
 
 
 def test_three_kiosks_reporting_hide_a_post(enroll_kiosks, staff, kiosk, live_server, requested_urls):
     text = _unique("周六上午十点在小广场有免费理发，欢迎大家来")
     post, _ = publish(live_server, staff, "suggestion", text)
     card_id = f"#post-{post}"
-    kiosk.goto("/wall/")  # a screen just showing the wall (read-only)
+    kiosk.goto("/c/main/wall/")  # a screen just showing the wall (read-only)
     expect(kiosk.locator(card_id)).to_be_visible()
     kiosk.evaluate("window.__sameDocument = 1")
 
-    reporters = enroll_kiosks("举报 甲", "举报 乙", "举报 丙", path="/wall/")
+    reporters = enroll_kiosks("举报 甲", "举报 乙", "举报 丙", path="/c/main/wall/")
     for reporter, reason in zip(reporters, ("offensive", "spam", "other")):
         # A fresh load: fewer than three reports leave the post on the wall.
-        reporter.goto("/wall/")
+        reporter.goto("/c/main/wall/")
         card = reporter.locator(card_id)
         expect(card.locator(".post-text")).to_have_text(text)
         card.locator("button", has_text="举报").tap()
         reasons = card.locator(f"#post-actions-{post} form.report-form button[name='reason']")
         expect(reasons).to_have_count(4)
-        with reporter.expect_response(path_is(f"/wall/posts/{post}/report")) as sent:
+        with reporter.expect_response(path_is(f"/c/main/wall/posts/{post}/report")) as sent:
             card.locator(f"button[name='reason'][value='{reason}']").tap()
         assert sent.value.request.method == "POST" and sent.value.status == 200, sent.value.text()
         expect(card.locator(".reported")).to_have_text("谢谢，工作人员会查看这条留言。")
 
     expect(kiosk.locator(card_id)).to_have_count(0, timeout=WALL_FOLLOWS_MS)
     assert kiosk.evaluate("window.__sameDocument") == 1, "the watching kiosk reloaded instead of polling"
-    reporters[0].goto("/wall/")
+    reporters[0].goto("/c/main/wall/")
     expect(reporters[0].locator("#wall-list")).to_be_visible()
     expect(reporters[0].locator(card_id)).to_have_count(0)
-    assert kiosk.request.get(f"/wall/posts/{post}/report").status == 404
+    assert kiosk.request.get(f"/c/main/wall/posts/{post}/report").status == 404
 
     # Hidden, not deleted: moderators find it among the reported posts.
     staff.goto("/staff/wall?show=reported")
@@ -124,7 +124,7 @@ def test_three_kiosks_reporting_hide_a_post(enroll_kiosks, staff, kiosk, live_se
 
 
 def test_problem_status_shows_on_the_card_and_by_receipt(enroll_kiosks, staff, live_server):
-    (resident,) = enroll_kiosks("留言墙 问题", path="/wall/")
+    (resident,) = enroll_kiosks("留言墙 问题", path="/c/main/wall/")
     text = _unique("3号楼东门的路灯坏了，晚上很黑")
     place = "3号楼东门"
     reply = "已联系物业，本周五前修好。"
@@ -153,12 +153,12 @@ def test_problem_status_shows_on_the_card_and_by_receipt(enroll_kiosks, staff, l
     expect(card.locator(".post-reply")).to_have_text(f"居委会回复： {reply}")
 
     resident.locator("main a", has_text="查询我的回执").tap()
-    expect(resident).to_have_url(f"{live_server.url}/wall/receipt")
+    expect(resident).to_have_url(f"{live_server.url}/c/main/wall/receipt")
     code = resident.locator('input[name="code"]')
     for digit in receipt:
         resident.locator(f'.keypad [data-key="{digit}"]').tap()
     expect(code).to_have_value(receipt)
-    with resident.expect_response(lambda r: path_is("/wall/receipt")(r) and "code=" in r.url) as asked:
+    with resident.expect_response(lambda r: path_is("/c/main/wall/receipt")(r) and "code=" in r.url) as asked:
         resident.locator("form.lookup-form button[type='submit']").tap()
     assert asked.value.status == 200
     result = resident.locator("#receipt-result")
@@ -175,7 +175,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 # Where payloads would send a request if their markup or hx- attributes came alive.
-PAYLOAD_TARGETS = {"/staff/", "/healthz", "/language", "/wall/"}
+PAYLOAD_TARGETS = {"/staff/", "/healthz", "/language", "/c/main/wall/"}
 
 
 class Watched:
@@ -226,7 +226,7 @@ def _texts_shown(page, selectors: list[str]) -> list:
 
 
 def test_markup_payloads_run_nothing(enroll_kiosks, staff, live_server):
-    (resident,) = enroll_kiosks("留言墙 标记", path="/wall/")
+    (resident,) = enroll_kiosks("留言墙 标记", path="/c/main/wall/")
     texts = [f"{payload} #{number}" for number, payload in enumerate(XSS_PAYLOADS)]
     receipts = [post_to_wall(resident, "wish", text) for text in texts]
     posts = [post_id(live_server, receipt) for receipt in receipts]
@@ -249,25 +249,25 @@ def test_markup_payloads_run_nothing(enroll_kiosks, staff, live_server):
 
     # The wall: every page of it, tapped open.
     wall = Watched(resident, live_server.url)
-    resident.goto("/wall/")
+    resident.goto("/c/main/wall/")
     # A poll comes and goes meanwhile: the page's own requests, for comparison.
-    with resident.expect_response(path_is("/wall/live")):
+    with resident.expect_response(path_is("/c/main/wall/live")):
         pass
     for _ in range(20):  # 20 cards a page: far more than this wall holds
         more = resident.locator("#load-more")
         if more.count() == 0:
             break
         asks = more.get_attribute("hx-get")
-        with resident.expect_response(lambda r: urlsplit(r.url).path == "/wall/more") as loaded:
+        with resident.expect_response(lambda r: urlsplit(r.url).path == "/c/main/wall/more") as loaded:
             more.tap()
         assert loaded.value.status == 200
         expect(resident.locator(f'#load-more[hx-get="{asks}"]')).to_have_count(0)
     expect(resident.locator("#load-more")).to_have_count(0)
     assert _texts_shown(resident, [f"#wall-list #post-{post} .post-text" for post in posts]) == texts
     # With older messages open, the live list waits (a swap would take them away).
-    polls = len([r for r in wall.requests if r == ("GET", "/wall/live")])
+    polls = len([r for r in wall.requests if r == ("GET", "/c/main/wall/live")])
     resident.wait_for_timeout(3000)
-    assert len([r for r in wall.requests if r == ("GET", "/wall/live")]) == polls
-    wall.assert_nothing_ran({("GET", "/wall/"), ("GET", "/wall/more"), ("GET", "/wall/live"),
-                             ("POST", "/device/heartbeat")}, "/wall/")
-    assert ("GET", "/wall/live") in wall.requests and ("GET", "/wall/more") in wall.requests
+    assert len([r for r in wall.requests if r == ("GET", "/c/main/wall/live")]) == polls
+    wall.assert_nothing_ran({("GET", "/c/main/wall/"), ("GET", "/c/main/wall/more"), ("GET", "/c/main/wall/live"),
+                             ("POST", "/device/heartbeat")}, "/c/main/wall/")
+    assert ("GET", "/c/main/wall/live") in wall.requests and ("GET", "/c/main/wall/more") in wall.requests

@@ -41,27 +41,28 @@ def names(page: str) -> list[str]:
 
 def ask(client, expert_id, **changes):
     data = {"needs": ["learn"], "text": "想学写毛笔字", "name": "林芳", "mobile": "13612345678", **changes}
-    return client.post(f"/experts/{expert_id}/ask", data=data, headers={**HTMX, "HX-Target": "ask-form"})
+    return client.post(f"/c/main/experts/{expert_id}/ask", data=data, headers={**HTMX, "HX-Target": "ask-form"})
 
 
 def test_taps_narrow_the_cards_and_contacts_never_show(client, run_in_app):
     ids = run_in_app(directory)
-    page = client.get("/experts/").get_data(as_text=True)
+    page = client.get("/c/main/experts/").get_data(as_text=True)
     assert sorted(names(page)) == sorted(["王老师", "谢老师", "曾*平"])  # an empty display name is masked
-    for url in ("/experts/", f"/experts/{ids['王老师']}", f"/experts/{ids['王老师']}/ask", "/experts/?q=sf"):
+    for url in ("/c/main/experts/", f"/c/main/experts/{ids['王老师']}", f"/c/main/experts/{ids['王老师']}/ask",
+                "/c/main/experts/?q=sf"):
         body = client.get(url).get_data(as_text=True)
         assert EXPERT_MOBILE not in body and "王秀兰" not in body and "曾国平" not in body, url
-    tap = client.get("/experts/?q=sf", headers={**HTMX, "HX-Target": "expert-list"})
+    tap = client.get("/c/main/experts/?q=sf", headers={**HTMX, "HX-Target": "expert-list"})
     assert tap.get_data(as_text=True).startswith('<section id="expert-list"')
     assert sorted(names(tap.get_data(as_text=True))) == ["王老师", "谢老师"]
     # A masked name is found by what it shows (曾 by z or c, then 平), never by the hidden part.
-    assert names(client.get("/experts/?q=zp").get_data(as_text=True)) == ["曾*平"]
-    assert names(client.get("/experts/?q=cp").get_data(as_text=True)) == ["曾*平"]
-    assert names(client.get("/experts/?q=zgp").get_data(as_text=True)) == []
-    assert names(client.get("/experts/?q=摄影").get_data(as_text=True)) == ["曾*平"]
-    assert names(client.get("/experts/?q=sfx").get_data(as_text=True)) == []
-    assert names(client.get("/experts/?category=photography").get_data(as_text=True)) == ["曾*平"]
-    english = client.get(f"/experts/{ids['王老师']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert names(client.get("/c/main/experts/?q=zp").get_data(as_text=True)) == ["曾*平"]
+    assert names(client.get("/c/main/experts/?q=cp").get_data(as_text=True)) == ["曾*平"]
+    assert names(client.get("/c/main/experts/?q=zgp").get_data(as_text=True)) == []
+    assert names(client.get("/c/main/experts/?q=摄影").get_data(as_text=True)) == ["曾*平"]
+    assert names(client.get("/c/main/experts/?q=sfx").get_data(as_text=True)) == []
+    assert names(client.get("/c/main/experts/?category=photography").get_data(as_text=True)) == ["曾*平"]
+    english = client.get(f"/c/main/experts/{ids['王老师']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Forty years of regular script" in english and "Calligraphy" in english
 
 
@@ -74,12 +75,12 @@ def test_more_matches_than_a_page_says_so_only_when_true(client, run_in_app):
             for index, given in enumerate("一二三四五六七八九十百千万亿兆京"[:count])])
 
     run_in_app(many, services.PAGE_SIZE)
-    exactly = client.get("/experts/?q=s").get_data(as_text=True)
+    exactly = client.get("/c/main/experts/?q=s").get_data(as_text=True)
     assert len(names(exactly)) == services.PAGE_SIZE and 'class="hint more"' not in exactly
     run_in_app(lambda: services.save_experts([(None, services.ExpertData(
         name="孙多", mobile="13912349999", display_name="孙多", skill_ids=[services.skills()[0].id],
         consent_on=date(2026, 1, 1), consent_scope="称呼"))]))
-    more = client.get("/experts/?q=s").get_data(as_text=True)
+    more = client.get("/c/main/experts/?q=s").get_data(as_text=True)
     assert len(names(more)) == services.PAGE_SIZE and 'class="hint more"' in more
 
 
@@ -93,7 +94,7 @@ def test_asking_for_help_gives_a_receipt_and_the_weekly_cap_holds(kiosk_client, 
         refused = ask(kiosk_client, ids["王老师"], **{field: value})
         assert refused.status_code == 422 and message in refused.get_data(as_text=True), field
     assert run_in_app(lambda: db.session.scalar(select(db.func.count()).select_from(HelpRequest))) == 0
-    assert client.post(f"/experts/{ids['王老师']}/ask", data={"needs": ["learn"], "name": "林芳",
+    assert client.post(f"/c/main/experts/{ids['王老师']}/ask", data={"needs": ["learn"], "name": "林芳",
                                                               "mobile": "13612345678"}).status_code == 403
     first = ask(kiosk_client, ids["王老师"])
     assert first.status_code == 200
@@ -102,21 +103,21 @@ def test_asking_for_help_gives_a_receipt_and_the_weekly_cap_holds(kiosk_client, 
     full = ask(kiosk_client, ids["王老师"], mobile="13612345670")
     assert full.status_code == 422 and "这周" in full.get_data(as_text=True)
     assert ask(kiosk_client, ids["谢老师"]).status_code == 200  # another expert has room
-    page = client.get(f"/experts/{ids['王老师']}").get_data(as_text=True)
+    page = client.get(f"/c/main/experts/{ids['王老师']}").get_data(as_text=True)
     assert 'id="ask-for-help"' not in page
-    status = client.get(f"/experts/receipt?code={code}").get_data(as_text=True)
+    status = client.get(f"/c/main/experts/receipt?code={code}").get_data(as_text=True)
     assert 'id="request-state"' in status and "林芳" not in status and "13612345678" not in status
 
 
 def test_a_hidden_expert_leaves_the_kiosk_and_the_search(coordinator, client, run_in_app):
     ids = run_in_app(directory)
     assert coordinator.post(f"/staff/experts/{ids['王老师']}/hide").status_code == 303
-    assert client.get(f"/experts/{ids['王老师']}").status_code == 404
-    assert names(client.get("/experts/?q=sf").get_data(as_text=True)) == ["谢老师"]
+    assert client.get(f"/c/main/experts/{ids['王老师']}").status_code == 404
+    assert names(client.get("/c/main/experts/?q=sf").get_data(as_text=True)) == ["谢老师"]
     assert run_in_app(lambda: db.session.scalar(select(db.func.count()).select_from(SearchKey)
                                                 .where(SearchKey.expert_id == ids["王老师"]))) == 0
     coordinator.post(f"/staff/experts/{ids['王老师']}/list")
-    assert sorted(names(client.get("/experts/?q=sf").get_data(as_text=True))) == ["王老师", "谢老师"]
+    assert sorted(names(client.get("/c/main/experts/?q=sf").get_data(as_text=True))) == ["王老师", "谢老师"]
 
 
 def test_coordinators_add_experts_with_consent_and_views_are_audited(coordinator, client, run_in_app):
@@ -129,8 +130,8 @@ def test_coordinators_add_experts_with_consent_and_views_are_audited(coordinator
                               data={**form, "consent_on": (date.today() + timedelta(days=9)).isoformat()})
     assert future.status_code == 422
     assert coordinator.post("/staff/experts/new", data=form).status_code == 303
-    assert names(client.get("/experts/?q=qy").get_data(as_text=True)) == ["仇*燕"]
-    assert names(client.get("/experts/?q=bz").get_data(as_text=True)) == ["仇*燕"]
+    assert names(client.get("/c/main/experts/?q=qy").get_data(as_text=True)) == ["仇*燕"]
+    assert names(client.get("/c/main/experts/?q=bz").get_data(as_text=True)) == ["仇*燕"]
     expert_id = run_in_app(lambda: services.find_expert("仇海燕").id)
     edit = coordinator.get(f"/staff/experts/{expert_id}/edit").get_data(as_text=True)
     assert "13912340001" in edit

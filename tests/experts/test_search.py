@@ -390,12 +390,13 @@ WEB_PROCESS = textwrap.dedent("""
     from datetime import date
     from flask_migrate import upgrade
     from app import create_app
+    from app.communities import scope
     from app.experts import services
 
     folder = sys.argv[1]
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/linli.db"},
                      instance_path=f"{folder}/instance")
-    with app.app_context():
+    with app.app_context(), scope.within(1):
         upgrade()
         skill = services.save_skill("书法", "calligraphy", "Calligraphy")
         expert = services.save_expert(None, services.ExpertData(

@@ -200,11 +200,12 @@ def kiosk_requests(app, cards) -> list[tuple[str, dict, str | None]]:
             "friends.new"} <= {rule.endpoint for rule in rules}
     for rule in rules:
         arguments = sorted(rule.arguments)
-        choices = [numbers if rule.rule.startswith("/friends") and name == "number" else [1, 2, 3]
+        choices = [numbers if rule.rule.startswith("/c/<community>/friends") and name == "number"
+                   else ["main"] if name == "community" else [1, 2, 3]
                    for name in arguments]
         for values in product(*choices):
             pages.append((adapter.build(rule.endpoint, dict(zip(arguments, values))), None))
-    base = adapter.build("friends.index")
+    base = adapter.build("friends.index", {"community": "main"})
     filters = [("gender", value) for value in GENDERS] + [("age_band", value) for value in AGE_BANDS] \
         + [("area", value) for value in app.config["FRIENDS_AREAS"]] \
         + [("looking_for", value) for value in LOOKING_FOR] + [("interest", value) for value in INTERESTS]
@@ -212,14 +213,15 @@ def kiosk_requests(app, cards) -> list[tuple[str, dict, str | None]]:
         + ["gender=female&age_band=60-64&area=东区&looking_for=friends&interest=walking", "interest=nonsense&gender=x"]
     queries = [f"{name}={value}" for name, value in filters] + combined
     pages += [(f"{base}?{query}", None) for query in queries]
-    mine = adapter.build("friends.mine")
+    mine = adapter.build("friends.mine", {"community": "main"})
     pages += [(f"{mine}?code={code}", code) for code in codes]
     pages += [(f"{mine}?code={codes[0][:4]}%20{codes[0][4:]}", codes[0]), (f"{mine}?code=1234", None)]
     for endpoint in ("classes.lookup", "experts.receipt", "wall.receipt"):  # other boards' code look-ups
-        pages += [(f"{adapter.build(endpoint)}?code={code}", code) for code in codes[:3]]  # echoes what was typed
+        lookup = adapter.build(endpoint, {"community": "main"})
+        pages += [(f"{lookup}?code={code}", code) for code in codes[:3]]  # echoes what was typed
     requests = [(url, {}, own) for url, own in pages]
     # What htmx asks for: the main region of every page, and each page's own fragments.
-    fragments = {"/friends/": "card-list", "/friends/mine": "mine", "/friends/new": "card-form"}
+    fragments = {"/c/main/friends/": "card-list", "/c/main/friends/mine": "mine", "/c/main/friends/new": "card-form"}
     for url, own in pages:
         requests.append((url, {**HTMX, "HX-Target": "main"}, own))
         path = url.split("?")[0]
@@ -258,9 +260,9 @@ def test_no_kiosk_page_shows_a_name_mobile_or_id_number(app, client, kiosk_clien
             sweep.check(label, body + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items()),
                         own_code=own_code)
             statuses[label] = response.status_code
-            if url.startswith("/friends/?") or url == "/friends/":
+            if url.startswith("/c/main/friends/?") or url == "/c/main/friends/":
                 listed |= {int(number) for number in re.findall(r'id="card-(\d+)"', body)}
-            match = re.fullmatch(r"/friends/(\d+)(/meet)?", url)
+            match = re.fullmatch(r"/c/main/friends/(\d+)(/meet)?", url)
             whole = headers.get("HX-Target") in (None, "main")
             if match and int(match.group(1)) in by_number:
                 card = by_number[int(match.group(1))]
@@ -271,7 +273,7 @@ def test_no_kiosk_page_shows_a_name_mobile_or_id_number(app, client, kiosk_clien
                         assert card["intro"] in body, label
                 else:
                     assert response.status_code == 404, label
-            if own_code and url.startswith("/friends/mine"):  # the card's own page shows its state
+            if own_code and url.startswith("/c/main/friends/mine"):  # the card's own page shows its state
                 assert response.status_code == 200, label
                 assert f"{by_number[sweep.codes[own_code]]['number']:04d} 号" in body, label
                 assert 'id="card-state"' in body, label
@@ -381,9 +383,9 @@ def test_withdrawing_by_code_leaves_no_personal_data_in_any_table(app, kiosk_cli
     card = run_in_app(deletable_card, app)
     before = database_hits(run_in_app, owner_secrets(card))
     assert {needle for _, _, needle in before} == set(owner_secrets(card))  # the scan finds them while they exist
-    assert kiosk_client.get(f"/friends/mine?code={card['code']}").status_code == 200
+    assert kiosk_client.get(f"/c/main/friends/mine?code={card['code']}").status_code == 200
 
-    response = kiosk_client.post("/friends/mine/withdraw", data={"code": card["code"]},
+    response = kiosk_client.post("/c/main/friends/mine/withdraw", data={"code": card["code"]},
                                  headers={**HTMX, "HX-Target": "mine"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="withdrawn"' in body
@@ -397,8 +399,8 @@ def test_withdrawing_by_code_leaves_no_personal_data_in_any_table(app, kiosk_cli
     assert run_in_app(lambda: [(entry.action, entry.detail) for entry in db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "card-withdrawn"))]) == [
         ("card-withdrawn", f'{{"number": {card["number"]}}}')]
-    assert kiosk_client.get(f"/friends/{card['number']}").status_code == 404
-    assert 'id="card-state"' not in kiosk_client.get(f"/friends/mine?code={card['code']}").get_data(as_text=True)
+    assert kiosk_client.get(f"/c/main/friends/{card['number']}").status_code == 404
+    assert 'id="card-state"' not in kiosk_client.get(f"/c/main/friends/mine?code={card['code']}").get_data(as_text=True)
 
 
 def test_withdrawing_also_deletes_requests_the_owner_made_by_name_and_mobile(app, run_in_app):
@@ -434,11 +436,11 @@ def test_expired_cards_leave_the_board_then_their_personal_data_goes(app, client
     assert run_in_app(services.housekeeping, start + timedelta(days=days - 1)) == {"cards expired": 0,
                                                                                   "cards deleted": 1}
     assert database_hits(run_in_app, ["东方白", "13512340000", refused.code]) == []
-    assert client.get(f"/friends/{card['number']}").status_code == 200
+    assert client.get(f"/c/main/friends/{card['number']}").status_code == 200
     result = run_in_app(services.housekeeping, start + timedelta(days=days, minutes=1))
     assert result["cards expired"] == 3
-    assert client.get(f"/friends/{card['number']}").status_code == 404
-    assert f'id="card-{card["number"]}"' not in client.get("/friends/").get_data(as_text=True)
+    assert client.get(f"/c/main/friends/{card['number']}").status_code == 404
+    assert f'id="card-{card["number"]}"' not in client.get("/c/main/friends/").get_data(as_text=True)
     assert run_in_app(lambda: services.card_by_code(card["code"]).state) == "expired"  # grace: it may be renewed
 
     assert run_in_app(services.housekeeping, start + timedelta(days=days + grace - 1))["cards deleted"] == 0
@@ -489,8 +491,8 @@ def test_contacts_only_after_both_agreed(app, kiosk_client, client, run_in_app):
               owner_mobile, codes[1], codes[2], f"{numbers[1]:04d} 号", f"{numbers[2]:04d} 号"]
 
     def mine() -> str:
-        return kiosk_client.get(f"/friends/mine?code={codes[0]}", headers={**HTMX, "HX-Target": "mine"}).get_data(
-            as_text=True)
+        return kiosk_client.get(f"/c/main/friends/mine?code={codes[0]}",
+                                headers={**HTMX, "HX-Target": "mine"}).get_data(as_text=True)
 
     page = mine()
     assert page.count('class="answer"') == 4 and f"{numbers[0]:04d} 号" in page
@@ -507,8 +509,8 @@ def test_contacts_only_after_both_agreed(app, kiosk_client, client, run_in_app):
     assert contacts_viewed(run_in_app) == []
 
     # The owner agrees with their code on the kiosk; the matchmaker records the other yes.
-    response = kiosk_client.post(f"/friends/mine/answer/{asks['by-code']}", data={"code": codes[0], "agreed": "yes"},
-                                 headers={**HTMX, "HX-Target": "mine"})
+    response = kiosk_client.post(f"/c/main/friends/mine/answer/{asks['by-code']}",
+                                 data={"code": codes[0], "agreed": "yes"}, headers={**HTMX, "HX-Target": "mine"})
     assert response.status_code == 200 and 'id="done"' in response.get_data(as_text=True)
     assert [secret for secret in hidden if secret in response.get_data(as_text=True)] == []
     run_in_app(services.staff_update_interest, asks["by-name"], "owner-yes")

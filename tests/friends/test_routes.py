@@ -18,7 +18,7 @@ CARD = {"gender": "female", "age_band": "30-34", "area": "东区", "interests": 
 def leave(client, **changes):
     data = {**CARD, **changes}
     data = {key: value for key, value in data.items() if value is not None}
-    return client.post("/friends/new", data=data, headers={**HTMX, "HX-Target": "card-form"})
+    return client.post("/c/main/friends/new", data=data, headers={**HTMX, "HX-Target": "card-form"})
 
 
 def code_of(response) -> str:
@@ -49,8 +49,8 @@ def test_a_card_shows_only_once_approved_and_never_its_owner(kiosk_client, clien
     assert response.status_code == 200
     code = code_of(response)
     (number, state), = cards(run_in_app)
-    assert state == "pending" and f'id="card-{number}"' not in client.get("/friends/").get_data(as_text=True)
-    assert client.get(f"/friends/{number}").status_code == 404
+    assert state == "pending" and f'id="card-{number}"' not in client.get("/c/main/friends/").get_data(as_text=True)
+    assert client.get(f"/c/main/friends/{number}").status_code == 404
     assert coordinator.get("/staff/friends").status_code == 403  # a coordinator is not the matchmaker
     matchmaker = staff_client("hongniang", "matchmaker")
     queue = matchmaker.get("/staff/friends").get_data(as_text=True)
@@ -58,10 +58,10 @@ def test_a_card_shows_only_once_approved_and_never_its_owner(kiosk_client, clien
     card_id = run_in_app(lambda: db.session.scalar(select(Card.id)))
     assert matchmaker.post(f"/staff/friends/cards/{card_id}/reject", data={"reason": ""}).status_code == 422
     assert matchmaker.post(f"/staff/friends/cards/{card_id}/approve").status_code == 303
-    board = client.get("/friends/?gender=female&interest=films").get_data(as_text=True)
+    board = client.get("/c/main/friends/?gender=female&interest=films").get_data(as_text=True)
     assert f'id="card-{number}"' in board and "周晓雯" not in board and "13700001234" not in board
-    assert f'id="card-{number}"' not in client.get("/friends/?gender=male").get_data(as_text=True)
-    mine = client.get(f"/friends/mine?code={code}").get_data(as_text=True)
+    assert f'id="card-{number}"' not in client.get("/c/main/friends/?gender=male").get_data(as_text=True)
+    mine = client.get(f"/c/main/friends/mine?code={code}").get_data(as_text=True)
     assert "已上墙" in mine and "周晓雯" not in mine
 
 
@@ -70,11 +70,12 @@ def test_meeting_needs_both_yeses_before_contacts_open(kiosk_client, client, sta
     matchmaker = staff_client("hongniang", "matchmaker")
     card_id, number = run_in_app(lambda: db.session.execute(select(Card.id, Card.number)).one())
     matchmaker.post(f"/staff/friends/cards/{card_id}/approve")
-    assert client.post(f"/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"}).status_code == 403
-    asked = kiosk_client.post(f"/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"},
+    assert client.post(f"/c/main/friends/{number}/meet",
+                       data={"name": "高建军", "mobile": "13900005678"}).status_code == 403
+    asked = kiosk_client.post(f"/c/main/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"},
                               headers={**HTMX, "HX-Target": "meet-form"})
     assert asked.status_code == 200 and "已交给红娘" in asked.get_data(as_text=True)
-    again = kiosk_client.post(f"/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"},
+    again = kiosk_client.post(f"/c/main/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"},
                               headers={**HTMX, "HX-Target": "meet-form"})
     assert again.status_code == 422
     interest_id = run_in_app(lambda: db.session.scalar(select(Interest.id)))
@@ -84,9 +85,9 @@ def test_meeting_needs_both_yeses_before_contacts_open(kiosk_client, client, sta
     assert refused.status_code == 403 and "13900005678" not in refused.get_data(as_text=True)
 
     # The owner answers at the kiosk with their code; the asker's details stay hidden from them.
-    mine = client.get(f"/friends/mine?code={owner_code}").get_data(as_text=True)
+    mine = client.get(f"/c/main/friends/mine?code={owner_code}").get_data(as_text=True)
     assert "有人想认识您" in mine and "高建军" not in mine
-    yes = kiosk_client.post(f"/friends/mine/answer/{interest_id}", data={"code": owner_code, "agreed": "yes"},
+    yes = kiosk_client.post(f"/c/main/friends/mine/answer/{interest_id}", data={"code": owner_code, "agreed": "yes"},
                             headers=HTMX)
     assert yes.status_code == 200 and "红娘会帮你们联系" in yes.get_data(as_text=True)
     contacts = matchmaker.get(f"/staff/friends/requests/{interest_id}/contacts").get_data(as_text=True)
@@ -99,15 +100,16 @@ def test_the_owner_renews_changes_and_withdraws_with_the_code(kiosk_client, clie
     matchmaker = staff_client("hongniang", "matchmaker")
     card_id, number = run_in_app(lambda: db.session.execute(select(Card.id, Card.number)).one())
     matchmaker.post(f"/staff/friends/cards/{card_id}/approve")
-    renewed = kiosk_client.post("/friends/mine/renew", data={"code": code}, headers=HTMX)
+    renewed = kiosk_client.post("/c/main/friends/mine/renew", data={"code": code}, headers=HTMX)
     assert renewed.status_code == 200 and "已续期 90 天" in renewed.get_data(as_text=True)
-    wrong = kiosk_client.post("/friends/mine/renew", data={"code": "00000000"}, headers=HTMX)
+    wrong = kiosk_client.post("/c/main/friends/mine/renew", data={"code": "00000000"}, headers=HTMX)
     assert wrong.status_code == 422
-    changed = kiosk_client.post("/friends/mine/edit", data={**CARD, "code": code, "intro": "周末去公园"}, headers=HTMX)
+    changed = kiosk_client.post("/c/main/friends/mine/edit", data={**CARD, "code": code, "intro": "周末去公园"},
+                                headers=HTMX)
     assert changed.status_code == 200
     assert cards(run_in_app) == [(number, "pending")]  # read again before it goes back up
-    assert client.get(f"/friends/{number}").status_code == 404
-    gone = kiosk_client.post("/friends/mine/withdraw", data={"code": code}, headers=HTMX)
+    assert client.get(f"/c/main/friends/{number}").status_code == 404
+    gone = kiosk_client.post("/c/main/friends/mine/withdraw", data={"code": code}, headers=HTMX)
     assert gone.status_code == 200 and "信息已删除" in gone.get_data(as_text=True)
     assert cards(run_in_app) == []
     assert run_in_app(services.tallies)["cards-withdrawn"] == 1
@@ -120,7 +122,7 @@ def test_an_unknown_request_action_is_refused_and_records_nothing(kiosk_client, 
     matchmaker = staff_client("hongniang", "matchmaker")
     card_id, number = run_in_app(lambda: db.session.execute(select(Card.id, Card.number)).one())
     matchmaker.post(f"/staff/friends/cards/{card_id}/approve")
-    kiosk_client.post(f"/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"}, headers=HTMX)
+    kiosk_client.post(f"/c/main/friends/{number}/meet", data={"name": "高建军", "mobile": "13900005678"}, headers=HTMX)
     interest_id = run_in_app(lambda: db.session.scalar(select(Interest.id)))
     refused = matchmaker.post(f"/staff/friends/requests/{interest_id}", data={"action": "x" * 50})
     assert refused.status_code == 422

@@ -60,7 +60,7 @@ def test_the_attract_loop_shows_approved_posts_coming_classes_the_expert_of_the_
     run_in_app(notices.add_notice, "下周的通知", starts_at=now + timedelta(days=3))
     run_in_app(notices.add_notice, "结束的通知", starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=1))
 
-    response = client.get("/attract")
+    response = client.get("/c/main/attract")
     loop = response.get_data(as_text=True)
     assert response.status_code == 200 and loop.count('<div class="attract-loop"') == 1
     assert "<html" not in loop and "<main" not in loop  # a fragment for #attract
@@ -76,7 +76,7 @@ def test_the_attract_loop_shows_approved_posts_coming_classes_the_expert_of_the_
 
 
 def test_the_attract_loop_says_something_when_the_boards_are_empty(client):
-    loop = client.get("/attract", headers=EN).get_data(as_text=True)
+    loop = client.get("/c/main/attract", headers=EN).get_data(as_text=True)
     for message in ("Leave a wish, a thank-you or a problem", "No more classes this week",
                     "Neighbours who can help", "No notices right now."):
         assert message in loop

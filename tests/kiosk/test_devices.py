@@ -22,7 +22,7 @@ def pairing_code(client) -> str:
 
 
 def test_a_browser_shows_one_code_until_it_is_enrolled(app, client, run_in_app):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/c/main/").get_data(as_text=True)
     assert 'id="pairing"' in page and 'id="heartbeat"' not in page
     code = pairing_code(client)
     assert set(code) <= set(devices.CODE_ALPHABET)
@@ -37,7 +37,7 @@ def test_a_browser_shows_one_code_until_it_is_enrolled(app, client, run_in_app):
     assert device.http_only and device.same_site == "Strict" and len(device.value) >= 40
     assert client.get_cookie(devices.CLAIM_COOKIE) is None
 
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/c/main/").get_data(as_text=True)
     assert 'id="heartbeat"' in page and 'id="pairing"' not in page
     with app.app_context():
         kiosk = db.session.get(Kiosk, kiosk_id)
@@ -83,15 +83,15 @@ def test_codes_are_refused_when_wrong_expired_or_taken(app, client, run_in_app):
 def test_heartbeat_records_the_page_and_revocation_falls_back_to_read_only(app, client, run_in_app):
     kiosk_id, token = run_in_app(enrolled_kiosk)
     client.set_cookie(devices.DEVICE_COOKIE, token)
-    response = client.post("/device/heartbeat", headers={**HTMX, "HX-Current-URL": "http://kiosk.lan/notices/3"})
+    response = client.post("/device/heartbeat", headers={**HTMX, "HX-Current-URL": "http://kiosk.lan/c/main/notices/3"})
     assert response.status_code == 204
     statuses = run_in_app(devices.kiosk_statuses)
-    assert statuses[0].online and statuses[0].last_page == "/notices/3"
+    assert statuses[0].online and statuses[0].last_page == "/c/main/notices/3"
 
     run_in_app(devices.revoke, kiosk_id)
     assert client.post("/device/heartbeat", headers=HTMX).headers["HX-Refresh"] == "true"
     assert client.get_cookie(devices.DEVICE_COOKIE) is None
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/c/main/").get_data(as_text=True)
     assert 'id="pairing"' in page and 'id="heartbeat"' not in page
     assert run_in_app(devices.kiosk_statuses) == []
     assert run_in_app(devices.kiosk_statuses, include_revoked=True)[0].revoked

@@ -61,7 +61,7 @@ def link_for(app, kiosk_id: int, form_key: str, path: str, fields: dict) -> str:
         _record, token = handoff.start(db.session.get(Kiosk, kiosk_id), form_key, path, MultiDict(
             [(name, item) for name, value in fields.items()
              for item in (value if isinstance(value, list) else [value])]))
-    return f"/h/{token}"
+    return f"/c/main/h/{token}"
 
 
 def phone_opening(app, link: str) -> FlaskClient:
@@ -84,7 +84,7 @@ def start_at(client, form_key: str, page: str, data: dict | None = None, **heade
 
 
 def post_to_wall(client, **changes):
-    return client.post("/wall/posts", data={**WALL_POST, **changes}, headers={**HTMX, "HX-Target": "wall-form"})
+    return client.post("/c/main/wall/posts", data={**WALL_POST, **changes}, headers={**HTMX, "HX-Target": "wall-form"})
 
 
 class FormValues(HTMLParser):
@@ -166,7 +166,7 @@ def approved_card() -> int:
 # --- starting a handoff at the kiosk ---------------------------------------------------------
 
 def test_a_kiosk_swaps_its_form_for_a_qr_code_and_keeps_only_the_forms_fields(app, kiosk):
-    response = start_at(kiosk.client, "wall-post", "/wall/new?kind=problem",
+    response = start_at(kiosk.client, "wall-post", "/c/main/wall/new?kind=problem",
                         {**WALL_POST, "csrf_token": "a-token-the-page-carried", "adult": "y", "other": "x"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -174,7 +174,7 @@ def test_a_kiosk_swaps_its_form_for_a_qr_code_and_keeps_only_the_forms_fields(ap
     assert WALL_POST["text"] not in body and WALL_POST["nickname"] not in body  # the screen forgets it
     (record,) = handoffs(app)
     assert f'hx-get="/handoff/{record.id}"' in body
-    assert (record.kiosk_id, record.form, record.path) == (kiosk.id, "wall-post", "/wall/new?kind=problem")
+    assert (record.kiosk_id, record.form, record.path) == (kiosk.id, "wall-post", "/c/main/wall/new?kind=problem")
     assert json.loads(record.fields) == WALL_POST  # never the CSRF token, nor anything not the form's
     assert re.fullmatch(r"[0-9a-f]{64}", record.token_hash)
     assert record.opened_at is None and record.sent_at is None
@@ -182,18 +182,19 @@ def test_a_kiosk_swaps_its_form_for_a_qr_code_and_keeps_only_the_forms_fields(ap
     assert lifetime == timedelta(minutes=app.config["HANDOFF_LINK_MINUTES"])
 
     # A plain form post (no htmx) names its page in the Referer instead.
-    plain = kiosk.client.post("/handoff/wall-post", data=WALL_POST, headers={"Referer": KIOSK_ORIGIN + "/wall/new"})
+    plain = kiosk.client.post("/handoff/wall-post", data=WALL_POST,
+                              headers={"Referer": KIOSK_ORIGIN + "/c/main/wall/new"})
     assert plain.status_code == 200 and len(handoffs(app)) == 2
 
 
 def test_only_an_enrolled_kiosk_on_that_forms_page_may_hand_it_over(app, client, kiosk, staff_client, run_in_app):
     course_id = run_in_app(new_course)
-    assert start_at(client, "wall-post", "/wall/new", WALL_POST).status_code == 403
+    assert start_at(client, "wall-post", "/c/main/wall/new", WALL_POST).status_code == 403
     staff = staff_client("coord", "coordinator")
-    assert start_at(staff, "wall-post", "/wall/new", WALL_POST).status_code == 403
-    assert start_at(kiosk.client, "no-such-form", "/wall/new", WALL_POST).status_code == 404
-    for form_key, page in (("wall-post", "/classes/"), ("wall-post", f"/classes/{course_id}/sign-up"),
-                           ("class-signup", "/wall/new"), ("class-signup", f"/classes/{course_id}"),
+    assert start_at(staff, "wall-post", "/c/main/wall/new", WALL_POST).status_code == 403
+    assert start_at(kiosk.client, "no-such-form", "/c/main/wall/new", WALL_POST).status_code == 404
+    for form_key, page in (("wall-post", "/c/main/classes/"), ("wall-post", f"/c/main/classes/{course_id}/sign-up"),
+                           ("class-signup", "/c/main/wall/new"), ("class-signup", f"/c/main/classes/{course_id}"),
                            ("wall-post", "/no/such/page")):
         refused = start_at(kiosk.client, form_key, page, WALL_POST, **EN)
         assert refused.status_code == 422, (form_key, page)
@@ -204,8 +205,8 @@ def test_only_an_enrolled_kiosk_on_that_forms_page_may_hand_it_over(app, client,
 
 
 def test_the_token_is_stored_only_as_its_hash(app, kiosk):
-    link = link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST)
-    token = link.removeprefix("/h/")
+    link = link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST)
+    token = link.removeprefix("/c/main/h/")
     (record,) = handoffs(app)
     assert record.token_hash == hashlib.sha256(token.encode()).hexdigest()
     stored = " ".join(str(getattr(record, column.key)) for column in Handoff.__table__.columns)
@@ -215,22 +216,22 @@ def test_the_token_is_stored_only_as_its_hash(app, kiosk):
 # --- opening the link on a phone ---------------------------------------------------------------
 
 def test_the_link_opens_once_on_a_phone_with_what_was_typed(app, kiosk):
-    link = link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST)
+    link = link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST)
     phone = app.test_client()
     opened = phone.get(link)
-    assert opened.status_code == 303 and opened.headers["Location"] == "/wall/new"
-    values = form_values(phone.get("/wall/new"))
+    assert opened.status_code == 303 and opened.headers["Location"] == "/c/main/wall/new"
+    values = form_values(phone.get("/c/main/wall/new"))
     assert values["kind"] == ["problem"] and values["text"] == [WALL_POST["text"]]
     assert values["nickname"] == [WALL_POST["nickname"]] and values["location"] == [WALL_POST["location"]]
 
     for someone in (app.test_client(), phone):
         again = someone.get(link, headers=EN)
         assert again.status_code == 410 and "This link no longer works" in again.get_data(as_text=True)
-    assert form_values(kiosk.client.get("/wall/new"))["text"] == [""]  # the kiosk's own form is empty
+    assert form_values(kiosk.client.get("/c/main/wall/new"))["text"] == [""]  # the kiosk's own form is empty
 
 
 def test_of_phones_opening_one_link_at_once_only_one_gets_it(app, kiosk):
-    link = link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST)
+    link = link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST)
     phones = [app.test_client() for _ in range(8)]
     ready = threading.Barrier(len(phones))
 
@@ -242,32 +243,33 @@ def test_of_phones_opening_one_link_at_once_only_one_gets_it(app, kiosk):
         statuses = list(pool.map(open_it, phones))
     assert sorted(statuses) == [303] + [410] * 7
     winner = phones[statuses.index(303)]
-    assert form_values(winner.get("/wall/new"))["text"] == [WALL_POST["text"]]
+    assert form_values(winner.get("/c/main/wall/new"))["text"] == [WALL_POST["text"]]
     for phone in phones:
         if phone is not winner:
-            assert 'id="wall-form"' not in phone.get("/wall/new").get_data(as_text=True)
+            assert 'id="wall-form"' not in phone.get("/c/main/wall/new").get_data(as_text=True)
 
 
 def test_expired_unknown_and_revoked_kiosks_links_do_not_open(app, run_in_app):
     first, second = enrolled(app, "A"), enrolled(app, "B")
-    expired = link_for(app, first.id, "wall-post", "/wall/new", WALL_POST)
+    expired = link_for(app, first.id, "wall-post", "/c/main/wall/new", WALL_POST)
     with app.app_context():
         db.session.execute(update(Handoff).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-    revoked = link_for(app, second.id, "wall-post", "/wall/new", WALL_POST)
+    revoked = link_for(app, second.id, "wall-post", "/c/main/wall/new", WALL_POST)
     run_in_app(devices.revoke, second.id)
-    for link in (expired, revoked, "/h/not-a-token-anyone-was-given"):
+    # A link this community made but that is used up answers "gone"; one it never made, 404.
+    for link, status in ((expired, 410), (revoked, 410), ("/c/main/h/not-a-token-anyone-was-given", 404)):
         phone = app.test_client()
-        assert phone.get(link).status_code == 410, link
+        assert phone.get(link).status_code == status, link
         assert post_to_wall(phone).status_code == 403, link
-        assert 'id="wall-form"' not in phone.get("/wall/new").get_data(as_text=True)  # read-only
+        assert 'id="wall-form"' not in phone.get("/c/main/wall/new").get_data(as_text=True)  # read-only
     assert all(record.opened_at is None for record in handoffs(app))
 
 
 # --- sending from the phone --------------------------------------------------------------------
 
 def test_the_phone_sends_the_form_once_as_the_kiosk_and_what_was_typed_is_deleted(app, kiosk, client):
-    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST))
+    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST))
     invalid = post_to_wall(phone, text="")
     assert invalid.status_code == 422  # a mistake does not use the handoff up
     (record,) = handoffs(app)
@@ -284,7 +286,7 @@ def test_the_phone_sends_the_form_once_as_the_kiosk_and_what_was_typed_is_delete
 
     again = post_to_wall(phone, text="再发一条")
     assert again.status_code == 403 and "这个屏幕只能浏览信息" in again.get_data(as_text=True)
-    assert 'id="wall-form"' not in phone.get("/wall/new").get_data(as_text=True)
+    assert 'id="wall-form"' not in phone.get("/c/main/wall/new").get_data(as_text=True)
     with app.app_context():
         assert len(db.session.scalars(select(Post)).all()) == 1
 
@@ -295,22 +297,23 @@ def test_the_phone_acts_only_for_the_form_course_and_expert_of_its_link(app, kio
     signup = {"name": "张三明", "mobile": "13812345678"}
     ask = {"needs": ["learn"], "text": "想学写毛笔字", "name": "林芳", "mobile": "13612345678"}
 
-    wall_phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST))
-    assert wall_phone.post(f"/classes/{course}/sign-up", data=signup, headers=HTMX).status_code == 403
-    assert wall_phone.post(f"/experts/{expert}/ask", data=ask, headers=HTMX).status_code == 403
+    wall_phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST))
+    assert wall_phone.post(f"/c/main/classes/{course}/sign-up", data=signup, headers=HTMX).status_code == 403
+    assert wall_phone.post(f"/c/main/experts/{expert}/ask", data=ask, headers=HTMX).status_code == 403
     assert wall_phone.post("/handoff/wall-post", data=WALL_POST,
-                           headers={**HTMX, "HX-Current-URL": KIOSK_ORIGIN + "/wall/new"}).status_code == 403
+                           headers={**HTMX, "HX-Current-URL": KIOSK_ORIGIN + "/c/main/wall/new"}).status_code == 403
 
-    signup_phone = phone_opening(app, link_for(app, kiosk.id, "class-signup", f"/classes/{course}/sign-up", signup))
-    assert signup["name"] not in signup_phone.get(f"/classes/{other_course}/sign-up").get_data(as_text=True)
-    assert signup_phone.post(f"/classes/{other_course}/sign-up", data=signup, headers=HTMX).status_code == 403
+    signup_phone = phone_opening(app, link_for(app, kiosk.id, "class-signup", f"/c/main/classes/{course}/sign-up",
+                                               signup))
+    assert signup["name"] not in signup_phone.get(f"/c/main/classes/{other_course}/sign-up").get_data(as_text=True)
+    assert signup_phone.post(f"/c/main/classes/{other_course}/sign-up", data=signup, headers=HTMX).status_code == 403
     assert post_to_wall(signup_phone).status_code == 403
-    assert signup_phone.post(f"/classes/{course}/sign-up", data=signup, headers=HTMX).status_code == 200
+    assert signup_phone.post(f"/c/main/classes/{course}/sign-up", data=signup, headers=HTMX).status_code == 200
 
-    ask_phone = phone_opening(app, link_for(app, kiosk.id, "expert-request", f"/experts/{expert}/ask", ask))
-    assert ask["name"] not in ask_phone.get(f"/experts/{other_expert}/ask").get_data(as_text=True)
-    assert ask_phone.post(f"/experts/{other_expert}/ask", data=ask, headers=HTMX).status_code == 403
-    assert ask_phone.post(f"/experts/{expert}/ask", data=ask, headers=HTMX).status_code == 200
+    ask_phone = phone_opening(app, link_for(app, kiosk.id, "expert-request", f"/c/main/experts/{expert}/ask", ask))
+    assert ask["name"] not in ask_phone.get(f"/c/main/experts/{other_expert}/ask").get_data(as_text=True)
+    assert ask_phone.post(f"/c/main/experts/{other_expert}/ask", data=ask, headers=HTMX).status_code == 403
+    assert ask_phone.post(f"/c/main/experts/{expert}/ask", data=ask, headers=HTMX).status_code == 200
 
     with app.app_context():
         signups = db.session.execute(select(Signup.course_id, Signup.created_by, Signup.source)).all()
@@ -321,17 +324,17 @@ def test_the_phone_acts_only_for_the_form_course_and_expert_of_its_link(app, kio
 
 
 def test_the_phone_may_send_only_within_its_window(app, kiosk):
-    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST))
+    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST))
     window = timedelta(minutes=app.config["HANDOFF_PHONE_MINUTES"])
     with app.app_context():
         db.session.execute(update(Handoff).values(opened_at=utcnow() - window - timedelta(seconds=5)))
         db.session.commit()
-    assert 'id="wall-form"' not in phone.get("/wall/new").get_data(as_text=True)
+    assert 'id="wall-form"' not in phone.get("/c/main/wall/new").get_data(as_text=True)
     assert post_to_wall(phone).status_code == 403
 
 
 def test_revoking_a_kiosk_ends_what_its_phones_may_send(app, kiosk, run_in_app):
-    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST))
+    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST))
     run_in_app(devices.revoke, kiosk.id)
     assert post_to_wall(phone).status_code == 403
     with app.app_context():
@@ -342,9 +345,9 @@ def test_a_phones_posts_count_against_its_kiosks_rate_limit(make_app):
     app = make_app(RATE_LIMITS={"wall-post": "2 per 10 minutes"})
     kiosk, neighbour = enrolled(app, "A"), enrolled(app, "B")
     assert post_to_wall(kiosk.client, text="大屏上的第一条").status_code == 200
-    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST))
+    phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST))
     assert post_to_wall(phone).status_code == 200
-    late_phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST))
+    late_phone = phone_opening(app, link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST))
     limited = post_to_wall(late_phone)
     assert limited.status_code == 429 and limited.headers["HX-Reswap"] == "none"
     assert post_to_wall(kiosk.client, text="大屏上的第三条").status_code == 429
@@ -359,33 +362,33 @@ def test_a_phones_posts_count_against_its_kiosks_rate_limit(make_app):
 # --- every form, filled in on the phone ------------------------------------------------------
 
 def wall_post(run_in_app):
-    return "/wall/new", WALL_POST
+    return "/c/main/wall/new", WALL_POST
 
 
 def class_signup(run_in_app):
-    return f"/classes/{run_in_app(new_course)}/sign-up", {"name": "张三明", "mobile": "13812345678"}
+    return f"/c/main/classes/{run_in_app(new_course)}/sign-up", {"name": "张三明", "mobile": "13812345678"}
 
 
 def class_survey(run_in_app):
     options = run_in_app(new_survey)
-    return "/classes/survey", {"option": [str(options[0]), str(options[2])]}
+    return "/c/main/classes/survey", {"option": [str(options[0]), str(options[2])]}
 
 
 def expert_request(run_in_app):
     expert = run_in_app(new_experts)[0]
-    return f"/experts/{expert}/ask", {"needs": ["learn", "home"], "text": "想学写毛笔字", "name": "林芳",
+    return f"/c/main/experts/{expert}/ask", {"needs": ["learn", "home"], "text": "想学写毛笔字", "name": "林芳",
                                       "mobile": "13612345678"}
 
 
 def friends_card(run_in_app):
-    return "/friends/new", {"gender": "female", "age_band": "30-34", "area": "西区",
+    return "/c/main/friends/new", {"gender": "female", "age_band": "30-34", "area": "西区",
                             "interests": ["reading", "films", "chess"], "looking_for": "partner",
                             "intro": "喜欢看书看电影", "real_name": "何丽", "mobile": "13700005678"}
 
 
 def friends_meet(run_in_app):
     number = run_in_app(approved_card)
-    return f"/friends/{number}/meet", {"own_code": "12345678", "name": "高建军", "mobile": "13900005678"}
+    return f"/c/main/friends/{number}/meet", {"own_code": "12345678", "name": "高建军", "mobile": "13900005678"}
 
 
 SETUPS = {"wall-post": wall_post, "class-signup": class_signup, "class-survey": class_survey,
@@ -420,7 +423,7 @@ def test_the_phone_gets_each_form_filled_in(app, kiosk, run_in_app, form_key):
 
 def test_the_kiosk_learns_when_its_link_was_opened_and_only_its_own(app, client):
     kiosk, other = enrolled(app, "A"), enrolled(app, "B")
-    start_at(kiosk.client, "wall-post", "/wall/new", WALL_POST)
+    start_at(kiosk.client, "wall-post", "/c/main/wall/new", WALL_POST)
     (record,) = handoffs(app)
     state = f"/handoff/{record.id}"
     assert kiosk.client.get(state).status_code == 204
@@ -428,7 +431,7 @@ def test_the_kiosk_learns_when_its_link_was_opened_and_only_its_own(app, client)
     assert client.get(state).status_code == 403  # a browser that is no kiosk reads only
     assert kiosk.client.get(f"/handoff/{record.id + 1}").status_code == 404
 
-    link = link_for(app, kiosk.id, "wall-post", "/wall/new", WALL_POST)
+    link = link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", WALL_POST)
     phone_opening(app, link)
     assert kiosk.client.get(state).status_code == 204  # that was another of its links
     opened_id = handoffs(app)[1].id
@@ -440,7 +443,7 @@ def test_the_kiosk_learns_when_its_link_was_opened_and_only_its_own(app, client)
 
 def test_housekeeping_deletes_handoffs_no_phone_can_use_any_more(app, kiosk, run_in_app):
     window = timedelta(minutes=app.config["HANDOFF_PHONE_MINUTES"])
-    links = {name: link_for(app, kiosk.id, "wall-post", "/wall/new", {**WALL_POST, "text": name})
+    links = {name: link_for(app, kiosk.id, "wall-post", "/c/main/wall/new", {**WALL_POST, "text": name})
              for name in ("old", "lately-expired", "live")}
     phone = phone_opening(app, links["lately-expired"])
     now = utcnow()
@@ -448,7 +451,7 @@ def test_housekeeping_deletes_handoffs_no_phone_can_use_any_more(app, kiosk, run
         for name, expires_at in (("old", now - window - timedelta(minutes=1)),
                                  ("lately-expired", now - timedelta(minutes=5))):
             db.session.execute(update(Handoff)
-                               .where(Handoff.token_hash == token_digest(links[name].removeprefix("/h/")))
+                               .where(Handoff.token_hash == token_digest(links[name].removeprefix("/c/main/h/")))
                                .values(expires_at=expires_at))
         db.session.commit()
     result = run_in_app(housekeeping.run, now)
@@ -464,19 +467,19 @@ def test_housekeeping_deletes_handoffs_no_phone_can_use_any_more(app, kiosk, run
 # --- the address in the QR code -----------------------------------------------------------------
 
 @pytest.mark.parametrize(("host", "configured", "expected"), [
-    ("192.168.1.20:8000", None, "http://192.168.1.20:8000/h/x"),
-    ("[fe80::1]:8000", None, "http://[fe80::1]:8000/h/x"),
-    ("localhost", None, "http://localhost/h/x"),
+    ("192.168.1.20:8000", None, "http://192.168.1.20:8000/c/main/h/x"),
+    ("[fe80::1]:8000", None, "http://[fe80::1]:8000/c/main/h/x"),
+    ("localhost", None, "http://localhost/c/main/h/x"),
     ("evil.example", None, None),                    # any Host header is not an address to trust
-    ("evil.example", "http://10.0.0.5:8000/", "http://10.0.0.5:8000/h/x"),
-    ("192.168.1.20:8000", "http://10.0.0.5:8000", "http://10.0.0.5:8000/h/x"),
+    ("evil.example", "http://10.0.0.5:8000/", "http://10.0.0.5:8000/c/main/h/x"),
+    ("192.168.1.20:8000", "http://10.0.0.5:8000", "http://10.0.0.5:8000/c/main/h/x"),
 ])
 def test_phone_links_use_the_configured_address_or_a_trustworthy_one(make_app, host, configured, expected):
     from app.web import phone_url
 
     app = make_app(HANDOFF_BASE_URL=configured)
     with app.test_request_context("/", base_url=f"http://{host}"):
-        assert phone_url("/h/x") == expected
+        assert phone_url("/c/main/h/x") == expected
 
 
 def test_no_link_is_made_for_a_host_name_nobody_configured(app):
@@ -485,6 +488,6 @@ def test_no_link_is_made_for_a_host_name_nobody_configured(app):
     screen = app.test_client()
     screen.set_cookie(devices.DEVICE_COOKIE, token, domain="evil.example")
     refused = screen.post("/handoff/wall-post", data=WALL_POST, base_url="http://evil.example",
-                                headers={**HTMX, "HX-Current-URL": "http://evil.example/wall/new"})
+                                headers={**HTMX, "HX-Current-URL": "http://evil.example/c/main/wall/new"})
     assert refused.status_code == 422 and "<svg" not in refused.get_data(as_text=True)
     assert handoffs(app) == []

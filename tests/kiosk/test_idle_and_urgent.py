@@ -44,22 +44,22 @@ def test_reset_forgets_language_large_text_and_staff_without_needing_a_csrf_toke
     with app.app_context():
         staff_member("coord", "admin")
     screen = enrolled(app)
-    token = csrf_token(screen.get("/").get_data(as_text=True))
+    token = csrf_token(screen.get("/c/main/").get_data(as_text=True))
     assert screen.post("/large-text", data={"next": "/"}).status_code == 400  # CSRF is on here
     signed_in = screen.post("/staff/sign-in", data={"username": "coord", "password": STAFF_PASSWORD,
                                                     "csrf_token": token})
     assert signed_in.status_code == 303
-    token = csrf_token(screen.get("/").get_data(as_text=True))  # signing in starts a new session
+    token = csrf_token(screen.get("/c/main/").get_data(as_text=True))  # signing in starts a new session
     assert screen.post("/language", data={"locale": "en", "next": "/", "csrf_token": token}).status_code == 303
     assert screen.post("/large-text", data={"next": "/", "csrf_token": token}).status_code == 303
-    before = html_tag(screen.get("/").get_data(as_text=True))
+    before = html_tag(screen.get("/c/main/").get_data(as_text=True))
     assert 'lang="en"' in before and "large-text" in before and "data-fresh" not in before
     assert screen.get("/staff/kiosks").status_code == 200
     signed_in_cookie = screen.get_cookie("session").value
 
     reset = screen.post("/reset")
-    assert reset.status_code == 303 and reset.headers["Location"] == "/"
-    after = html_tag(screen.get("/").get_data(as_text=True))
+    assert reset.status_code == 303 and reset.headers["Location"] == "/c/main/"
+    after = html_tag(screen.get("/c/main/").get_data(as_text=True))
     assert 'lang="zh-Hans"' in after and 'class="kiosk"' in after and "data-fresh" in after
     assert screen.get("/staff/kiosks").status_code == 302  # signed out
     # The session ended on the server too: the cookie from before the reset opens nothing.
@@ -77,11 +77,12 @@ def test_reset_forgets_language_large_text_and_staff_without_needing_a_csrf_toke
 def test_idle_timings_are_only_on_an_enrolled_kiosks_own_pages(make_app):
     app = make_app(KIOSK_IDLE_SECONDS=45, KIOSK_IDLE_WARNING_SECONDS=15, KIOSK_ATTRACT_SECONDS=120)
     screen, browser = enrolled(app), app.test_client()
-    for url in ("/", "/wall/", "/wall/new", "/notices/", "/classes/", "/experts/", "/friends/"):
+    for url in ("/c/main/", "/c/main/wall/", "/c/main/wall/new", "/c/main/notices/", "/c/main/classes/",
+                "/c/main/experts/", "/c/main/friends/"):
         page = screen.get(url).get_data(as_text=True)
         assert IDLE.search(html_tag(page)).groups() == ("45", "15", "120"), url
         assert 'id="idle"' in page and '<form id="start-over" method="post" action="/reset"' in page, url
-        assert 'hx-get="/attract"' in page, url
+        assert 'hx-get="/c/main/attract"' in page, url
         other = browser.get(url).get_data(as_text=True)
         assert "data-idle" not in other and 'id="idle"' not in other and "/reset" not in other, url
 
@@ -95,17 +96,17 @@ def test_idle_timings_are_only_on_an_enrolled_kiosks_own_pages(make_app):
 
     # A phone carrying on a form from this kiosk never starts over by itself either.
     with app.app_context():
-        _handoff, token = handoff.start(db.session.scalar(select(Kiosk)), "wall-post", "/wall/new",
+        _handoff, token = handoff.start(db.session.scalar(select(Kiosk)), "wall-post", "/c/main/wall/new",
                                         MultiDict({"kind": "wish", "text": "希望有个读书会"}))
     phone = app.test_client()
-    assert phone.get(f"/h/{token}").status_code == 303
-    page = phone.get("/wall/new").get_data(as_text=True)
+    assert phone.get(f"/c/main/h/{token}").status_code == 303
+    page = phone.get("/c/main/wall/new").get_data(as_text=True)
     assert "希望有个读书会" in page and "data-idle" not in page
 
 
 def test_data_fresh_marks_only_a_screen_with_nothing_to_forget(kiosk_client):
     def fresh() -> bool:
-        return "data-fresh" in html_tag(kiosk_client.get("/").get_data(as_text=True))
+        return "data-fresh" in html_tag(kiosk_client.get("/c/main/").get_data(as_text=True))
 
     assert fresh()
     kiosk_client.post("/large-text", data={"next": "/"})
@@ -122,7 +123,7 @@ def test_a_staff_member_signed_in_at_a_kiosk_is_something_to_forget(kiosk_client
     """app.js never counts down to the reset on a "fresh" home page, so a staff member
     signed in at the kiosk must make the home page not fresh, or stay signed in for good."""
     def fresh() -> bool:
-        return "data-fresh" in html_tag(kiosk_client.get("/").get_data(as_text=True))
+        return "data-fresh" in html_tag(kiosk_client.get("/c/main/").get_data(as_text=True))
 
     run_in_app(staff_member, "coord", "admin")
     kiosk_client.post("/staff/sign-in", data={"username": "coord", "password": STAFF_PASSWORD})
@@ -135,7 +136,7 @@ def test_a_staff_member_signed_in_at_a_kiosk_is_something_to_forget(kiosk_client
 # --- the urgent banner ---------------------------------------------------------------------------
 
 def banner_poll(page: str) -> str:
-    return re.search(r'<div id="urgent" class="urgent-area" hx-get="(/notices/urgent\?v=\w+)"', page).group(1)
+    return re.search(r'<div id="urgent" class="urgent-area" hx-get="(/c/main/notices/urgent\?v=\w+)"', page).group(1)
 
 
 def banner_titles(fragment: str) -> list[str]:
@@ -148,7 +149,7 @@ def test_the_urgent_poll_answers_204_until_an_urgent_notice_starts_or_ends(app, 
                         ends_at=t0 + timedelta(seconds=2))
     run_in_app(notices.add_notice, "马上停水", urgent=True, starts_at=t0 + timedelta(seconds=1),
                ends_at=t0 + timedelta(hours=1))
-    page = kiosk_client.get("/").get_data(as_text=True)
+    page = kiosk_client.get("/c/main/").get_data(as_text=True)
     poll = banner_poll(page)
     assert banner_titles(page) == ["暂时停电"]
     assert kiosk_client.get(poll).status_code == 204
@@ -181,7 +182,7 @@ def test_the_urgent_poll_notices_edits_ending_early_and_another_language(app, cl
     now = utcnow()
     notice_id = run_in_app(notices.add_notice, "明天停水", urgent=True, title_en="No water tomorrow",
                            starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=5))
-    poll = banner_poll(client.get("/").get_data(as_text=True))
+    poll = banner_poll(client.get("/c/main/").get_data(as_text=True))
     assert client.get(poll).status_code == 204
 
     english = client.get(poll, headers=EN)
@@ -212,7 +213,8 @@ def test_the_banner_tops_full_kiosk_pages_but_not_main_fragments(client, kiosk_c
     run_in_app(notices.add_notice, "明天停水", urgent=True, starts_at=now - timedelta(hours=1),
                ends_at=now + timedelta(hours=5))
     for screen in (client, kiosk_client):
-        for url in ("/", "/wall/", "/notices/", "/classes/", "/experts/", "/friends/"):
+        for url in ("/c/main/", "/c/main/wall/", "/c/main/notices/", "/c/main/classes/", "/c/main/experts/",
+                    "/c/main/friends/"):
             page = screen.get(url).get_data(as_text=True)
             assert page.count('id="urgent"') == 1, url
             assert page.index("<body") < page.index('id="urgent"') < page.index('<header class="kiosk-bar"'), url

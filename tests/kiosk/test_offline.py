@@ -16,7 +16,7 @@ def test_our_templates_styles_and_scripts_name_no_other_host():
 
 
 def test_rendered_pages_name_no_other_host(client):
-    for path in ("/", "/notices/", "/staff/", "/nowhere"):
+    for path in ("/", "/c/main/notices/", "/staff/", "/nowhere"):
         html = client.get(path).get_data(as_text=True)
         assert FOREIGN.findall(html) == [], path
 

@@ -4,18 +4,18 @@ import re
 
 
 def test_large_text_toggles_for_this_screen(client):
-    assert 'class="kiosk"' in client.get("/").get_data(as_text=True)
-    response = client.post("/large-text", data={"next": "/notices/"})
-    assert response.status_code == 303 and response.headers["Location"] == "/notices/"
-    page = client.get("/notices/").get_data(as_text=True)
+    assert 'class="kiosk"' in client.get("/c/main/").get_data(as_text=True)
+    response = client.post("/large-text", data={"next": "/c/main/notices/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/c/main/notices/"
+    page = client.get("/c/main/notices/").get_data(as_text=True)
     assert 'class="kiosk large-text"' in page and 'aria-pressed="true"' in page
     htmx = client.post("/large-text", headers={"HX-Request": "true"})
     assert htmx.headers["HX-Refresh"] == "true"
-    assert 'class="kiosk"' in client.get("/").get_data(as_text=True)
+    assert 'class="kiosk"' in client.get("/c/main/").get_data(as_text=True)
 
 
 def test_static_files_have_versioned_urls_cached_for_a_year(client):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/c/main/").get_data(as_text=True)
     urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
     assert len(urls) == 3 and all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in urls)
     for url in urls:
@@ -29,7 +29,7 @@ def test_static_files_have_versioned_urls_cached_for_a_year(client):
 
 
 def test_pages_are_not_stored_on_the_shared_screen(client):
-    assert client.get("/").headers["Cache-Control"] == "no-store"
+    assert client.get("/c/main/").headers["Cache-Control"] == "no-store"
 
 
 def test_health(client):

@@ -92,8 +92,8 @@ def test_a_moderator_writes_a_normal_notice_and_the_kiosk_shows_it(moderator, cl
     saved = notices_by_title(run_in_app)["周六社区义诊"]
     assert saved["urgency"] == "normal" and saved["ends_at"] is None and saved["body_en"] is None
     assert saved["updated_by"] == staff_id(run_in_app, "mod")
-    assert "周六社区义诊" in client.get("/notices/", headers=ZH).get_data(as_text=True)
-    assert "Free health check" in client.get("/notices/", headers=EN).get_data(as_text=True)
+    assert "周六社区义诊" in client.get("/c/main/notices/", headers=ZH).get_data(as_text=True)
+    assert "Free health check" in client.get("/c/main/notices/", headers=EN).get_data(as_text=True)
     assert audit_actions(run_in_app)[0][:3] == ("notice-created", "审核员小李", saved["id"])
 
     listing = moderator.get("/staff/notices", headers=EN).get_data(as_text=True)
@@ -170,7 +170,7 @@ def test_ending_now_takes_a_notice_off_the_kiosks(moderator, client, run_in_app)
     assert saved["updated_by"] == staff_id(run_in_app, "mod")
     assert run_in_app(services.urgent_notices, "zh_Hans") == []
     assert run_in_app(services.urgent_version, "zh_Hans") != before
-    assert client.get(f"/notices/{notice_id}").status_code == 404
+    assert client.get(f"/c/main/notices/{notice_id}").status_code == 404
     assert audit_actions(run_in_app)[-1][:3] == ("notice-ended", "审核员小李", notice_id)
 
     listing = moderator.get("/staff/notices", headers=EN).get_data(as_text=True)
@@ -205,7 +205,7 @@ def test_deleting_removes_the_notice_and_the_audit_keeps_its_title(coordinator, 
     before = run_in_app(services.urgent_version, "zh_Hans")
     assert coordinator.post(f"/staff/notices/{notice_id}/delete").status_code == 303
     assert notices_by_title(run_in_app) == {}
-    assert client.get(f"/notices/{notice_id}").status_code == 404
+    assert client.get(f"/c/main/notices/{notice_id}").status_code == 404
     assert run_in_app(services.urgent_version, "zh_Hans") != before
     action, actor, target, detail = audit_actions(run_in_app)[-1]
     assert (action, actor, target) == ("notice-deleted", "课程专员小王", notice_id) and "重复的通知" in detail

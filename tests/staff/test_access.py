@@ -10,7 +10,8 @@ from app.kiosk.devices import DEVICE_COOKIE
 from app.notices.services import add_notice
 from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 
-VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker")
+VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker",
+            "district-admin", "district-viewer")
 STAFF_ROLES = VISITORS[2:]
 PUBLIC = dict.fromkeys(VISITORS, "ok")
 SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **dict.fromkeys(STAFF_ROLES, "ok")}
@@ -27,8 +28,29 @@ KIOSK_ONLY = {visitor: "ok" if visitor == "kiosk" else "forbidden" for visitor i
 ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
               **{role: "forbidden" for role in STAFF_ROLES if role != "admin"}}
 
+# A district admin may do everything in every community; a district viewer only reads the
+# figures across communities (and whatever any signed-in member may).
+for answers in (MODERATORS, COORDINATORS, MATCHMAKERS, NOTICE_WRITERS, ADMIN_ONLY):
+    answers.update({"district-admin": "ok", "district-viewer": "forbidden"})
+DISTRICT_ADMINS = {"anonymous": "sign-in", "kiosk": "sign-in", "district-admin": "ok",
+                   **{role: "forbidden" for role in STAFF_ROLES if role != "district-admin"}}
+DISTRICT_STAFF = {**DISTRICT_ADMINS, "district-viewer": "ok"}
+
 # endpoint -> visitor -> expected answer. A new route must be added here, or this test fails.
 EXPECTED = {
+    "staff.switch_community": SIGNED_IN,
+    "staff.community_settings": ADMIN_ONLY,
+    "staff.save_community_settings": ADMIN_ONLY,
+    "staff.district_home": DISTRICT_ADMINS,
+    "staff.create_community": DISTRICT_ADMINS,
+    "staff.rename_community": DISTRICT_ADMINS,
+    "staff.assign_staff": DISTRICT_ADMINS,
+    "staff.set_district_roles": DISTRICT_ADMINS,
+    "staff.send_district_notice": DISTRICT_ADMINS,
+    "staff.district_settings": DISTRICT_ADMINS,
+    "staff.save_district_settings": DISTRICT_ADMINS,
+    "staff.district_figures": DISTRICT_STAFF,
+    "staff.district_figures_file": DISTRICT_STAFF,
     "static": PUBLIC,
     "home.index": PUBLIC,
     "kiosk.health": PUBLIC,
@@ -188,7 +210,8 @@ def visitors(app, run_in_app):
 
 
 def _url(rule) -> str:
-    values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css" if name == "filename" else "x"
+    values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css" if name == "filename"
+              else "main" if name == "community" else "csv" if name == "kind" else "x"
               for name, conv in rule._converters.items()}
     return rule.build(values)[1]
 

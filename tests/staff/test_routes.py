@@ -5,6 +5,7 @@ import re
 import pytest
 
 from app.extensions import db
+from app.staff import services
 from app.staff.models import StaffMember
 from tests.factories import STAFF_PASSWORD, staff_member
 
@@ -68,7 +69,7 @@ def test_session_cookie_flags(app, member_id):
 
 
 def test_sign_in_starts_a_fresh_session(client, member_id):
-    client.get("/")
+    client.get("/c/main/")
     client.post("/language", data={"locale": "en"})
     before = cookie(client)
     sign_in(client)
@@ -157,8 +158,8 @@ def test_admin_creates_an_account_and_sees_its_password_once(app, admin_client):
     newcomer = app.test_client()
     assert sign_in(newcomer, "sun", password).status_code == 303
     with app.app_context():
-        assert db.session.query(StaffMember).filter_by(username="sun").one().role_set == {"matchmaker",
-                                                                                          "coordinator"}
+        sun = db.session.query(StaffMember).filter_by(username="sun").one()
+        assert services.get_member(sun.id).role_set == {"matchmaker", "coordinator"}
 
     again = admin_client.post("/staff/accounts", data={"username": "sun", "display_name": "x", "roles": ["admin"]})
     assert again.status_code == 422 and "这个用户名已被使用" in again.get_data(as_text=True)
@@ -172,7 +173,7 @@ def test_admin_edits_roles(app, admin_client, member_id):
                                                                        "roles": ["moderator", "matchmaker"]})
     assert response.status_code == 303
     with app.app_context():
-        assert db.session.get(StaffMember, member_id).role_set == {"moderator", "matchmaker"}
+        assert services.get_member(member_id).role_set == {"moderator", "matchmaker"}
     assert admin_client.get("/staff/accounts/999").status_code == 404
 
 

@@ -37,7 +37,7 @@ FORM = {**HTMX, "HX-Target": "wall-form"}  # what htmx sends when the form posts
 
 
 def send(client, kind="wish", text="希望楼下多放几张长椅", **extra):
-    return client.post("/wall/posts", data={"kind": kind, "text": text, **extra}, headers=FORM)
+    return client.post("/c/main/wall/posts", data={"kind": kind, "text": text, **extra}, headers=FORM)
 
 
 def receipt_code(response) -> str:
@@ -65,7 +65,7 @@ def test_a_browser_that_is_not_a_kiosk_cannot_post(client):
 
 
 def test_invalid_posts_come_back_with_localized_errors(kiosks):
-    response = kiosks[0].post("/wall/posts", data={"text": ""}, headers={**FORM, "Accept-Language": "en"})
+    response = kiosks[0].post("/c/main/wall/posts", data={"text": ""}, headers={**FORM, "Accept-Language": "en"})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Please choose what kind of message this is." in body and "Please write your message." in body
@@ -86,23 +86,23 @@ def test_the_wall_shows_approved_posts_and_filters_by_kind(client, kiosks, run_i
     receipt_code(send(kiosks[0], "suggestion", "还没审核的建议"))
     approved(run_in_app, wish)
     approved(run_in_app, thanks)
-    page = client.get("/wall/").get_data(as_text=True)
+    page = client.get("/c/main/wall/").get_data(as_text=True)
     assert "希望有个读书会" in page and "谢谢物业" in page and "还没审核的建议" not in page
-    only_thanks = client.get("/wall/?kind=thanks", headers={**HTMX, "HX-Target": "wall-list"})
+    only_thanks = client.get("/c/main/wall/?kind=thanks", headers={**HTMX, "HX-Target": "wall-list"})
     body = only_thanks.get_data(as_text=True)
     assert body.lstrip().startswith('<section id="wall-list"') and "谢谢物业" in body and "读书会" not in body
 
 
 def test_live_poll_answers_204_until_something_changes(client, kiosks, run_in_app):
-    page = client.get("/wall/").get_data(as_text=True)
-    poll = re.search(r'hx-get="(/wall/live\?v=\d+)"', page).group(1)
+    page = client.get("/c/main/wall/").get_data(as_text=True)
+    poll = re.search(r'hx-get="(/c/main/wall/live\?v=\d+)"', page).group(1)
     assert client.get(poll).status_code == 204
     code = receipt_code(send(kiosks[0]))
     assert client.get(poll).status_code == 204  # a pending post changes nothing on the wall
     approved(run_in_app, code)
     changed = client.get(poll)
     assert changed.status_code == 200 and "希望楼下多放几张长椅" in changed.get_data(as_text=True)
-    fresh_poll = re.search(r'hx-get="(/wall/live\?v=\d+)"', changed.get_data(as_text=True)).group(1)
+    fresh_poll = re.search(r'hx-get="(/c/main/wall/live\?v=\d+)"', changed.get_data(as_text=True)).group(1)
     assert fresh_poll != poll and client.get(fresh_poll).status_code == 204
 
 
@@ -111,8 +111,8 @@ def test_older_posts_load_by_keyset(client, app, run_in_app):
         for number in range(25):
             receipt = services.create_post("wish", f"心愿第{number:02d}号", posted_by="kiosk:1")
             services.approve(services.receipt(receipt.code).id, None)
-    page = client.get("/wall/").get_data(as_text=True)
-    more = re.search(r'hx-get="(/wall/more\?before=\d+)"', page).group(1).replace("&amp;", "&")
+    page = client.get("/c/main/wall/").get_data(as_text=True)
+    more = re.search(r'hx-get="(/c/main/wall/more\?before=\d+)"', page).group(1).replace("&amp;", "&")
     assert "心愿第24号" in page and "心愿第04号" not in page
     rest = client.get(more).get_data(as_text=True)
     assert "心愿第04号" in rest and "心愿第00号" in rest and "心愿第24号" not in rest
@@ -121,29 +121,29 @@ def test_older_posts_load_by_keyset(client, app, run_in_app):
 
 def test_three_kiosks_reporting_hide_a_post(client, kiosks, run_in_app):
     post_id = approved(run_in_app, receipt_code(send(kiosks[0], "suggestion", "这条会被举报")))
-    reasons = client.get(f"/wall/posts/{post_id}/report").get_data(as_text=True)
+    reasons = client.get(f"/c/main/wall/posts/{post_id}/report").get_data(as_text=True)
     assert reasons.count('name="reason"') == 4
     for kiosk in kiosks:
-        response = kiosk.post(f"/wall/posts/{post_id}/report", data={"reason": "spam"}, headers=HTMX)
+        response = kiosk.post(f"/c/main/wall/posts/{post_id}/report", data={"reason": "spam"}, headers=HTMX)
         assert response.status_code == 200 and "工作人员会查看" in response.get_data(as_text=True)
-    assert "这条会被举报" not in client.get("/wall/").get_data(as_text=True)
-    assert client.post(f"/wall/posts/{post_id}/report", data={"reason": "spam"}).status_code == 403
+    assert "这条会被举报" not in client.get("/c/main/wall/").get_data(as_text=True)
+    assert client.post(f"/c/main/wall/posts/{post_id}/report", data={"reason": "spam"}).status_code == 403
 
 
 def test_receipt_shows_a_problems_status_and_reply(client, kiosks, run_in_app):
     code = receipt_code(send(kiosks[0], "problem", "单元门禁坏了", location="9号楼"))
-    pending = client.get("/wall/receipt", query_string={"code": code}).get_data(as_text=True)
+    pending = client.get("/c/main/wall/receipt", query_string={"code": code}).get_data(as_text=True)
     assert "等待工作人员查看" in pending and "已收到" in pending
     post_id = approved(run_in_app, code)
     run_in_app(services.set_problem_status, post_id, "in_progress")
     run_in_app(services.set_reply, post_id, "已通知物业维修")
-    result = client.get("/wall/receipt", query_string={"code": f"{code[:4]} {code[4:]}"},
+    result = client.get("/c/main/wall/receipt", query_string={"code": f"{code[:4]} {code[4:]}"},
                         headers={**HTMX, "HX-Target": "receipt-result"}).get_data(as_text=True)
     assert result.lstrip().startswith('<section id="receipt-result"')
     assert "处理中" in result and "已通知物业维修" in result and "单元门禁坏了" in result
-    card = client.get("/wall/").get_data(as_text=True)
+    card = client.get("/c/main/wall/").get_data(as_text=True)
     assert "处理中" in card and "已通知物业维修" in card
-    unknown = client.get("/wall/receipt", query_string={"code": "1234"}).get_data(as_text=True)
+    unknown = client.get("/c/main/wall/receipt", query_string={"code": "1234"}).get_data(as_text=True)
     assert "没有这个回执码的留言" in unknown
 
 
@@ -165,9 +165,9 @@ def test_moderator_queue_approve_reject_and_bulk(kiosks, moderator, client):
     bulk = moderator.post("/staff/wall/approve-many", data={"post": [str(i) for i in ids[1:]]},
                           headers={**HTMX, "HX-Target": "wall-queue"})
     assert bulk.status_code == 200 and "没有待处理的留言" in bulk.get_data(as_text=True)
-    wall = client.get("/wall/").get_data(as_text=True)
+    wall = client.get("/c/main/wall/").get_data(as_text=True)
     assert "普通心愿一" in wall and "普通心愿二" in wall and "138****5678" not in wall
-    rejected = client.get("/wall/receipt", query_string={"code": held}).get_data(as_text=True)
+    rejected = client.get("/c/main/wall/receipt", query_string={"code": held}).get_data(as_text=True)
     assert "未上墙" in rejected and "请勿留电话" in rejected
     assert plain != other
 
@@ -197,11 +197,11 @@ def test_markup_in_posts_is_escaped_everywhere(app, client, moderator, run_in_ap
     for code in codes:
         approved(run_in_app, code)
     pages = [queue, moderator.get("/staff/wall?show=held").get_data(as_text=True)]
-    wall = client.get("/wall/").get_data(as_text=True)
+    wall = client.get("/c/main/wall/").get_data(as_text=True)
     pages.append(wall)
-    while (more := re.search(r'hx-get="(/wall/more\?before=\d+)"', pages[-1])):
+    while (more := re.search(r'hx-get="(/c/main/wall/more\?before=\d+)"', pages[-1])):
         pages.append(client.get(more.group(1)).get_data(as_text=True))
-    pages += [client.get("/wall/receipt", query_string={"code": code}).get_data(as_text=True) for code in codes]
+    pages += [client.get("/c/main/wall/receipt", query_string={"code": code}).get_data(as_text=True) for code in codes]
     everything = "\n".join(pages)
     for number, payload in enumerate(XSS_PAYLOADS):
         shown = escape(f"{payload} #{number}")

@@ -2,9 +2,9 @@
 
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
+from ...communities.settings import setting
 from ... import audit
 from ...clock import site_today, to_site, utcnow
 from ...extensions import db
@@ -19,7 +19,7 @@ def purge_personal_data(today: date | None = None) -> int:
     Counts, states, attendance and ratings stay, anonymous. Returns the sign-ups purged.
     """
     today = today or site_today()
-    cutoff = today - timedelta(days=current_app.config["CLASS_RETENTION_DAYS"])
+    cutoff = today - timedelta(days=setting("CLASS_RETENTION_DAYS"))
     purged = 0
     for course in db.session.scalars(select(Course).where(Course.term_ends < cutoff, Course.purged_at.is_(None))):
         result = db.session.execute(update(Signup).where(Signup.course_id == course.id).values(

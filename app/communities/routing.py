@@ -1,0 +1,164 @@
+"""Which community a request is for, decided once, before any view runs.
+
+- Public and phone pages name it in the URL, ``/c/<slug>/wall/``, so a link pasted in a
+  WeChat group is unambiguous. An enrolled kiosk belongs to exactly one community: its
+  requests for another community's pages get a 404.
+- The staff console (``/staff/``) works in the community of the staff session, which a
+  person in several communities switches.
+- Everything else (the kiosk base's own URLs, the sign-in page, error pages) works in the
+  kiosk's community, or else in the platform's first.
+
+A path without a community (``/``, ``/wall/``, links from before communities) is redirected,
+method and body kept (307), to the same page of the request's community; a slug a community
+no longer goes by (renamed, merged) is redirected to the community that holds its records.
+"""
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, g, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
+
+from ..extensions import db
+from ..i18n import current_locale
+from . import scope
+from .models import CodeAlias, Community, CommunitySlug
+
+PREFIX = "/c/<community>"
+# The query parameter naming the community a redirected link was for (merged since).
+FORMER = "former"
+# Paths that never belong to a community's pages.
+_NOT_COMMUNITY_PATHS = ("/c/", "/static/", "/staff")
+
+Lookup = Callable[[], int | None]
+_device_community: Lookup = lambda: None  # noqa: E731
+_staff_community: Lookup = lambda: None  # noqa: E731
+
+
+def device_community_loader(lookup: Lookup) -> Lookup:
+    """The kiosk base registers how to find the community of the kiosk making a request."""
+    global _device_community
+    _device_community = lookup
+    return lookup
+
+
+def staff_community_loader(lookup: Lookup) -> Lookup:
+    """The staff area registers how to find the community a signed-in session works in."""
+    global _staff_community
+    _staff_community = lookup
+    return lookup
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(community_name)
+    app.url_value_preprocessor(_take_slug)
+    app.url_defaults(_add_slug)
+    # First of every request's steps: nothing may read a board before the scope is set.
+    app.before_request_funcs.setdefault(None, []).insert(0, _resolve)
+
+
+def _take_slug(_endpoint, values) -> None:
+    if values and "community" in values:
+        g.community_slug = values.pop("community")
+
+
+def _add_slug(endpoint: str, values: dict) -> None:
+    if "community" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "community"):
+        values["community"] = current_community().slug
+
+
+def default_community_id() -> int | None:
+    """The platform's first community: the one a browser that is no kiosk sees at /."""
+    return db.session.scalar(select(Community.id).order_by(Community.id).limit(1))
+
+
+def current_community() -> Community:
+    """The community of this request (or of the enclosing scope.within block)."""
+    community_id = scope.current_community_id()
+    cached = g.get("community")
+    if cached is None or cached.id != community_id:
+        cached = g.community = db.session.get(Community, community_id)
+    return cached
+
+
+def community_name() -> str:
+    """The name a screen shows: the community's (in English where it has one), or the
+    platform's SITE_NAME where no community is chosen (a database being set up)."""
+    current = scope.current_scope()
+    if current is None or current.community_id is None:
+        return current_app.config["SITE_NAME"]
+    community = current_community()
+    return community.name_en if community.name_en and current_locale() == "en" else community.name
+
+
+def _use(community: Community) -> None:
+    g.community = community
+    scope.set_request_scope(community.id)
+
+
+def _resolve():
+    scope.set_request_scope(None)
+    slug = g.pop("community_slug", None)
+    device = _device_community()
+    if slug is not None:
+        community = db.session.scalar(select(Community).where(Community.slug == slug))
+        if community is not None and device in (None, community.id):
+            return _use(community)
+    staff = _staff_community() if request.path.startswith("/staff") else None
+    fallback_id = staff or device or default_community_id()
+    fallback = db.session.get(Community, fallback_id) if fallback_id else None
+    if fallback is None:
+        return None  # no community yet (a database being set up): nothing scoped can be read
+    _use(fallback)  # error pages too are shown in the kiosk's own community
+    if slug is not None:
+        if community is not None:
+            abort(404)  # an enrolled kiosk shows its own community only
+        return _follow_old_slug(slug)
+    if isinstance(request.routing_exception, NotFound) and not request.path.startswith(_NOT_COMMUNITY_PATHS):
+        return _redirect_into(fallback)
+    return None
+
+
+def _redirect_into(community: Community):
+    """/wall/… → /c/<slug>/wall/…, when that is a page; otherwise the 404 stands."""
+    target = f"/c/{community.slug}{request.path}"
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(target, method=request.method)
+    except RequestRedirect as moved:  # /c/<slug> → /c/<slug>/
+        target = urlsplit(moved.new_url).path
+    except HTTPException:
+        return None
+    query = request.query_string.decode()
+    return _moved(target + (f"?{query}" if query else ""))
+
+
+def _follow_old_slug(slug: str):
+    moved = db.session.get(CommunitySlug, slug)
+    if moved is None:
+        abort(404)
+    community = db.session.get(Community, moved.community_id)
+    rest = request.path.removeprefix(f"/c/{slug}")
+    query = request.query_string.decode()
+    if request.args.get("code") and FORMER not in request.args:
+        query += f"&{FORMER}={slug}"  # a resident's code may have changed in a merge
+    return _moved(f"/c/{community.slug}{rest}" + (f"?{query}" if query else ""))
+
+
+def code_from_link(kind: str, code: str | None) -> str | None:
+    """A resident's code as typed, or, when they came by a link of a community since merged
+    into this one (the redirect names it), the code the merge gave their record instead of
+    one this community already used (kind: "post", "signup", "request", "card")."""
+    former = request.args.get(FORMER)
+    if not former or not code:
+        return code
+    alias = db.session.scalar(select(CodeAlias.new_code).where(
+        CodeAlias.former_slug == former, CodeAlias.kind == kind, CodeAlias.old_code == code))
+    return alias or code
+
+
+def _moved(target: str) -> Response:
+    """307 keeps the method and the body; no body of its own (a kiosk's first load counts it)."""
+    return Response(status=307, headers={"Location": target})

@@ -1,0 +1,202 @@
+"""Which community every query is for: the data layer's one choke point.
+
+Every ORM statement that reads, updates or deletes a CommunityScoped model gets
+``community_id = <the scope's community>`` from SQLAlchemy's loader criteria (joins,
+subqueries, counts and relationship loads included), and every new scoped row takes the
+scope's community when it is flushed. Services never filter by community themselves.
+
+Forgetting is loud, never a leak: a statement that names a scoped model with no scope set
+raises ScopeMissing, and any other scoped table it reaches reads as empty.
+
+On PostgreSQL each transaction also runs as a role that row-level security confines to
+the scope's community (``set_config('role', …)`` and ``linli.community``, both local to the
+transaction): a second wall that holds on its own when the first is switched off
+(config COMMUNITY_QUERY_SCOPE = False, for the test that shows each wall separately).
+
+The district tier reads across communities only inside ``across(reason)``.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import current_app, g, has_app_context
+from flask_sqlalchemy.session import Session
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import with_loader_criteria
+
+from ..extensions import db
+from .models import CommunityScoped
+
+# PostgreSQL roles the app switches to per transaction (created by migration 0009): the
+# first sees one community's rows, the second every community's (the district tier).
+SCOPED_ROLE = "linli_scoped"
+DISTRICT_ROLE = "linli_district"
+
+
+class ScopeMissing(RuntimeError):
+    """A query of community records ran with no community chosen: a programming error."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    community_id: int | None
+    # Set by across(): why this code reads every community (the district tier).
+    across: str | None = None
+
+
+_explicit: ContextVar[Scope | None] = ContextVar("community_scope", default=None)
+
+
+def current_scope() -> Scope | None:
+    """A within()/across() block's scope, else the request's (set by routing.py)."""
+    scope = _explicit.get()
+    if scope is not None:
+        return scope
+    if has_app_context():
+        return g.get("community_scope")
+    return None
+
+
+def current_community_id() -> int:
+    scope = current_scope()
+    if scope is None or scope.community_id is None:
+        raise ScopeMissing("no community is chosen for this work")
+    return scope.community_id
+
+
+def set_request_scope(community_id: int | None) -> None:
+    """The community a request works in, for the rest of it (routing.py calls this)."""
+    g.community_scope = Scope(community_id) if community_id is not None else None
+    _apply_to_open_transaction()
+
+
+@contextmanager
+def _entered(scope: Scope) -> Iterator[None]:
+    token = _explicit.set(scope)
+    _apply_to_open_transaction()
+    try:
+        yield
+    finally:
+        _explicit.reset(token)
+        _apply_to_open_transaction()
+
+
+def within(community_id: int):
+    """Work in one community: the command line, housekeeping, a district action that acts
+    in each community in turn."""
+    return _entered(Scope(community_id))
+
+
+def across(reason: str):
+    """Read or write every community's rows. Only the district tier's named functions use
+    it (they audit what they did); ``reason`` says which."""
+    return _entered(Scope(None, across=reason))
+
+
+# --- the first wall: SQLAlchemy ----------------------------------------------------------------
+
+def _queries_scoped() -> bool:
+    return not has_app_context() or current_app.config.get("COMMUNITY_QUERY_SCOPE", True)
+
+
+def _scoped_mappers(state) -> list:
+    return [mapper for mapper in state.all_mappers if issubclass(mapper.class_, CommunityScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state) -> None:
+    if state.is_insert:
+        _insert_into_scope(state)
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = current_scope()
+    if scope is not None and scope.across is not None:
+        return
+    if not _queries_scoped():
+        return
+    if scope is None or scope.community_id is None:
+        if _scoped_mappers(state):
+            raise ScopeMissing("a query of community records ran with no community chosen")
+        # Scoped tables reached some other way (a subquery, a join) read as empty.
+        state.statement = state.statement.options(with_loader_criteria(
+            CommunityScoped, lambda cls: cls.community_id.is_(None), include_aliases=True))
+        return
+    community_id = scope.community_id
+    state.statement = state.statement.options(with_loader_criteria(
+        CommunityScoped, lambda cls: cls.community_id == community_id,
+        include_aliases=True, track_closure_variables=True))
+
+
+def _insert_into_scope(state) -> None:
+    """Rows inserted in bulk (``session.execute(insert(Model), rows)``) take the scope's
+    community too, as rows added one by one do at flush."""
+    if not state.parameters or not _scoped_mappers(state):
+        return
+    rows = state.parameters
+    if isinstance(rows, dict):
+        if "community_id" not in rows:
+            state.parameters = {**rows, "community_id": current_community_id()}
+    elif any("community_id" not in row for row in rows):
+        community_id = current_community_id()
+        state.parameters = [{"community_id": community_id, **row} for row in rows]
+
+
+@event.listens_for(Session, "before_flush")
+def _new_rows_take_the_scope(session, _context, _instances) -> None:
+    for instance in session.new:
+        if isinstance(instance, CommunityScoped) and instance.community_id is None:
+            instance.community_id = current_community_id()
+
+
+# --- the second wall: PostgreSQL row-level security ---------------------------------------------
+
+@event.listens_for(Engine, "connect")
+def _note_row_security(dbapi_connection, record) -> None:
+    """Whether this PostgreSQL database has its row security in place (migration 0009 made
+    the policies, and the roles may work on its tables): then every transaction takes a role.
+    The roles belong to the server, not to one database, so the tables are what is checked."""
+    record.info["linli_rls"] = False
+    if type(dbapi_connection).__module__.split(".")[0] != "psycopg":
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            # CASE: has_schema_privilege fails outright for a role that does not exist.
+            "SELECT CASE WHEN (SELECT count(*) = 2 FROM pg_roles WHERE rolname IN (%s, %s)"
+            "                  AND pg_has_role(current_user, oid, 'MEMBER'))"
+            " THEN has_schema_privilege(%s, 'public', 'USAGE') AND EXISTS (SELECT 1 FROM pg_policies"
+            "      WHERE schemaname = 'public' AND policyname = 'community_rows')"
+            " ELSE false END",
+            (SCOPED_ROLE, DISTRICT_ROLE, SCOPED_ROLE))
+        record.info["linli_rls"] = bool(cursor.fetchone()[0])
+    finally:
+        cursor.close()
+        dbapi_connection.rollback()
+
+
+def _set_database_scope(connection) -> None:
+    if not connection.info.get("linli_rls"):
+        return
+    scope = current_scope()
+    across_all = scope is not None and scope.across is not None
+    community = "" if scope is None or scope.community_id is None else str(scope.community_id)
+    connection.exec_driver_sql(
+        "SELECT set_config('role', %s, true), set_config('linli.community', %s, true)",
+        (DISTRICT_ROLE if across_all else SCOPED_ROLE, community))
+
+
+@event.listens_for(Session, "after_begin")
+def _transaction_scope(_session, _transaction, connection) -> None:
+    _set_database_scope(connection)
+
+
+def _apply_to_open_transaction() -> None:
+    """A scope that changes inside a transaction changes the database's for it too."""
+    if not has_app_context() or db.engine.dialect.name != "postgresql":
+        return
+    session = db.session()
+    if session.in_transaction():
+        _set_database_scope(session.connection())
