@@ -72,13 +72,14 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .i18n import select_locale, select_timezone
+    from .communities.settings import community_zone
+    from .i18n import select_locale
 
     db.init_app(app)
     if os.environ.get("LINLI_SERVING") != "1":
         init_migrations(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=community_zone)
     htmx.init_app(app)
     login.init_app(app)
     login.login_view = "staff.home"

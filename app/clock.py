@@ -1,7 +1,10 @@
 """Time as the app stores it: naive UTC; Babel converts it to the site's zone for display."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 
 
@@ -9,11 +12,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _configured_zone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+# The zone of the community being worked in: app/communities/settings.py registers how to
+# read it (a community's own, the district's, or the config's), as audit's device loader is.
+_zone_name: Callable[[], str] = _configured_zone
+
+
+def zone_loader(lookup: Callable[[], str]) -> Callable[[], str]:
+    global _zone_name
+    _zone_name = lookup
+    return lookup
+
+
 def site_zone() -> ZoneInfo:
     """The community's time zone (its BABEL_DEFAULT_TIMEZONE setting)."""
-    from .communities.settings import setting
-
-    return ZoneInfo(setting("BABEL_DEFAULT_TIMEZONE"))
+    return ZoneInfo(_zone_name())
 
 
 def to_site(moment: datetime) -> datetime:

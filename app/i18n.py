@@ -30,13 +30,6 @@ def locale_from_accept_language(accept_languages) -> str | None:
     return None
 
 
-def select_timezone() -> str:
-    """The zone of the community being worked in (its own, the district's or the config's)."""
-    from .communities.settings import setting
-
-    return setting("BABEL_DEFAULT_TIMEZONE")
-
-
 def select_locale() -> str:
     if not has_request_context():  # the command line speaks the site's language
         return current_app.config["BABEL_DEFAULT_LOCALE"]

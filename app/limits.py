@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .communities.settings import setting
+from .communities import scope, settings
 from .communities.models import CommunityScoped
-from .communities import scope
+from .communities.settings import setting
 from .extensions import db
 from .web import events
 
@@ -46,6 +47,29 @@ class Limit:
             raise ValueError(f"not a limit: {text!r}")
         count, multiple, unit = match.groups()
         return cls(int(count), int(multiple or 1) * _PERIODS[unit])
+
+
+def _limits_setting(text: str, name: str) -> dict[str, str]:
+    """Per-kiosk limits as a community's settings form takes them: "name = N per period"."""
+    limits = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        key, _, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        try:
+            if not re.fullmatch(r"[a-z][a-z-]{1,30}", key):
+                raise ValueError(key)
+            Limit.parse(value)
+        except ValueError:
+            raise settings.SettingError(_l("One limit per line, such as: class-signup = 60 per 10 minutes"),
+                                        name) from None
+        limits[key] = value
+    return limits
+
+
+settings.register(settings.Setting("RATE_LIMITS", _l("Per-kiosk limits"), _limits_setting, settings.pairs,
+                                   _l("One per line, such as: class-signup = 60 per 10 minutes")))
 
 
 def _hit_database(key: str, window: int) -> int:

@@ -20,7 +20,7 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from .. import audit, lengths
+from .. import audit, clock, lengths
 from ..extensions import db
 from .models import DistrictSetting
 from . import scope
@@ -74,25 +74,6 @@ def _areas(text: str, name: str) -> tuple[str, ...]:
     return areas
 
 
-def _rate_limits(text: str, name: str) -> dict[str, str]:
-    from ..limits import Limit
-
-    limits = {}
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        key, _, value = line.partition("=")
-        key, value = key.strip(), value.strip()
-        try:
-            if not re.fullmatch(r"[a-z][a-z-]{1,30}", key):
-                raise ValueError(key)
-            Limit.parse(value)
-        except ValueError:
-            raise SettingError(_l("One limit per line, such as: class-signup = 60 per 10 minutes"), name) from None
-        limits[key] = value
-    return limits
-
-
 def _text(value) -> str:
     return str(value)
 
@@ -101,7 +82,7 @@ def _lines(value) -> str:
     return "\n".join(value)
 
 
-def _pairs(value) -> str:
+def pairs(value) -> str:
     return "\n".join(f"{key} = {limit}" for key, limit in sorted(value.items()))
 
 
@@ -109,8 +90,6 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("BABEL_DEFAULT_TIMEZONE", _l("Time zone"), _time_zone, _text, _l("Dates and times are shown in it.")),
     Setting("FRIENDS_AREAS", _l("Matchmaking areas"), _areas, _lines,
             _l("One per line: the areas a matchmaking card may name (never a building).")),
-    Setting("RATE_LIMITS", _l("Per-kiosk limits"), _rate_limits, _pairs,
-            _l("One per line, such as: class-signup = 60 per 10 minutes")),
     Setting("CLASS_RETENTION_DAYS", _l("Days sign-ups' names are kept after a term"), _whole_number(1, 3650), _text),
     Setting("DIRECTORY_RETENTION_DAYS", _l("Days help requests' names are kept after closing"),
             _whole_number(1, 3650), _text),
@@ -223,6 +202,19 @@ def save_district_settings(values: dict[str, str]) -> None:
         audit.record("staff", "district-settings-changed", None, changed)
     db.session.commit()
     g.pop("district_settings", None)
+
+
+@clock.zone_loader
+def community_zone() -> str:
+    """The zone of the community being worked in (its own, the district's or the config's):
+    what the clock converts to and Flask-Babel formats in (its timezone selector)."""
+    return setting("BABEL_DEFAULT_TIMEZONE")
+
+
+def register(setting_: Setting) -> Setting:
+    """A setting an area declares itself (its parser is the area's own): app/limits.py's."""
+    SETTINGS[setting_.name] = setting_
+    return setting_
 
 
 def init_app(app) -> None:

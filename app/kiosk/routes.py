@@ -106,12 +106,13 @@ def _device_cookie(response, name: str, value: str, max_age: int) -> None:
 
 @bp.post("/device/pairing")
 def pairing():
-    """Polled by a browser that is not a kiosk: its code, or its new device token."""
+    """Polled by a browser that is not a kiosk: its code, or its new device token. A new
+    kiosk goes to / (and from there to its community's home, whichever page it was on)."""
     if current_kiosk() is not None:
-        return make_response("", 200, refresh=True)
+        return make_response("", 200, redirect="/")
     state = devices.pairing_for(request.cookies.get(devices.CLAIM_COOKIE))
     if state.device_token:
-        response = make_response("", 200, refresh=True)
+        response = make_response("", 200, redirect="/")
         _device_cookie(response, devices.DEVICE_COOKIE, state.device_token, TEN_YEARS)
         response.delete_cookie(devices.CLAIM_COOKIE)
         return response
