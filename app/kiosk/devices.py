@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, lengths
 from ..communities import routing, scope
+from ..communities.models import Community
 from ..clock import utcnow
 from ..extensions import db
 from ..security import token_digest
@@ -69,6 +70,11 @@ def current_kiosk() -> Kiosk | None:
     if "current_kiosk" not in g:
         g.current_kiosk = kiosk_for_token(request.cookies.get(DEVICE_COOKIE))
     return g.current_kiosk
+
+
+def community_slug(kiosk: Kiosk) -> str:
+    """The slug of the community the kiosk belongs to (its pages are under /c/<slug>/)."""
+    return db.session.get(Community, kiosk.community_id).slug
 
 
 @routing.device_community_loader

@@ -1,6 +1,8 @@
 """The kiosk base's views: screen preferences, the idle reset, pairing and heartbeats,
 and the phone handoff. The home screen that sits above the boards is app/home."""
 
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.local import LocalProxy
@@ -104,15 +106,26 @@ def _device_cookie(response, name: str, value: str, max_age: int) -> None:
                         secure=request.is_secure)
 
 
+def _as_kiosk(kiosk):
+    """A screen that has just become a kiosk reloads the page it shows, when that page is its
+    own community's; another community's page would be a 404 to it, so it goes to / instead
+    (which leads to its community's home)."""
+    here = urlsplit(page_path(request.headers.get("HX-Current-URL"), query=False) or "/").path
+    slug = devices.community_slug(kiosk)
+    if here.startswith("/c/") and not here.startswith(f"/c/{slug}/"):
+        return make_response("", 200, redirect="/")
+    return make_response("", 200, refresh=True)
+
+
 @bp.post("/device/pairing")
 def pairing():
-    """Polled by a browser that is not a kiosk: its code, or its new device token. A new
-    kiosk goes to / (and from there to its community's home, whichever page it was on)."""
-    if current_kiosk() is not None:
-        return make_response("", 200, redirect="/")
+    """Polled by a browser that is not a kiosk: its code, or its new device token."""
+    kiosk = current_kiosk()
+    if kiosk is not None:
+        return _as_kiosk(kiosk)
     state = devices.pairing_for(request.cookies.get(devices.CLAIM_COOKIE))
     if state.device_token:
-        response = make_response("", 200, redirect="/")
+        response = _as_kiosk(devices.kiosk_for_token(state.device_token))
         _device_cookie(response, devices.DEVICE_COOKIE, state.device_token, TEN_YEARS)
         response.delete_cookie(devices.CLAIM_COOKIE)
         return response

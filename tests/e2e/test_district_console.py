@@ -113,7 +113,11 @@ def _enroll(admin, server, kiosk, community: str, slug: str, name: str) -> None:
     form = admin.locator("form#enroll-kiosk")
     form.locator('input[name="code"]').fill(code)
     form.locator('input[name="name"]').fill(name)
-    with kiosk.expect_response(lambda r: path_is("/device/pairing")(r) and r.headers.get("hx-redirect") == "/",
+    # It showed the first community's home: enrolled there it reloads that page; enrolled
+    # elsewhere that page is not its own, so it goes to / (which leads to its home).
+    collected = {"hx-refresh": "true"} if slug == "main" else {"hx-redirect": "/"}
+    with kiosk.expect_response(lambda r: path_is("/device/pairing")(r)
+                               and all(r.headers.get(name) == value for name, value in collected.items()),
                                timeout=KIOSK_PICKUP_MS):
         with admin.expect_response(lambda r: path_is("/staff/kiosks")(r) and r.request.method == "POST") as added:
             form.locator('input[type="submit"]').click()

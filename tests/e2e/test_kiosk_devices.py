@@ -47,7 +47,7 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
     form.locator('input[name="code"]').fill(code)
     form.locator('input[name="name"]').fill(KIOSK_NAME)
     with kiosk.expect_response(lambda r: path_is("/device/pairing")(r)
-                               and r.headers.get("hx-redirect") == "/", timeout=KIOSK_WAIT_MS) as pickup:
+                               and r.headers.get("hx-refresh") == "true", timeout=KIOSK_WAIT_MS) as pickup:
         with staff.expect_response(path_is("/staff/kiosks")) as accepted:
             form.locator('input[type="submit"]').click()
         assert accepted.value.status == 200
