@@ -295,3 +295,8 @@ def test_a_phone_link_opens_only_in_its_kiosks_community(app, run_in_app, second
     opened = phone.get(f"/c/hepingli/h/{token}")
     assert opened.status_code in (200, 303) and "想在楼下种花" in phone.get(
         opened.headers.get("Location", f"/c/hepingli/h/{token}")).get_data(as_text=True) + opened.get_data(as_text=True)
+
+
+def test_a_slug_no_community_could_have_is_a_404(client):
+    for slug in ("%00", "UPPER", "-x", "a" * 50):
+        assert client.get(f"/c/{slug}/wall/").status_code == 404, slug

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..i18n import current_locale
 from . import scope
 from .models import CodeAlias, Community, CommunitySlug
+from .services import SLUG_PATTERN
 
 PREFIX = "/c/<community>"
 # The query parameter naming the community a redirected link was for (merged since).
@@ -102,8 +103,11 @@ def _resolve():
     scope.set_request_scope(None)
     slug = g.pop("community_slug", None)
     device = _device_community()
-    if slug is not None:
+    if slug is not None and not SLUG_PATTERN.fullmatch(slug):
+        slug, community = "", None  # no community's (a NUL byte, say, never reaches a query)
+    elif slug is not None:
         community = db.session.scalar(select(Community).where(Community.slug == slug))
+    if slug:
         if community is not None and device in (None, community.id):
             return _use(community)
     staff = _staff_community() if request.path.startswith("/staff") else None
@@ -136,7 +140,7 @@ def _redirect_into(community: Community):
 
 
 def _follow_old_slug(slug: str):
-    moved = db.session.get(CommunitySlug, slug)
+    moved = db.session.get(CommunitySlug, slug) if slug else None
     if moved is None:
         abort(404)
     community = db.session.get(Community, moved.community_id)
