@@ -106,8 +106,8 @@ SETTINGS = {setting.name: setting for setting in (
 
 def _district() -> dict:
     if "district_settings" not in g:
-        g.district_settings = _loaded(json.dumps({row.name: json.loads(row.value)
-                                                  for row in db.session.scalars(select(DistrictSetting))}))
+        g.district_settings = {row.name: json.loads(row.value) for row in db.session.scalars(select(DistrictSetting))
+                               if row.name in SETTINGS}
     return g.district_settings
 
 

@@ -5,6 +5,7 @@ Exporting one community's records, and deleting one after a backup and a typed s
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -182,8 +183,7 @@ def test_one_community_is_exported_and_deleted_after_a_backup(app, run_in_app):
     assert refused.status_code == 422 and run_in_app(lambda: db.session.get(Community, source_id)) is not None
     deleted = console.post(f"/staff/district/communities/{source_id}/delete", data={"confirm": SOURCE})
     assert deleted.status_code == 303 and "deleted=linli-" in deleted.headers["Location"]
-    assert (app.instance_path and any(p.name.startswith("linli-") for p in
-            __import__("pathlib").Path(app.instance_path, "backups").iterdir()))
+    assert any(path.name.startswith("linli-") for path in Path(app.instance_path, "backups").iterdir())
     with app.app_context(), scope.across("the test looks for what is left"):
         assert db.session.get(Community, source_id) is None
         for model in lifecycle._scoped_tables():
