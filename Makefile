@@ -87,7 +87,7 @@ soak: $(VENV)/.run-deps translations
 
 # After changing user-visible text: extract it and merge it into both catalogs.
 messages: $(VENV)/.dev-deps
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
 	  --project linli -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 

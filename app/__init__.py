@@ -90,6 +90,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .cases import bp as cases_bp
     from .classes import bp as classes_bp
     from .experts import bp as experts_bp
     from .friends import bp as friends_bp
@@ -104,5 +105,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
     # What residents see is a community's: its pages are under /c/<slug>/.
-    for public in (home_bp, classes_bp, experts_bp, friends_bp, notices_bp, wall_bp):
+    for public in (home_bp, cases_bp, classes_bp, experts_bp, friends_bp, notices_bp, wall_bp):
         app.register_blueprint(public, url_prefix=PREFIX + (public.url_prefix or ""))

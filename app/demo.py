@@ -15,6 +15,7 @@ from .communities.routing import default_community_id
 from .extensions import db
 from .models import SiteFlag
 from .notices import services as notices
+from .cases import demo as cases_demo
 from .classes import demo as classes_demo
 from .experts import demo as experts_demo
 from .friends import demo as friends_demo
@@ -64,7 +65,7 @@ def _notices() -> None:
     )
 
 
-LOADERS = [_notices, wall_demo.load, experts_demo.load, classes_demo.load, friends_demo.load]
+LOADERS = [_notices, wall_demo.load, cases_demo.load, experts_demo.load, classes_demo.load, friends_demo.load]
 
 
 def demo_loaded() -> bool:

@@ -39,13 +39,16 @@ def run(now: datetime | None = None) -> dict[str, int]:
 
 
 def run_in_community(now: datetime) -> dict[str, int]:
+    from .cases import services as cases
     from .classes import services as classes
     from .experts import services as experts
     from .kiosk import handoff
     from .friends import services as friends
 
     return {**classes.housekeeping(now), "requests purged": experts.purge_requests(now),
-            **friends.housekeeping(now), "phone handoffs purged": handoff.purge(now)}
+            **friends.housekeeping(now), "phone handoffs purged": handoff.purge(now),
+            "cases closed unanswered": cases.close_unanswered(now),
+            "case contacts purged": cases.purge_contacts(now)}
 
 
 def _claim(now: datetime) -> bool:

@@ -1,12 +1,13 @@
 """Locale selection: an explicit choice, then the browser's primary language, then the default."""
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, gettext
 
+from .clock import to_site
 from .config import LOCALES
 
 # Primary language tags of Accept-Language, and the catalog each one reads.
@@ -71,6 +72,19 @@ def _ago(locale: str, seconds: int) -> str:
     return format_timedelta(-seconds, granularity="minute", add_direction=True, locale=locale)
 
 
+@lru_cache(maxsize=4096)
+def _age(locale: str, seconds: int) -> str:
+    return format_timedelta(seconds, granularity="minute", threshold=1, locale=locale)
+
+
+def age(delta: timedelta) -> str:
+    """How long something has waited: "7 minutes", "3 hours", "2 days", in the reader's
+    language; never rounded up to the next unit (7 minutes is not "1 hour")."""
+    seconds = max(int(delta.total_seconds()), 0)
+    unit = 60 if seconds < 3600 else 3600 if seconds < 86400 else 86400
+    return _age(current_locale(), max(seconds // unit, 1 if unit == 60 else 0) * unit)
+
+
 def time_ago(moment: datetime, now: datetime) -> str:
     """"5 minutes ago" in the reader's language.
 
@@ -82,3 +96,15 @@ def time_ago(moment: datetime, now: datetime) -> str:
         return gettext("just now")
     unit = 60 if seconds < 3600 else 3600 if seconds < 86400 else 86400
     return _ago(current_locale(), round(seconds / unit) * unit)
+
+
+def due_by(moment: datetime | str) -> str:
+    """A deadline as residents and staff read it. A deadline in working days ends with its
+    day, stored as the next midnight: it reads as that day ("2026年10月9日"), not as the
+    next day at 00:00. One counted in hours reads with its time. ``moment`` is a stored
+    (naive UTC) time, or a timeline step's site-local ISO text."""
+    local = datetime.fromisoformat(moment) if isinstance(moment, str) else to_site(moment)
+    locale = current_locale()
+    if local.time() == time():
+        return format_date(local.date() - timedelta(days=1), "medium", locale=locale)
+    return format_datetime(local, "short", locale=locale)

@@ -15,6 +15,7 @@ from types import SimpleNamespace as _namespace
 
 
 def init_app(app) -> None:
+    from .cases import labels as case_labels, models as case_models, services as cases
     from .classes import labels as class_labels, models as class_models, services as classes
     from .experts import labels as expert_labels, models as expert_models, services as experts
     from .friends import labels as friend_labels, models as friend_models, services as friends
@@ -24,9 +25,26 @@ def init_app(app) -> None:
         wall=_namespace(
             kinds=wall_models.KINDS,
             kind=wall_labels.KIND_LABELS,
-            status=wall_labels.STATUS_LABELS,
             reason=wall_labels.REASON_LABELS,
             state=wall_labels.STATE_LABELS,
+        ),
+        cases=_namespace(
+            state=case_labels.STATE_LABELS,
+            public_state=case_labels.PUBLIC_STATE_LABELS,
+            channels=case_models.CHANNELS,
+            staff_channels=case_models.STAFF_CHANNELS,
+            channel=case_labels.CHANNEL_LABELS,
+            levels=case_models.HANDLER_LEVELS,
+            level=case_labels.LEVEL_LABELS,
+            unit_kind=case_labels.UNIT_KIND_LABELS,
+            close_reasons=case_models.CLOSE_REASONS,
+            close=case_labels.CLOSE_LABELS,
+            satisfactions=case_models.SATISFACTION,
+            satisfaction=case_labels.SATISFACTION_LABELS,
+            event=case_labels.EVENT_LABELS,
+            action=case_labels.ACTION_LABELS,
+            lists=cases.LISTS,
+            list=case_labels.LIST_LABELS,
         ),
         classes=_namespace(
             categories=class_models.CATEGORIES,
@@ -57,6 +75,10 @@ def init_app(app) -> None:
         ),
     )
     rules = _namespace(
+        cases=_namespace(
+            by_post=cases.by_post,
+            actions=cases.actions_for,
+        ),
         wall=_namespace(
             post_actions=wall.allowed_actions,
         ),

@@ -36,10 +36,20 @@ REPLY = 300
 PUBLIC_TEXT = TEXT
 # An expert's public name.
 DISPLAY_NAME = 20
-# A watched word, a grid and its grid worker.
+# A watched word and a grid's name.
 WORD = 40
 GRID_NAME = 40
-GRID_WORKER = 40
+# Cases: a category's name, a handling unit's name (a department or property company),
+# a 12345 ticket's number, a contact number left for a call-back, an internal note.
+CATEGORY_KEY = 30
+CATEGORY_NAME = 30
+CATEGORY_NAME_EN = 60
+UNIT_NAME = 60
+HOTLINE_NUMBER = 30
+CONTACT = 20
+CASE_NOTE = 500
+# A note on a day staff enter into the working-day calendar ("国庆调休").
+CALENDAR_NOTE = 40
 # A community's name and the short name in its URLs (/c/<slug>/: letters, digits, hyphens).
 COMMUNITY_NAME = 60
 COMMUNITY_NAME_EN = 100

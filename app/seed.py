@@ -25,7 +25,7 @@ from .extensions import db
 from .friends import services as friends
 from .friends.models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
 from .wall import checks
-from .wall.models import KINDS, PROBLEM_STATUSES, Post
+from .wall.models import RESIDENT_KINDS, Post
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘"
             "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊"
@@ -77,18 +77,16 @@ def _posts(count: int, rng: random.Random) -> None:
     codes = [code for code in codes if f"{code:08d}" not in taken][:count]
     batch = []
     for number in range(count):
-        kind = rng.choice(KINDS)
+        kind = rng.choice(RESIDENT_KINDS)
         text = f"{rng.choice(POST_TEXTS[kind])}（{number + 1}）"
         at = now - timedelta(minutes=3 * (count - number))
         batch.append({
             "kind": kind, "text": text, "public_text": text,
             "text_key": hashlib.sha256(checks.word_key(text).encode()).hexdigest(),
-            "nickname": rng.choice(NICKNAMES), "location": rng.choice(PLACES) if kind == "problem" else "",
+            "nickname": rng.choice(NICKNAMES), "location": "",
             "state": "approved", "check_reasons": "", "needs_review": False, "pinned": False,
             "reports_hidden": False, "report_count": 0, "receipt_code": f"{codes[number]:08d}",
             "posted_by": "seed", "created_at": at, "published_at": at, "reject_reason": "",
-            "problem_status": rng.choice(PROBLEM_STATUSES) if kind == "problem" else None,
-            "reply": "已转交物业。" if kind == "problem" and rng.random() < 0.3 else "",
         })
         if len(batch) == 2000:
             db.session.execute(insert(Post), batch)

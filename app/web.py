@@ -161,7 +161,7 @@ def init_app(app) -> None:
     app.jinja_env.filters.update(highlight_numbers=highlight_numbers, mask_number=mask_number)
     from . import lengths
     from .clock import to_site
-    from .i18n import LANGUAGE_NAMES, current_locale, html_lang, localized, other_locale, time_ago
+    from .i18n import LANGUAGE_NAMES, age, current_locale, due_by, html_lang, localized, other_locale, time_ago
 
     app.jinja_env.globals.update(
         html_lang=html_lang,
@@ -170,6 +170,8 @@ def init_app(app) -> None:
         language_names=LANGUAGE_NAMES,
         htmx_config=htmx_config,
         time_ago=time_ago,
+        age=age,
+        due_by=due_by,
         localized=localized,
         to_site=to_site,
         lengths=lengths,

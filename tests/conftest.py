@@ -62,7 +62,27 @@ def empty_tables(url: str) -> None:
             connection.execute(text("INSERT INTO communities (id, slug, name, name_en, settings, created_at)"
                                     " VALUES (1, 'main', '邻里屏', '', '{}', now())"))
             connection.execute(text("SELECT setval('communities_id_seq', 1)"))
+            # As after the migrations: the district's case categories.
+            connection.execute(text(
+                "INSERT INTO case_categories (key, name, name_en, icon, first_handler, deadline_days, urgent_hours,"
+                " private, position, active) VALUES (:key, :name, :name_en, 'problem', :first, :days, :hours,"
+                " :private, :position, true)"),
+                [{"key": key, "name": name, "name_en": name_en, "first": first, "days": days, "hours": hours,
+                  "private": private, "position": position}
+                 for position, (key, name, name_en, first, days, hours, private) in enumerate(_categories(), 1)])
     engine.dispose()
+
+
+def _categories():
+    """The categories migration 0010 starts every database with."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "app" / "migrations" / "versions" / "0010_cases.py"
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CATEGORIES
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,11 @@ import pytest
 from flask import appcontext_pushed
 from flask_babel import gettext
 from flask_migrate import upgrade
-from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy import MetaData, Table, delete, insert, inspect, select
 
 from app import backups, create_app
 from app.audit import AuditEntry
+from app.clock import utcnow
 from app.extensions import db
 from app.kiosk import devices
 from app.wall.models import Post
@@ -57,8 +58,12 @@ def _add_posts(*texts: str) -> None:
 
 
 def _add_posts_before_communities(*texts: str) -> None:
-    """Posts at OLDER_REVISION, whose wall_posts table has no community yet."""
-    db.session.execute(insert(Post.__table__), _post_rows(texts))
+    """Posts at OLDER_REVISION, whose wall_posts table has no community yet (and still the
+    problem columns that cases took over)."""
+    reflected = Table("wall_posts", MetaData(), autoload_with=db.engine)
+    defaults = {"nickname": "", "location": "", "check_reasons": "", "needs_review": False, "pinned": False,
+                "reports_hidden": False, "report_count": 0, "created_at": utcnow(), "reject_reason": "", "reply": ""}
+    db.session.execute(insert(reflected), [{**defaults, **row} for row in _post_rows(texts)])
     db.session.commit()
 
 

@@ -5,6 +5,8 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.cases import services as cases
+from app.cases.models import Grid
 from app.communities import scope
 from app.communities.models import Community, CommunitySlug
 from app.extensions import db
@@ -12,7 +14,7 @@ from app.kiosk.devices import DEVICE_COOKIE
 from app.kiosk.models import Kiosk
 from app.notices import services as notices
 from app.wall import services as wall
-from app.wall.models import Grid, Post
+from app.wall.models import Post
 from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 
 TEXT = "楼下的花开了，欢迎大家来看看。"
@@ -43,7 +45,7 @@ def _look_alike(first: int, other: int) -> dict:
     for community_id in (first, other):
         with scope.within(community_id):
             post_id, code = _approved_post()
-            wall.add_grid("一网格", "苗佳")
+            cases.add_grid("一网格")
             notice_id = notices.add_notice("本周六义诊", "一楼大厅")
             made[community_id] = {"post": post_id, "code": code, "notice": notice_id}
     return made
@@ -132,14 +134,14 @@ def test_codes_and_names_are_unique_per_community(run_in_app, second):
         for community_id in (1, second):
             with scope.within(community_id):
                 db.session.execute(insert(Post), [rows])
-                wall.add_grid("二网格", "")
+                cases.add_grid("二网格")
                 db.session.commit()
         with scope.within(1):
             with pytest.raises(IntegrityError):
                 db.session.execute(insert(Post), [rows])
             db.session.rollback()
-            with pytest.raises(wall.WallError):
-                wall.add_grid("二网格", "")
+            with pytest.raises(cases.CaseError):
+                cases.add_grid("二网格")
         with scope.across("count"):
             return db.session.scalar(select(func.count()).select_from(Post))
 

@@ -280,17 +280,31 @@ class World:
                             for message in catalog if isinstance(message.id, str) and message.id and message.string]
 
     def _seed(self) -> list[str]:
-        """Pages only a code opens (a resident's sign-up, card, request, post): some of the
-        demo's codes. And a problem report waiting in the queue, which shows the moderators'
-        status, grid and reply forms."""
+        """Pages only a code opens (a resident's sign-up, card, request, post, case): some of
+        the demo's codes. A problem report just taken in, whose card waits in the wall's queue
+        and whose case waits to be routed (the case page's step forms); the receipt of a
+        resolved case (the resident's check back); open cases like one being written (their
+        "me too" buttons); and a day entered in the working-day calendar (its remove button)."""
+        from datetime import date
+
+        from app.cases import services as cases
+        from app.cases import workdays
+        from app.cases.models import Case, Category
         from app.classes.models import Signup
         from app.experts.models import HelpRequest
         from app.friends.models import Card, Interest
-        from app.wall import services as wall
         from app.wall.models import Post
 
-        wall.create_post("problem", "2号楼电梯停了三天了。", location="2号楼", posted_by="fuzz")
+        roads = db.session.scalar(select(Category.id).where(Category.key == "roads"))
+        cases.take_in(cases.Intake(roads, "2号楼电梯停了三天了。", place="2号楼"), channel="kiosk",
+                      reported_by="fuzz")
+        workdays.enter_day(date(2099, 10, 8), True, "国庆调休")
         first = db.session.scalars
+        resolved = first(select(Case.receipt_code).where(Case.state == "resolved").limit(1)).all()
+        assert resolved, "the demo has no resolved case: the check back form is not reached"
+        similar = db.session.execute(select(Case.category_id, Case.grid_id).where(
+            cases.is_open(), Case.grid_id.is_not(None)).limit(1)).all()
+        assert similar, "the demo has no open case in a grid: no \"me too\" button is reached"
         cards = first(select(Card.code).where(Card.id.in_(select(Interest.card_id))).limit(2)).all()
         cards += first(select(Card.code).where(Card.state == "approved").limit(1)).all()
         # Sign-ups from both ends: courses still to come (cancel) and finished ones (rate).
@@ -300,7 +314,9 @@ class World:
         return ([f"/c/main/friends/mine?code={code}" for code in cards]
                 + [f"/c/main/classes/my?code={code}" for code in signups]
                 + [f"/c/main/experts/receipt?code={code}" for code in first(select(HelpRequest.code).limit(1))]
-                + [f"/c/main/wall/receipt?code={code}" for code in first(select(Post.receipt_code).limit(1))])
+                + [f"/c/main/wall/receipt?code={code}" for code in first(select(Post.receipt_code).limit(1))]
+                + [f"/c/main/cases/receipt?code={code}" for code in resolved]
+                + [f"/c/main/cases/similar?category={category}&grid={grid}" for category, grid in similar])
 
     def _kiosk(self):
         from app.kiosk.devices import DEVICE_COOKIE

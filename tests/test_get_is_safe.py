@@ -18,6 +18,8 @@ from sqlalchemy import event, select, update
 from werkzeug.datastructures import MultiDict
 
 from app import backups
+from app.cases import services as cases
+from app.cases.models import Category
 from app.classes import services as classes
 from app.classes.models import Course
 from app.clock import site_today, to_site, utcnow
@@ -75,6 +77,9 @@ GET_MAY_WRITE = {
     "experts.receipt": CODE_LOOKUP_COUNTED,
     "friends.mine": CODE_LOOKUP_COUNTED,
     "wall.receipt": CODE_LOOKUP_COUNTED,
+    "cases.receipt": CODE_LOOKUP_COUNTED,
+    # A case opened by a unit's staff or a supervisor, from outside its community.
+    "staff.case_page": AUDIT_ONLY,
 }
 
 # INSERT INTO t, INSERT OR REPLACE INTO t, UPDATE t, DELETE FROM t (SQLite and PostgreSQL).
@@ -166,7 +171,16 @@ def _board_rows() -> dict:
     signup_code = classes.sign_up(first_come, "张三明", "13812345678", created_by="kiosk:test").code
     survey = classes.save_survey("下学期您想参加哪些课程？", ["太极拳", "烘焙"])
     classes.set_survey_state(survey.id, "published")
-    return {"notice_id": notice_id, "post": post, "post_code": post_code, "expert_id": expert.id,
+    lights = db.session.scalar(select(Category.id).where(Category.key == "lighting"))
+    case = cases.take_in(cases.Intake(lights, "5号楼门口的路灯不亮了", place="5号楼", contact="13812345678"),
+                         channel="kiosk", reported_by="kiosk:test")
+    wall.approve(case.post_id, None)
+    # Overdue at the committee: a supervisor opens it from outside the community (audited).
+    case.state, case.handler_level, case.due_at = "accepted", "committee", now - timedelta(hours=1)
+    db.session.commit()
+    return {"case_number": case.number, "case_id": case.id, "case_post_id": case.post_id,
+            "case_code": case.receipt_code,
+            "notice_id": notice_id, "post": post, "post_code": post_code, "expert_id": expert.id,
             "request_code": request_code, "card": cards[0], "card_code": codes[0], "interest_id": interest.id,
             "first_come": first_come, "signup_code": signup_code}
 
@@ -184,7 +198,9 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "expert_id": [rows["expert_id"]],
         "number": [rows["card"].number],
         "notice_id": [rows["notice_id"]],
-        "post_id": [rows["post"].id],
+        "post_id": [rows["post"].id, rows["case_post_id"]],
+        "case_number": [rows["case_number"]],
+        "case_id": [rows["case_id"]],
         "interest_id": [rows["interest_id"]],
         "member_id": [db.session.scalar(select(StaffMember.id).where(StaffMember.username == "coordinator"))],
         "handoff_id": [record.id],
@@ -198,6 +214,7 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
     queries = {
         "classes.lookup": [{"code": rows["signup_code"]}],
         "experts.receipt": [{"code": rows["request_code"]}],
+        "cases.receipt": [{"code": rows["case_code"]}],
         "friends.mine": [{"code": rows["card_code"]}],
         "wall.receipt": [{"code": rows["post_code"]}],
         "experts.index": [{"q": "wang"}],

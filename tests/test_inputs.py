@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from app.audit import AuditEntry
+from app.cases.models import Case, Category
 from app.classes import services as classes
 from app.demo import load_demo_content
 from app.errors import MESSAGES
@@ -35,7 +36,16 @@ def posts(run_in_app) -> int:
 
 
 def wall_post(**changes) -> dict:
-    return {"kind": "greeting", "text": "大家新年好！", "nickname": "", "location": "", **changes}
+    return {"kind": "greeting", "text": "大家新年好！", "nickname": "", **changes}
+
+
+def case_report(run_in_app, **changes) -> dict:
+    roads = run_in_app(lambda: db.session.scalar(select(Category.id).where(Category.key == "roads")))
+    return {"category": str(roads), "grid": "", "place": "", "text": "3号楼门口的路灯不亮了", **changes}
+
+
+def case_count(run_in_app) -> int:
+    return run_in_app(lambda: db.session.scalar(select(func.count()).select_from(Case)))
 
 
 def test_the_rule_for_characters():
@@ -93,10 +103,16 @@ def test_line_breaks_go_in_text_areas_not_in_one_line_fields(app, kiosk_client, 
     assert kiosk_client.post("/c/main/wall/posts", data=wall_post(text="第一行\r\n第二行\t完"),
                              headers=ZH).status_code == 200
     assert posts(run_in_app) == 1
-    for field in ("nickname", "location"):
-        refused = kiosk_client.post("/c/main/wall/posts", data=wall_post(**{field: "3号楼\n王"}), headers=EN)
-        assert refused.status_code == 422 and "Please write this on one line." in refused.get_data(as_text=True)
+    refused = kiosk_client.post("/c/main/wall/posts", data=wall_post(nickname="3号楼\n王"), headers=EN)
+    assert refused.status_code == 422 and "Please write this on one line." in refused.get_data(as_text=True)
     assert posts(run_in_app) == 1
+    # A problem's place is one line too (the wall's form no longer asks where: the cases' form does).
+    assert kiosk_client.post("/c/main/cases/", data=case_report(run_in_app, text="第一行\r\n第二行"),
+                             headers=ZH).status_code == 200
+    assert case_count(run_in_app) == 1
+    refused = kiosk_client.post("/c/main/cases/", data=case_report(run_in_app, place="3号楼\n东门"), headers=EN)
+    assert refused.status_code == 422 and "Please write this on one line." in refused.get_data(as_text=True)
+    assert case_count(run_in_app) == 1
 
 
 def test_huge_ids_are_not_found_on_every_int_route(app, client, kiosk_client):
@@ -144,30 +160,40 @@ def audit_count(run_in_app) -> int:
 
 
 def test_superscripts_and_huge_numbers_are_refused_with_a_message(demo, staff_client, kiosk_client, run_in_app):
+    from app.cases import services as cases
     from app.classes.models import Signup, Survey
     from app.experts.models import HelpRequest
     from app.wall import services as wall
 
     admin = staff_client("admin", "admin")
+    # A case that came in with no grid: a grid read from "²" would route it somewhere.
+    case_id, case_number = run_in_app(lambda: (lambda case: (case.id, case.number))(cases.take_in(cases.Intake(
+        db.session.scalar(select(Category.id).where(Category.key == "roads")), "5号楼前的井盖松了"),
+        channel="walk_in", reported_by="staff:0")))
     survey_id = first(run_in_app, select(Survey.id))
     run_in_app(classes.set_survey_state, survey_id, "published")
     post_id = run_in_app(lambda: wall.queue("waiting")[0].id)
     waitlisted = first(run_in_app, select(Signup.id).where(Signup.state == "waitlisted"))
     request_id = first(run_in_app, select(HelpRequest.id).where(HelpRequest.state == "new"))
     before = audit_count(run_in_app)
-    cases = [
+    refusals = [
         (kiosk_client, f"/c/main/classes/survey/{survey_id}", {"option": "²"}, "Please tap only the choices shown."),
         (admin, "/staff/wall/approve-many", {"post": ["²", str(post_id)]}, "Please tick posts in the list."),
-        (admin, f"/staff/wall/{post_id}/grid", {"grid": "²"}, "Please choose a grid from the list."),
+        (admin, f"/staff/cases/{case_number}", {"action": "route", "level": "grid", "grid": "²"},
+         "Please choose the grid."),
+        (admin, f"/staff/cases/{case_number}", {"action": "route", "level": "grid", "grid": "99999999999999999999"},
+         "Please choose the grid."),
         (admin, f"/staff/experts/requests/{request_id}", {"state": "assigned", "expert_id": "99999999999999999999"},
          "Please choose an expert from the list."),
         (admin, f"/staff/classes/signups/{waitlisted}/move", {"position": "²", "reason": "家里有急事"},
          "Please give the new place as a number."),
     ]
-    for client, url, data, message in cases:
+    for client, url, data, message in refusals:
         response = client.post(url, data=data, headers=EN)
         assert response.status_code == 422 and message in response.get_data(as_text=True), url
     assert first(run_in_app, select(Post.state).where(Post.id == post_id)) != "approved"
+    assert run_in_app(lambda: tuple(db.session.execute(select(Case.state, Case.handler_level, Case.grid_id)
+                                                       .where(Case.id == case_id)).one())) == ("received", None, None)
     assert audit_count(run_in_app) - before <= 1  # the help requests' page, shown again, is a view of contacts
     # A GET filter that no number names is ignored, not an error.
     for url in ("/staff/audit?before=99999999999999999999", "/staff/audit?before=²", "/c/main/wall/more?before=²",

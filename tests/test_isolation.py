@@ -12,7 +12,9 @@ no row security), and PostgreSQL's row-level security with the choke point switc
 (COMMUNITY_QUERY_SCOPE = False), on the suite's PostgreSQL database or one of its own.
 """
 
+import io
 import re
+import zipfile
 from collections import deque
 from urllib.parse import urljoin, urlsplit
 
@@ -21,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import create_app
 from app.audit import AuditEntry
+from app.cases.models import Case, Grid
 from app.classes.models import Course, Signup, Survey
 from app.communities import scope
 from app.communities.models import Community
@@ -31,8 +34,9 @@ from app.friends.models import Card, Interest
 from app.kiosk.devices import DEVICE_COOKIE
 from app.kiosk.models import Kiosk
 from app.notices.models import Notice
+from app.staff.case_figures import XLSX
 from app.staff.models import Membership, StaffMember
-from app.wall.models import Grid, Post
+from app.wall.models import Post
 from tests.conftest import _app_config, empty_tables
 from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 from tests.test_get_is_safe import _board_rows
@@ -44,18 +48,19 @@ SECOND = "hepingli"
 MARKED = {
     Post: ("text", "public_text", "nickname"), Notice: ("title", "body"), Course: ("title", "teacher", "venue"),
     Expert: ("display_name", "intro"), Card: ("intro",), Signup: ("name",), HelpRequest: ("name", "text"),
-    Grid: ("name",), Kiosk: ("name",), Survey: ("question",),
+    Grid: ("name",), Kiosk: ("name",), Survey: ("question",), Case: ("text", "masked_text", "place"),
 }
 # Route arguments that name a record, and the record's table.
 ARGUMENTS = {"post_id": Post, "notice_id": Notice, "course_id": Course, "expert_id": Expert, "number": Card,
              "interest_id": Interest, "signup_id": Signup, "request_id": HelpRequest, "card_id": Card,
-             "kiosk_id": Kiosk, "survey_id": Survey, "member_id": StaffMember}
+             "kiosk_id": Kiosk, "survey_id": Survey, "member_id": StaffMember, "case_id": Case,
+             "case_number": Case}
 # Element ids that name a record, by the route argument that names the same record. A card
 # is named by its number, which each community counts from 1: the same numbers in both.
 ELEMENT_IDS = {"post": "post_id", "course": "course_id", "expert": "expert_id", "card": "number",
                "notice": "notice_id", "kiosk": "kiosk_id", "account": "member_id", "request": "request_id",
-               "interest": "interest_id", "signup": "signup_id"}
-ROLES = ("admin", "moderator", "coordinator", "matchmaker")
+               "interest": "interest_id", "signup": "signup_id", "case": "case_number"}
+ROLES = ("admin", "moderator", "coordinator", "matchmaker", "grid-worker")
 MAX_PAGES = 900
 
 
@@ -74,6 +79,7 @@ def _ids(community_id: int) -> dict:
         found = {name: set(db.session.scalars(select(model.id)))
                  for name, model in ARGUMENTS.items() if model is not StaffMember}
         found["number"] = set(db.session.scalars(select(Card.number)))
+        found["case_number"] = set(db.session.scalars(select(Case.number)))
         found["member_id"] = set(db.session.scalars(select(Membership.member_id)
                                                     .where(Membership.community_id == community_id)))
     return found
@@ -90,7 +96,8 @@ def _codes(community_id: int) -> dict:
         return {"wall.receipt": db.session.scalars(select(Post.receipt_code)).all(),
                 "classes.lookup": db.session.scalars(select(Signup.code).where(Signup.code.is_not(None))).all(),
                 "experts.receipt": db.session.scalars(select(HelpRequest.code)).all(),
-                "friends.mine": db.session.scalars(select(Card.code)).all()}
+                "friends.mine": db.session.scalars(select(Card.code)).all(),
+                "cases.receipt": db.session.scalars(select(Case.receipt_code)).all()}
 
 
 def _build(app) -> dict:
@@ -150,6 +157,14 @@ def _example(rule, ids) -> str | None:
     return rule.build(values)[1]
 
 
+def _readable(response) -> str:
+    """The text a visitor reads in the answer: a page's markup, or every part of a workbook."""
+    if response.mimetype == XLSX:
+        with zipfile.ZipFile(io.BytesIO(response.get_data())) as workbook:
+            return "\n".join(workbook.read(name).decode() for name in workbook.namelist())
+    return response.get_data(as_text=True)
+
+
 def _crawl(app, world) -> dict:
     """Every page each of the first community's visitors reaches: url -> (visitor, body)."""
     first_ids, second_ids = world["ids"][1], _only_second(world)
@@ -173,13 +188,13 @@ def _crawl(app, world) -> dict:
             seen.add(url)
             response = client.get(url, headers={"Accept-Language": "zh-CN"})
             visited += 1
-            body = response.get_data(as_text=True)
+            body = _readable(response)
             if response.status_code >= 500:
                 problems.append(f"{visitor} {url}: {response.status_code}")
             if MARK in body:
                 problems.append(f"{visitor} {url}: shows the second community's {MARK!r}")
             for kind, number in ELEMENT.findall(body):
-                if int(number) in second_ids[ELEMENT_IDS[kind]]:
+                if {int(number), number} & second_ids[ELEMENT_IDS[kind]]:
                     problems.append(f"{visitor} {url}: element {kind}-{number} is the second community's")
             for link in LINK.findall(body):
                 target = urlsplit(urljoin(url, link.replace("&amp;", "&")))

@@ -22,14 +22,19 @@ from app.staff.experts import ExpertForm, SkillForm
 from app.staff.kiosks import EnrollKioskForm, RenameKioskForm
 from app.staff.notices import NoticeForm
 from app.staff.models import StaffMember
+from app.cases.forms import CaseForm
 from app.wall.forms import PostForm
-from app.wall.models import Grid, Post, WatchedWord
+from app.cases.models import Case, Category, Grid, Unit
+from app.wall.models import Post, WatchedWord
 
 ROOT = Path(__file__).resolve().parent.parent
 
 COLUMNS = [
     (Post.nickname, lengths.NICKNAME), (Post.location, lengths.LOCATION), (Post.reject_reason, lengths.REASON),
-    (Grid.name, lengths.GRID_NAME), (Grid.worker, lengths.GRID_WORKER), (WatchedWord.word, lengths.WORD),
+    (Grid.name, lengths.GRID_NAME), (WatchedWord.word, lengths.WORD),
+    (Case.place, lengths.LOCATION), (Case.contact, lengths.CONTACT), (Case.hotline_number, lengths.HOTLINE_NUMBER),
+    (Case.extension_reason, lengths.REASON), (Case.close_note, lengths.REASON), (Category.name, lengths.CATEGORY_NAME),
+    (Category.name_en, lengths.CATEGORY_NAME_EN), (Unit.name, lengths.UNIT_NAME),
     (Signup.name, lengths.NAME), (Signup.masked_name, lengths.NAME), (Course.drop_reason, lengths.REASON),
     (Rating.comment, lengths.COMMENT),
     (Expert.name, lengths.NAME), (Expert.display_name, lengths.DISPLAY_NAME), (SearchKey.key, lengths.SEARCH),
@@ -52,7 +57,7 @@ COLUMNS = [
 # (form, field, limit): the rendered input carries the limit as its maxlength.
 FORM_FIELDS = [
     (PostForm, "text", lengths.TEXT), (PostForm, "nickname", lengths.NICKNAME),
-    (PostForm, "location", lengths.LOCATION),
+    (CaseForm, "place", lengths.LOCATION), (CaseForm, "text", lengths.TEXT), (CaseForm, "contact", lengths.CONTACT),
     (SignupForm, "name", lengths.NAME), (RateForm, "comment", lengths.COMMENT),
     (AskForm, "name", lengths.NAME), (AskForm, "text", lengths.TEXT),
     (CardForm, "intro", lengths.CARD_INTRO), (CardPrivateForm, "real_name", lengths.NAME),

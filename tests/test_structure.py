@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 
 # The boards a resident opens from the home screen; each has a console module at /staff/<name>.
-BOARDS = ("wall", "classes", "experts", "friends", "notices")
+BOARDS = ("wall", "cases", "classes", "experts", "friends", "notices")
 # Areas served at the site's root: the kiosk base (/language, /reset, /device/…) and the home screen.
 ROOT_AREAS = ("kiosk", "home")
 

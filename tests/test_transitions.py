@@ -114,9 +114,7 @@ def make_post(state: str, action: str, n: int) -> Made:
     post_id = wall.receipt(receipt.code).id
     _force_state(Post, post_id, state, needs_review=True, pinned=action == "unpin",
                  published_at=utcnow() if state in ("approved", "hidden") else None)
-    grid_id = wall.grids()[0].id if wall.grids() else wall.add_grid("第一网格", "刘建国")
-    forms = {"reject": {"reason": "内容重复"}, "public-text": {"public_text": "楼道灯坏了（已编辑）"},
-             "reply": {"reply": "已报修"}, "status": {"status": "resolved"}, "grid": {"grid": str(grid_id)}}
+    forms = {"reject": {"reason": "内容重复"}, "public-text": {"public_text": "楼道灯坏了（已编辑）"}}
     return Made(post_id, forms.get(action, {}))
 
 
@@ -250,9 +248,6 @@ WAYS = {
         "pin": lambda row: row["pinned"],
         "unpin": lambda row: not row["pinned"],
         "public-text": lambda row: row["public_text"] == "楼道灯坏了（已编辑）",
-        "reply": lambda row: row["reply"] == "已报修",
-        "status": lambda row: row["problem_status"] == "resolved",
-        "grid": lambda row: row["grid_id"] is not None,
     }.items()},
     "signup": {
         "cancel": [resident_post("/c/main/classes/cancel")],

@@ -33,6 +33,8 @@ BEFORE = "0008_sign_in_throttle"
 # Tables with no community: the platform's own and the staff's.
 UNSCOPED = {"alembic_version", "site_flags", "staff_members", "staff_sessions", "sign_in_throttles",
             "kiosk_pairings", "communities", "community_slugs", "staff_memberships", "directory_expert_skills"}
+# Tables a later migration renamed: 0010_cases moves the wall's grids to the cases.
+MOVED = {"wall_grids": "case_grids"}
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -76,6 +78,12 @@ def test_a_database_from_before_communities_becomes_one_community_with_every_row
     before = _counts(url)
     assert before.pop("alembic_version") == 1
     assert before["wall_posts"] == 71 and before["class_signups"] == 90 and before["kiosks"] == 1
+    engine = create_engine(normalise_database_url(url))
+    with engine.connect() as connection:
+        problems = connection.scalar(text("SELECT count(*) FROM wall_posts WHERE kind = 'problem'"))
+    engine.dispose()
+    assert problems > 0
+    before = {MOVED.get(name, name): count for name, count in before.items()}
     app = create_app(_app_config(url), instance_path=str(tmp_path / "instance"))
     with app.app_context():
         assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == BEFORE
@@ -87,6 +95,8 @@ def test_a_database_from_before_communities_becomes_one_community_with_every_row
     scoped = sorted(set(before) - UNSCOPED)
     assert len(scoped) == 26
     assert _community_ids(url, scoped) == {name: ({1} if before[name] else set()) for name in scoped}
+    # Every problem post became a case of the community, its card kept on the wall.
+    assert after["cases"] == problems and _community_ids(url, ["cases"]) == {"cases": {1}}
 
     with app.app_context():
         assert [(c.id, c.slug) for c in db.session.scalars(select(Community))] == [(1, "main")]

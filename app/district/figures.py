@@ -10,8 +10,8 @@ What each figure counts, per community:
 - kiosks enrolled: kiosks that collected their device token and are not revoked; kiosks
   online: those of them seen within ONLINE_WITHIN (app/kiosk/devices.py);
 - published posts by kind: posts on the wall now (approved, not hidden by reports);
-- problems open: problem reports not resolved and not rejected or taken down (as the console's
-  problems page lists them); the longest-waiting one's age, from when it was posted;
+- problems open: open cases (app/cases: received, accepted, in progress, sent back or
+  reopened, whatever the wall shows of them); the longest-waiting one's age, from intake;
 - seats taken and waitlisted: confirmed and waitlisted sign-ups of the courses open, full or
   running (not drafts, finished or dropped courses; lottery entries not yet drawn are neither);
 - attendance: "expected" is the places at meetings whose roll was taken (at least one person
@@ -40,6 +40,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, case, func, or_, select
 
+from ..cases import services as cases
+from ..cases.models import Case
 from ..classes.models import Attendance, Course, Meeting, Signup
 from ..clock import utcnow
 from ..communities import scope
@@ -160,8 +162,8 @@ def district_figures(now: datetime | None = None) -> DistrictFigures:
                 select(Post.community_id, Post.kind, func.count()).where(wall.on_the_wall())
                 .group_by(Post.community_id, Post.kind)):
             posts[community_id][kind] = count
-        problems = _by_community(select(Post.community_id, func.count(), func.min(Post.created_at))
-                                 .where(wall.open_problem()).group_by(Post.community_id))
+        problems = _by_community(select(Case.community_id, func.count(), func.min(Case.created_at))
+                                 .where(cases.is_open()).group_by(Case.community_id))
         signups = _by_community(select(
             Signup.community_id, func.count(case((Signup.state == "confirmed", 1))),
             func.count(case((Signup.state == "waitlisted", 1))))

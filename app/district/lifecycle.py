@@ -37,11 +37,12 @@ from ..extensions import db
 from ..friends.models import Card, Tally
 from ..limits import RateCounter
 from ..staff.models import Membership, StaffSession
-from ..wall.models import Grid, KindSetting, Post, WatchedWord
+from ..cases.models import Case, Grid
+from ..wall.models import KindSetting, Post, WatchedWord
 
 # A resident's code: the model, its column, and the kind an alias names.
 CODES = ((Post, Post.receipt_code, "post"), (Signup, Signup.code, "signup"),
-         (HelpRequest, HelpRequest.code, "request"), (Card, Card.code, "card"))
+         (HelpRequest, HelpRequest.code, "request"), (Card, Card.code, "card"), (Case, Case.receipt_code, "case"))
 
 
 class LifecycleError(Refused):
@@ -153,11 +154,11 @@ def _free_code(used: set[str], digits: int) -> str:
 
 def _join_lists(source_id: int, target_id: int) -> None:
     """What each community keeps once (by name or key): the same entry is kept once."""
-    # Grids: a problem of the merged community keeps its grid, under the staying one's name.
+    # Grids: a case of the merged community keeps its grid, under the staying one's name.
     for grid in db.session.scalars(select(Grid).where(Grid.community_id == source_id)).all():
         same = db.session.scalar(select(Grid).where(Grid.community_id == target_id, Grid.name == grid.name))
         if same is not None:
-            db.session.execute(update(Post).where(Post.grid_id == grid.id).values(grid_id=same.id))
+            db.session.execute(update(Case).where(Case.grid_id == grid.id).values(grid_id=same.id))
             db.session.delete(grid)
     for word in db.session.scalars(select(WatchedWord).where(WatchedWord.community_id == source_id)).all():
         if db.session.scalar(select(WatchedWord.id).where(WatchedWord.community_id == target_id,

@@ -16,6 +16,7 @@ class Tile:
 
 TILES = (
     Tile("wall.index", "wall", _l("Message wall"), _l("Wishes, thanks and problems")),
+    Tile("cases.new", "problem", _l("Report a problem"), _l("Followed until it is fixed")),
     Tile("classes.index", "classes", _l("Classes"), _l("Timetable and sign-up")),
     Tile("experts.index", "experts", _l("Expert directory"), _l("Neighbours who can help")),
     Tile("friends.index", "friends", _l("Make friends"), _l("Community matchmaker")),

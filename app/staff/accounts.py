@@ -20,9 +20,10 @@ from .models import ROLES
 
 ROLE_LABELS = {
     "admin": _l("Admin — everything, including accounts and kiosks"),
-    "moderator": _l("Moderator — message wall and notices"),
+    "moderator": _l("Moderator — message wall, notices, and dispatching cases"),
     "coordinator": _l("Coordinator — classes and experts"),
     "matchmaker": _l("Matchmaker — the matchmaking board"),
+    "grid-worker": _l("Grid worker — the cases of their grids, on a phone"),
 }
 
 

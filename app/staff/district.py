@@ -30,6 +30,7 @@ from .notices import NoticeForm
 DISTRICT_ROLE_LABELS = {
     "district-admin": _l("District admin — communities, staff, district notices, everything"),
     "district-viewer": _l("District viewer — figures across communities, no personal data"),
+    "supervisor": _l("Supervisor (纪检) — every community's overdue cases, read-only"),
 }
 
 # --- forms -------------------------------------------------------------------------------

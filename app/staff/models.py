@@ -9,11 +9,13 @@ from ..clock import utcnow
 from ..extensions import db
 
 # What a person may do inside one community (a membership's roles).
-ROLES = ("admin", "moderator", "coordinator", "matchmaker")
+# A grid worker works the cases routed to their grids (app/cases).
+ROLES = ("admin", "moderator", "coordinator", "matchmaker", "grid-worker")
 # What a person may do across the platform (the account's own roles): a district admin
 # creates, renames and merges communities, assigns staff and sends district notices; a
-# district viewer reads the figures across communities, no personal data.
-DISTRICT_ROLES = ("district-admin", "district-viewer")
+# district viewer reads the figures across communities, no personal data; a supervisor (纪检)
+# reads every community's overdue cases and changes nothing.
+DISTRICT_ROLES = ("district-admin", "district-viewer", "supervisor")
 
 
 class StaffMember(UserMixin, db.Model):
@@ -28,6 +30,9 @@ class StaffMember(UserMixin, db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    # Staff of a district department or property company: they work the cases routed to it,
+    # from every community (app/cases).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("case_units.id", ondelete="SET NULL"))
 
     # Set by the session loader: the server-side session this request runs in, the
     # community it works in, and the roles the member holds there.

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask import g
 from flask_login import current_user
 
+from ..cases import services as cases
 from ..experts import services as experts
 from ..kiosk import devices
 from ..friends import services as friends
@@ -26,12 +27,16 @@ class NavItem:
     badge_label: object = None
     # Shown to district staff holding one of these (a district admin sees every entry).
     district: tuple[str, ...] = ()
+    # Shown when this says so (e.g. the member works for a unit), whatever the roles.
+    when: Callable[[], bool] | None = None
 
 
 NAV = (
     NavItem("staff.home", _l("Overview"), ()),
     NavItem("staff.wall_queue", _l("Message wall"), ("moderator",), wall.waiting_count, _l("waiting")),
-    NavItem("staff.wall_problems", _l("Problems"), ("moderator",)),
+    NavItem("staff.cases_index", _l("Cases"), ("moderator", "grid-worker"), cases.waiting_count, _l("to act on")),
+    NavItem("staff.cases_unit", _l("Cases routed to us"), (), when=lambda: current_user.unit_id is not None),
+    NavItem("staff.cases_overdue", _l("Overdue cases"), (), district=("supervisor",)),
     NavItem("staff.notices_index", _l("Notices"), ("moderator", "coordinator")),
     NavItem("staff.classes_index", _l("Classes"), ("coordinator",)),
     NavItem("staff.experts_index", _l("Experts"), ("coordinator",)),
@@ -48,6 +53,8 @@ NAV = (
 
 
 def _shown(item: NavItem) -> bool:
+    if item.when is not None:
+        return item.when()
     if item.district:
         held = current_user.district_roles
         return "district-admin" in held or bool(held.intersection(item.district))

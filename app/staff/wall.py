@@ -1,4 +1,5 @@
-"""The moderators' side of the message wall: one queue, problems by grid, settings."""
+"""The moderators' side of the message wall: one queue and its settings (a problem card's
+case is worked in the cases console)."""
 
 from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -10,7 +11,7 @@ from ..errors import Refused
 from ..inputs import int_or_none
 from ..wall import services as wall
 from ..wall.labels import CHECK_LABELS
-from ..wall.models import KINDS, PROBLEM_STATUSES, WORD_ACTIONS
+from ..wall.models import KINDS, WORD_ACTIONS
 from ..web import events, found_or_404, page_or_fragment
 from . import bp
 from .access import staff_required
@@ -34,9 +35,8 @@ QUEUE_LABELS = {
 def _labels():
     """What the console's wall pages need beyond the wall's own labels (every template reads
     the kinds, states, statuses and reasons as `labels.wall.*`, app/labels.py)."""
-    return {"check_labels": CHECK_LABELS, "problem_statuses": PROBLEM_STATUSES, "queue_labels": QUEUE_LABELS,
-            "word_action_labels": WORD_ACTION_LABELS, "now": utcnow(), "action_form": ActionForm(),
-            "grids": wall.grids()}
+    return {"check_labels": CHECK_LABELS, "queue_labels": QUEUE_LABELS,
+            "word_action_labels": WORD_ACTION_LABELS, "now": utcnow(), "action_form": ActionForm()}
 
 
 def _queue_filter() -> str:
@@ -71,20 +71,7 @@ ACTIONS = {
     "pin": lambda post, form: wall.set_pinned(post.id, True),
     "unpin": lambda post, form: wall.set_pinned(post.id, False),
     "public-text": lambda post, form: wall.set_public_text(post.id, form.get("public_text", "")),
-    "reply": lambda post, form: wall.set_reply(post.id, form.get("reply", "")),
-    "status": lambda post, form: wall.set_problem_status(post.id, form.get("status", "")),
-    "grid": lambda post, form: wall.assign_grid(post.id, _grid_id(form.get("grid", ""))),
 }
-
-
-def _grid_id(value: str) -> int | None:
-    """The grid chosen in the row's list; "" for no grid yet."""
-    if not value:
-        return None
-    grid_id = int_or_none(value)
-    if grid_id is None:
-        raise wall.WallError(_l("Please choose a grid from the list."), "grid")
-    return grid_id
 
 
 @bp.post("/wall/<int:post_id>/<action>")
@@ -113,12 +100,6 @@ def approve_many():
     return page_or_fragment("staff/wall.html", {"wall-queue": "staff/_wall_queue.html"},
                             posts=wall.queue(which), show=which, filters=wall.QUEUE_FILTERS, error=error,
                             **_labels()), 422 if error else 200
-
-
-@bp.get("/wall/problems")
-@staff_required(*MODERATORS)
-def wall_problems():
-    return render_template("staff/wall_problems.html", groups=wall.open_problems(), **_labels())
 
 
 @bp.get("/wall/settings")
@@ -151,14 +132,4 @@ def set_kind_settings():
     chosen = set(request.form.getlist("publish_first"))
     for kind in KINDS:
         wall.set_publish_first(kind, kind in chosen)
-    return wall_settings()
-
-
-@bp.post("/wall/settings/grids")
-@staff_required(*MODERATORS)
-def add_grid():
-    try:
-        wall.add_grid(request.form.get("name", ""), request.form.get("worker", ""))
-    except wall.WallError as error:
-        return wall_settings(error=str(error), status=422)
     return wall_settings()

@@ -1,5 +1,5 @@
 """Demo content for the message wall: every kind and state, so a newcomer sees a living
-wall and a queue with something in it."""
+wall and a queue with something in it (its problem cards come from the cases' demo)."""
 
 from datetime import timedelta
 
@@ -17,11 +17,6 @@ POSTS = [
      "热心居民", "", 50, "approve"),
     ("thanks", "Thank you to the volunteers who helped me register for the health check. Very kind!",
      "Anna (Bldg 6)", "", 8, "approve"),
-    ("problem", "小区正门口没有人行横道，接送孩子过马路很危险。", "", "正门", 72,
-     "approve status:in_progress reply:已联系交警部门，正在规划斑马线和减速带，预计下月施工。"),
-    ("problem", "7号楼和8号楼之间的路灯坏了两个星期了。", "", "7号楼旁", 20,
-     "approve status:resolved reply:路灯已于周二修好，谢谢反映！"),
-    ("problem", "垃圾站旁的垃圾桶夏天味道很大，能不能每天多清运一次？", "", "北门垃圾站", 5, "approve"),
     ("wish", "想找一起晨练打太极的伙伴，每天早上六点半在小花园。", "老赵", "", 2, "pending"),
     ("suggestion", "My phone is 13912345678, please call me about the English corner idea.", "Tom", "", 1, "held"),
     ("greeting", "新年快乐，万事如意！", "", "", 0, "pending"),
@@ -29,8 +24,6 @@ POSTS = [
 
 
 def load() -> None:
-    services.add_grid("第一网格（1–5号楼）", "刘建国")
-    services.add_grid("第二网格（6–10号楼）", "陈芳")
     services.set_publish_first("greeting", True)
     services.add_watched_word("代开发票", "block")
     services.add_watched_word("贷款", "hold")
@@ -43,18 +36,11 @@ def load() -> None:
         post.created_at = now - timedelta(hours=hours)
         db.session.commit()
         for step in plan.split(" "):
-            action, _, value = step.partition(":")
+            action = step
             if action == "approve":
                 services.approve(post.id, None)
                 post.published_at = post.created_at + timedelta(minutes=40)
                 db.session.commit()
             elif action == "pin":
                 services.set_pinned(post.id, True)
-            elif action == "status":
-                services.set_problem_status(post.id, value)
-            elif action == "reply":
-                services.set_reply(post.id, value)
-    problems = db.session.query(Post).filter_by(kind="problem").order_by(Post.id).all()
-    grid_ids = [grid.id for grid in services.grids()]
-    services.assign_grid(problems[1].id, grid_ids[1])
-    services.assign_grid(problems[2].id, grid_ids[0])
+

@@ -7,18 +7,16 @@ from .. import lengths
 from ..forms import Form
 from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import KIND_LABELS, REASON_LABELS
-from .models import KINDS, REPORT_REASONS
+from .models import REPORT_REASONS, RESIDENT_KINDS
 
 
 class PostForm(Form):
-    kind = RadioField(_l("What kind of message?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
+    kind = RadioField(_l("What kind of message?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in RESIDENT_KINDS],
                       validators=[DataRequired(message=_l("Please choose what kind of message this is."))])
     text = TextAreaField(_l("Your message"), validators=[
         DataRequired(message=_l("Please write your message.")),
         Length(max=lengths.TEXT, message=_l("A message has at most %(max)d characters."))])
     nickname = StringField(_l("Nickname (optional)"), validators=[Optional(), Length(max=lengths.NICKNAME)])
-    location = StringField(_l("Where? (for problems: building or area)"),
-                           validators=[Optional(), Length(max=lengths.LOCATION)])
 
 
 class ReportForm(Form):
@@ -35,4 +33,4 @@ class ReceiptForm(Form):
 
 
 # What a kiosk may hand on to a phone (app/kiosk/handoff.py); consent boxes never are.
-declare_form("wall-post", HandoffForm("wall.new", ("wall.create",), ("kind", "text", "nickname", "location")))
+declare_form("wall-post", HandoffForm("wall.new", ("wall.create",), ("kind", "text", "nickname")))

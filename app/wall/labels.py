@@ -9,11 +9,6 @@ KIND_LABELS = {
     "suggestion": _l("Suggestion"),
     "problem": _l("Problem"),
 }
-STATUS_LABELS = {
-    "received": _l("Received"),
-    "in_progress": _l("In progress"),
-    "resolved": _l("Resolved"),
-}
 REASON_LABELS = {
     "offensive": _l("Offensive"),
     "personal": _l("Personal information"),

@@ -9,23 +9,14 @@ from ..communities.models import CommunityScoped
 from ..extensions import db
 
 KINDS = ("wish", "greeting", "thanks", "suggestion", "problem")
+# What a resident chooses on the wall's form: a problem is reported as a case (app/cases),
+# whose card the wall shows when its category is public.
+RESIDENT_KINDS = ("wish", "greeting", "thanks", "suggestion")
 # pending: waiting for review; held: an automatic check stopped it; approved: on the wall;
 # rejected: refused by a moderator; hidden: taken down by a moderator (restorable).
 STATES = ("pending", "held", "approved", "rejected", "hidden")
-PROBLEM_STATUSES = ("received", "in_progress", "resolved")
 WORD_ACTIONS = ("block", "hold", "flag")
 REPORT_REASONS = ("offensive", "personal", "spam", "other")
-
-
-class Grid(CommunityScoped, db.Model):
-    """A grid (网格) of the neighbourhood and the grid worker who looks after it."""
-
-    __tablename__ = "wall_grids"
-    __table_args__ = (UniqueConstraint("community_id", "name", name="uq_wall_grids_name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(lengths.GRID_NAME))
-    worker: Mapped[str] = mapped_column(String(lengths.GRID_WORKER), default="")
 
 
 class Post(CommunityScoped, db.Model):
@@ -38,7 +29,6 @@ class Post(CommunityScoped, db.Model):
         Index("ix_wall_posts_public_kind", "community_id", "kind", "state", "reports_hidden", "pinned", "id"),
         Index("ix_wall_posts_duplicate", "community_id", "text_key", "created_at"),
         UniqueConstraint("community_id", "receipt_code", name="uq_wall_posts_receipt_code"),
-        Index("ix_wall_posts_problems", "community_id", "kind", "problem_status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,10 +56,6 @@ class Post(CommunityScoped, db.Model):
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
     reject_reason: Mapped[str] = mapped_column(String(lengths.REASON), default="")
-    problem_status: Mapped[str | None] = mapped_column(String(12))
-    reply: Mapped[str] = mapped_column(Text, default="")
-    replied_at: Mapped[datetime | None]
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("wall_grids.id", ondelete="SET NULL"))
 
 
 class PostReport(CommunityScoped, db.Model):

@@ -56,8 +56,7 @@ def create():
     if form.validate_on_submit():
         try:
             receipt = services.create_post(
-                form.kind.data, form.text.data, nickname=form.nickname.data or "",
-                location=form.location.data or "", posted_by=actor_key(),
+                form.kind.data, form.text.data, nickname=form.nickname.data or "", posted_by=actor_key(),
             )
         except services.WallError as error:
             getattr(form, error.field).errors.append(str(error))

@@ -19,8 +19,7 @@ from ..boards import board_version, bump_version
 from ..transitions import allowed, apply, transition
 from ..people import mask_numbers_in_text
 from . import checks
-from .models import (KINDS, PROBLEM_STATUSES, REPORT_REASONS, STATES, WORD_ACTIONS, Grid, KindSetting, Post,
-                     PostReport, WatchedWord)
+from .models import KINDS, REPORT_REASONS, STATES, WORD_ACTIONS, KindSetting, Post, PostReport, WatchedWord
 
 BOARD = "wall"
 PAGE_SIZE = 20
@@ -42,6 +41,7 @@ class Receipt:
     code: str
     state: str
     kind: str
+    post_id: int
 
 
 # --- posting ------------------------------------------------------------------------------
@@ -69,8 +69,10 @@ def _recent_posts(posted_by: str) -> list[str]:
     return [part for row in reversed(rows) for part in row]
 
 
-def create_post(kind: str, text: str, *, nickname: str = "", location: str = "", posted_by: str) -> Receipt:
-    """Check and store a post; it goes up at once only where its kind publishes first."""
+def create_post(kind: str, text: str, *, nickname: str = "", location: str = "", posted_by: str,
+                receipt_code: str | None = None) -> Receipt:
+    """Check and store a post; it goes up at once only where its kind publishes first. A
+    problem's card (app/cases) brings its case's receipt code, kept unless another post has it."""
     text = (text or "").strip()
     nickname = " ".join((nickname or "").split())
     location = " ".join((location or "").split()) if kind == "problem" else ""
@@ -114,10 +116,9 @@ def create_post(kind: str, text: str, *, nickname: str = "", location: str = "",
         check_reasons=" ".join(reasons)[:lengths.CHECK_REASONS],
         needs_review=True, posted_by=posted_by, created_at=now,
         published_at=now if publish else None,
-        problem_status="received" if kind == "problem" else None,
     )
-    for _ in range(5):
-        post.receipt_code = _new_receipt_code()
+    for draw in range(5):
+        post.receipt_code = receipt_code if receipt_code and draw == 0 else _new_receipt_code()
         db.session.add(post)
         try:
             db.session.flush()
@@ -130,7 +131,7 @@ def create_post(kind: str, text: str, *, nickname: str = "", location: str = "",
     if publish:
         bump_version(BOARD)
     db.session.commit()
-    return Receipt(post.receipt_code, post.state, post.kind)
+    return Receipt(post.receipt_code, post.state, post.kind, post.id)
 
 
 # --- the public wall ---------------------------------------------------------------------
@@ -240,9 +241,6 @@ POST_ACTIONS = {
     "pin": transition(("approved",), refusal=_l("Only a post on the wall can be pinned or unpinned.")),
     "unpin": transition(("approved",), refusal=_l("Only a post on the wall can be pinned or unpinned.")),
     "public-text": transition(STATES),
-    "reply": transition(STATES),
-    "status": transition(STATES),
-    "grid": transition(STATES),
 }
 
 
@@ -321,72 +319,10 @@ def set_public_text(post_id: int, public_text: str) -> Post:
     return _moderate(post_id, "public-text", "post-masking-adjusted", public_text=mask_numbers_in_text(public_text))
 
 
-def set_reply(post_id: int, reply: str) -> Post:
-    reply = (reply or "").strip()
-    if len(reply) > lengths.REPLY:
-        raise WallError(_l("A reply has at most %(n)d characters.", n=lengths.REPLY), "reply")
-    # Staff's own words, e.g. the committee's phone number: not masked.
-    return _moderate(post_id, "reply", "post-replied", reply=reply, replied_at=utcnow() if reply else None)
-
-
-def set_problem_status(post_id: int, status: str) -> Post:
-    if status not in PROBLEM_STATUSES:
-        raise WallError(_l("Unknown status."), "status")
-    post = get_post(post_id)
-    if post is None or post.kind != "problem":
-        raise WallError(_l("Only problem reports have a status."), "status")
-    return _moderate(post_id, "status", "problem-status-changed", {"status": [post.problem_status, status]},
-                     problem_status=status)
-
-
-def assign_grid(post_id: int, grid_id: int | None) -> Post:
-    if grid_id is not None and db.session.get(Grid, grid_id) is None:
-        raise WallError(_l("Unknown grid."), "grid")
-    return _moderate(post_id, "grid", "problem-assigned", {"grid": grid_id}, public_change=False, grid_id=grid_id)
-
-
-# --- problems by grid ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GridProblems:
-    grid: Grid | None
-    problems: list[Post]
-
-
-def open_problem():
-    """A problem report not resolved, and not rejected or taken down: one the console lists."""
-    return and_(Post.kind == "problem", Post.problem_status != "resolved",
-                Post.state.in_(("pending", "held", "approved")))
-
-
-def open_problems() -> list[GridProblems]:
-    """Open problem reports per grid (unassigned first), oldest first in each."""
-    problems = db.session.scalars(select(Post).where(open_problem()).order_by(Post.created_at, Post.id)).all()
-    grids = {grid.id: grid for grid in db.session.scalars(select(Grid).order_by(Grid.name))}
-    grouped: dict[int | None, list[Post]] = {None: []}
-    grouped.update({grid_id: [] for grid_id in grids})
-    for post in problems:
-        grouped.setdefault(post.grid_id, []).append(post)
-    return [GridProblems(grids.get(grid_id), posts) for grid_id, posts in grouped.items()]
-
-
-def grids() -> list[Grid]:
-    return list(db.session.scalars(select(Grid).order_by(Grid.name)))
-
-
-def add_grid(name: str, worker: str) -> int:
-    name, worker = " ".join((name or "").split()), " ".join((worker or "").split())
-    if not name or len(name) > lengths.GRID_NAME:
-        raise WallError(_l("A grid's name has 1 to %(n)d characters.", n=lengths.GRID_NAME), "name")
-    if len(worker) > lengths.GRID_WORKER:
-        raise WallError(_l("A grid worker's name has at most %(n)d characters.", n=lengths.GRID_WORKER), "worker")
-    if db.session.scalar(select(Grid.id).where(Grid.name == name)):
-        raise WallError(_l("That grid exists already."), "name")
-    grid = Grid(name=name, worker=worker)
-    db.session.add(grid)
-    audit.record("wall", "grid-added", grid, {"name": name, "worker": worker})
-    db.session.commit()
-    return grid.id
+def case_changed(post_id: int) -> None:
+    """A problem card's case moved on: the kiosks showing the card show its new state."""
+    if public_post(post_id) is not None:
+        bump_version(BOARD)
 
 
 # --- watched words and kind settings -------------------------------------------------------

@@ -14,6 +14,8 @@ from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import event, select, update
 
+from app.cases import services as cases
+from app.cases.models import Case, Category
 from app.classes import services as classes
 from app.classes.models import Meeting
 from app.clock import site_today, to_site, utcnow
@@ -29,6 +31,7 @@ from app.kiosk.models import Kiosk
 from app.notices import services as notices
 from app.wall import services as wall
 from app.wall.models import KINDS, Post
+from app.staff.models import StaffMember
 from tests.factories import enrolled_kiosk, staff_member
 
 FIRST, FIRST_NAME = 1, "邻里屏"
@@ -39,8 +42,8 @@ SECOND_NAME = "和平里社区"
 PERSONAL = [
     "大厅左侧", "二楼走廊", "门口东侧", "没有领取", "和平里大厅",
     "希望小区多种些花草", "想找一起下象棋的伙伴", "谢谢物业修好了路灯", "周末能放电影吗", "新年快乐各位邻居",
-    "北门车棚的灯坏了", "楼道堆满杂物", "电梯异响已经修好", "老张", "北门车棚",
-    "祝大家身体健康", "建议多放几张长椅", "建议开设智能手机课", "东门水管漏水",
+    "北门车棚的灯坏了", "楼道堆满杂物", "电梯异响已经修好", "老张", "北门车棚", "已换新灯管", "灯管已订购",
+    "祝大家身体健康", "建议多放几张长椅", "建议开设智能手机课", "东门水管漏水", "楼上邻居每晚敲墙", "5号楼",
     "书法入门", "合唱团", "王老师", "活动室二零一", "张三丰", "李四光", "王五福", "赵六顺", "钱七宝",
     "13800000001", "13800000002", "13800000003", "13800000004", "13800000005",
     "王秀兰", "谢玉", "13912345601", "13912345602", "想学写毛笔字", "家里的柜子要修", "林芳", "13612345678",
@@ -74,17 +77,39 @@ def kiosks(names: list[str], *, stale: tuple[str, ...] = (), revoked: tuple[str,
         devices.enroll(devices.pairing_for(None).code, name)
 
 
-def post(kind: str, text: str, *then: str, nickname: str = "", location: str = "") -> int:
-    receipt = wall.create_post(kind, text, nickname=nickname, location=location, posted_by="kiosk:test")
+def post(kind: str, text: str, *then: str, nickname: str = "") -> int:
+    receipt = wall.create_post(kind, text, nickname=nickname, posted_by="kiosk:test")
     post_id = wall.receipt(receipt.code).id
     for action in then:
         if action == "approve":
             wall.approve(post_id, None)
         elif action == "hide":
             wall.hide(post_id, None)
-        else:
-            wall.set_problem_status(post_id, action)
     return post_id
+
+
+def dispatcher() -> StaffMember:
+    """The community's moderator, who routes its cases to the committee and works them."""
+    username = f"dispatcher-{scope.current_community_id()}"
+    member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+    return member or db.session.get(StaffMember, staff_member(username, "moderator"))
+
+
+def problem(text: str, *then: str, place: str = "", key: str = "roads") -> int:
+    """A problem reported at a kiosk: a case, with a wall card if its category is public
+    ("approve" puts the card up); "in_progress" and "resolved" are the committee's steps."""
+    case = cases.take_in(cases.Intake(db.session.scalar(select(Category.id).where(Category.key == key)), text,
+                                      place=place), channel="kiosk", reported_by="kiosk:test")
+    steps = {"in_progress": [cases.Step(action="route", level="committee"), cases.Step(action="accept"),
+                             cases.Step(action="start", reply="灯管已订购")],
+             "resolved": [cases.Step(action="route", level="committee"), cases.Step(action="accept"),
+                          cases.Step(action="resolve", reply="已换新灯管")]}
+    for action in then:
+        if action == "approve":
+            wall.approve(case.post_id, None)
+        for step in steps.get(action, ()):
+            cases.act(case.id, dispatcher(), step)
+    return case.id
 
 
 def course(title: str, capacity: int) -> int:
@@ -141,9 +166,9 @@ def fill_first() -> int:
     post("thanks", "谢谢物业修好了路灯", "approve")
     post("wish", "周末能放电影吗")  # waiting for review: not on the wall
     post("greeting", "新年快乐各位邻居", "approve", "hide")  # taken down
-    post("problem", "北门车棚的灯坏了", "approve", "in_progress", location="北门车棚")
-    oldest = post("problem", "楼道堆满杂物")  # open, waiting for review
-    post("problem", "电梯异响已经修好", "approve", "resolved")
+    problem("北门车棚的灯坏了", "approve", "in_progress", place="北门车棚")
+    oldest = problem("楼道堆满杂物")  # open, its card waiting for review
+    problem("电梯异响已经修好", "approve", "resolved")  # on the wall, no longer open
 
     staff_id = staff_member("coord", "coordinator")
     taught = course("书法入门", capacity=2)
@@ -178,7 +203,8 @@ def fill_second() -> int:
     post("greeting", "祝大家身体健康", "approve")
     post("suggestion", "建议多放几张长椅", "approve")
     post("suggestion", "建议开设智能手机课", "approve")
-    oldest = post("problem", "东门水管漏水", "approve")
+    oldest = problem("东门水管漏水", "approve")
+    problem("楼上邻居每晚敲墙", place="5号楼", key="dispute")  # open, private: never on the wall
     sign_up(course("书法入门", capacity=5), "钱七宝", "13800000005")
     expert_id = expert("谢玉", "13912345602")
     ask(expert_id, "想学写毛笔字", "林芳", "13612345678")
@@ -190,8 +216,8 @@ def fill_second() -> int:
     return oldest
 
 
-def posted_days_ago(post_id: int, now, days: int) -> None:
-    db.session.execute(update(Post).where(Post.id == post_id).values(created_at=now - timedelta(days=days)))
+def reported_days_ago(case_id: int, now, days: int) -> None:
+    db.session.execute(update(Case).where(Case.id == case_id).values(created_at=now - timedelta(days=days)))
     db.session.commit()
 
 
@@ -205,9 +231,9 @@ def two_communities(run_in_app):
         with scope.within(second):
             oldest[second] = fill_second()
         now = utcnow()
-        posted_days_ago(oldest[FIRST], now, 5)
+        reported_days_ago(oldest[FIRST], now, 5)
         with scope.within(second):
-            posted_days_ago(oldest[second], now, 2)
+            reported_days_ago(oldest[second], now, 2)
         return second, now
 
     return run_in_app(fill)
@@ -233,10 +259,10 @@ EXPECTED = {
             "problems": (2, timedelta(days=5)), "signups": (2, 1), "attendance": (3, 4), "help": (1, 2),
             "matchmaking": (2, 2, 1)},
     2: {"kiosks": (1, 1), "posts": posts(greeting=1, suggestion=2, problem=1),
-        "problems": (1, timedelta(days=2)), "signups": (1, 0), "attendance": (0, 0), "help": (2, 3),
+        "problems": (2, timedelta(days=2)), "signups": (1, 0), "attendance": (0, 0), "help": (2, 3),
         "matchmaking": (1, 0, 0)},
     None: {"kiosks": (2, 3), "posts": posts(wish=2, greeting=1, thanks=1, suggestion=2, problem=3),
-           "problems": (3, timedelta(days=5)), "signups": (3, 1), "attendance": (3, 4), "help": (3, 5),
+           "problems": (4, timedelta(days=5)), "signups": (3, 1), "attendance": (3, 4), "help": (3, 5),
            "matchmaking": (3, 2, 1)},
 }
 
@@ -320,6 +346,7 @@ def test_a_handful_of_queries_reads_any_number_of_communities(app, run_in_app, t
             with scope.within(add_community(f"more-{index}", f"第{index}社区")):
                 kiosks([f"屏{index}"])
                 post("wish", f"第{index}个心愿在这里", "approve")
+                problem(f"第{index}个路口的灯坏了", "approve", "in_progress")
                 card("刘一手", "13700009999", "喜欢读书")
 
     run_in_app(more)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.audit import AuditEntry
+from app.cases.models import Case
 from app.classes.models import Signup
 from app.communities import scope
 from app.communities.models import CodeAlias, Community, CommunitySlug
@@ -44,7 +45,8 @@ def _codes(community_id: int) -> dict[str, list[str]]:
         return {"post": db.session.scalars(select(Post.receipt_code)).all(),
                 "signup": db.session.scalars(select(Signup.code)).all(),
                 "request": db.session.scalars(select(HelpRequest.code)).all(),
-                "card": db.session.scalars(select(Card.code)).all()}
+                "card": db.session.scalars(select(Card.code)).all(),
+                "case": db.session.scalars(select(Case.receipt_code)).all()}
 
 
 def _two_communities():
@@ -86,8 +88,8 @@ def test_a_merge_moves_everything_and_every_code_still_works(app, client, run_in
     # Nothing lost: every row is still there (one audit entry more: the merge's own; and the
     # old codes that had to change).
     assert {name: after[name] for name in moved} == {
-        **moved, "audit_entries": moved["audit_entries"] + 1, "community_code_aliases": 4}
-    assert report.renumbered_cards == len(card_numbers) and len(report.new_codes) == 4
+        **moved, "audit_entries": moved["audit_entries"] + 1, "community_code_aliases": 5}
+    assert report.renumbered_cards == len(card_numbers) and len(report.new_codes) == 5
     with app.app_context(), scope.across("the test checks where the rows are"):
         assert db.session.scalars(select(Community.slug)).all() == ["main"]
         for model in lifecycle._scoped_tables():
@@ -95,13 +97,14 @@ def test_a_merge_moves_everything_and_every_code_still_works(app, client, run_in
         assert db.session.get(CommunitySlug, SOURCE).community_id == 1
         numbers = db.session.scalars(select(Card.number)).all()
         assert len(numbers) == len(set(numbers))
-        assert db.session.scalar(select(func.count()).select_from(CodeAlias)) == 4
+        assert db.session.scalar(select(func.count()).select_from(CodeAlias)) == 5
         roles = dict(db.session.execute(select(Membership.member_id, Membership.roles)).all())
         assert "coordinator moderator" in roles.values()  # one person had places in both
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "communities-merged")) == 1
 
-    pages = {"post": "/wall/receipt", "signup": "/classes/my", "request": "/experts/receipt", "card": "/friends/mine"}
+    pages = {"post": "/wall/receipt", "signup": "/classes/my", "request": "/experts/receipt", "card": "/friends/mine",
+             "case": "/cases/receipt"}
     for number, (kind, path) in enumerate(pages.items()):
         phone = app.test_client()
         address = {"REMOTE_ADDR": f"10.7.0.{number + 1}"}

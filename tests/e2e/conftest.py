@@ -29,7 +29,8 @@ from sqlalchemy import create_engine
 import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
 from app.config import normalise_database_url
 from tests.conftest import empty_tables
-from tests.e2e.helpers import HEARTBEAT_SECONDS, PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context
+from tests.e2e.helpers import (HEARTBEAT_SECONDS, PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context,
+                               new_laptop_context)
 from tests.speech import private_speech_dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +96,11 @@ class LiveServer:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def assert_no_errors(self) -> None:
+        """The server logged no error (a traceback, or gunicorn's "Error handling request")."""
+        log = self.log_text()
+        assert "Traceback" not in log and "Error handling request" not in log, f"the server logged an error:\n{log}"
 
     def flask(self, *args: str, stdin: str | None = None) -> str:
         """Run a `flask` command against this server's instance and database; its output."""
@@ -335,11 +341,7 @@ def kiosk(browser, live_server, requested_urls):
 @pytest.fixture
 def staff(browser, live_server, staff_account):
     """A staff member's laptop (1366x768, mouse, Chinese), signed in to the console."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 768}, has_touch=False, locale="zh-CN", base_url=live_server.url,
-        service_workers="block",
-    )
-    context.set_default_timeout(10_000)
+    context = new_laptop_context(browser, live_server)
     page = context.new_page()
     username, password = staff_account
     page.goto("/staff/")

@@ -30,6 +30,7 @@ LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
 # A resident's phone, as Chromium's device list has a recent iPhone.
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
 PAIRING_CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 # The confirmation after posting: "1234 5678".
 RECEIPT_SHOWN = re.compile(r"^\d{4} \d{4}$")
@@ -49,6 +50,14 @@ def new_phone_context(browser, server):
     """A resident's phone in Chinese: 390x844, touch, mobile viewport, no cookies."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True,
                                   locale="zh-CN", base_url=server.url, service_workers="block")
+    context.set_default_timeout(10_000)
+    return context
+
+
+def new_laptop_context(browser, server):
+    """A staff member's laptop in Chinese: 1366x768, a mouse, no cookies."""
+    context = browser.new_context(viewport=LAPTOP, has_touch=False, locale="zh-CN", base_url=server.url,
+                                  service_workers="block")
     context.set_default_timeout(10_000)
     return context
 
@@ -94,11 +103,11 @@ def htmx_headers(page, target: str | None = None) -> dict:
     return headers
 
 
-def post_to_wall(page, kind: str, text: str, *, location: str = "", nickname: str = "") -> str:
+def post_to_wall(page, kind: str, text: str, *, nickname: str = "") -> str:
     """Post as the page's form would (page.request shares the page's cookies: an enrolled
     kiosk or signed-in staff); the receipt code, 8 digits."""
     response = page.request.post("/c/main/wall/posts", headers=htmx_headers(page, "wall-form"),
-                                 form={"kind": kind, "text": text, "nickname": nickname, "location": location})
+                                 form={"kind": kind, "text": text, "nickname": nickname})
     assert response.status == 200, f"{response.status}: {response.text()}"
     return "".join(_RECEIPT_IN_HTML.search(response.text()).groups())
 

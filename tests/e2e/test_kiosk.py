@@ -9,11 +9,15 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
+from app.cases import services as cases
+from app.cases.models import Category
 from app.clock import utcnow
+from app.extensions import db
 from app.notices.models import Notice
-from app.wall.models import KINDS
+from app.staff.models import StaffMember
+from app.wall.models import RESIDENT_KINDS
 from app.classes import services as classes
 from app.experts import services as experts
 from app.friends import services as friends
@@ -196,15 +200,22 @@ def _audit(page, where):
     return problems
 
 
-def _wall_with_a_problem_answered(live_server, staff):
-    """The wall with cards of every part: a problem with place, status and reply, and a
-    wish with a nickname. The problem's receipt code."""
+def _wall_with_a_problem_answered(live_server, staff, server_app, staff_account):
+    """The wall with cards of every part: a problem (a case) with place, status and reply,
+    and a wish with a nickname. The problem's post id, receipt code and category."""
     publish(live_server, staff, "wish", "祝小区的老人们身体健康，天天开心！（版面检查）", nickname="三楼小王")
-    problem, receipt = publish(live_server, staff, "problem", "5号楼电梯按钮失灵，请尽快修理（版面检查）",
-                               location="5号楼")
-    moderate(staff, problem, "status", status="in_progress")
-    moderate(staff, problem, "reply", reply="已报修，维修师傅明天上午到。")
-    return problem, receipt
+    with in_server_db(server_app):
+        category = db.session.scalar(select(Category.id).where(Category.key == "property"))
+        case = cases.take_in(cases.Intake(category_id=category, text="5号楼电梯按钮失灵，请尽快修理（版面检查）",
+                                          place="5号楼"), channel="walk_in", reported_by="test")
+        cases.publish(case.id, posted_by="test")
+        member = db.session.scalar(select(StaffMember).where(StaffMember.username == staff_account[0]))
+        cases.act(case.id, member, cases.Step(action="route", level="committee", reply="已报修，维修师傅明天上午到。"))
+        cases.act(case.id, member, cases.Step(action="accept"))
+        problem, receipt = case.post_id, case.receipt_code
+    assert problem is not None, "the case went on the wall"
+    moderate(staff, problem, "approve")
+    return problem, receipt, category
 
 
 def _audit_kiosk_experience(page, browser, live_server):
@@ -271,9 +282,9 @@ def _audit_kiosk_experience(page, browser, live_server):
     return problems
 
 
-def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_server, server_app, requested_urls,
-                                              browser):
-    problem, receipt = _wall_with_a_problem_answered(live_server, staff)
+def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, staff_account, live_server, server_app,
+                                              requested_urls, browser):
+    problem, receipt, category = _wall_with_a_problem_answered(live_server, staff, server_app, staff_account)
     course = open_course(server_app, capacity=20, title="书法入门（版面检查）")
     with in_server_db(server_app):
         signup_code = classes.sign_up(course, "张三明", "13812345678", created_by="test").code
@@ -285,6 +296,8 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
     enrolled.on("request", lambda req: requested_urls.append(req.url))
     paths = ["/", "/c/main/notices/", _first_notice_path(kiosk),
              "/c/main/wall/", "/c/main/wall/new", "/c/main/wall/receipt", f"/c/main/wall/receipt?code={receipt}",
+             "/c/main/cases/new", f"/c/main/cases/new?category={category}", "/c/main/cases/receipt",
+             f"/c/main/cases/receipt?code={receipt}",
              "/c/main/classes/", "/c/main/classes/all", f"/c/main/classes/{course}",
              f"/c/main/classes/{course}/sign-up", "/c/main/classes/my",
              f"/c/main/classes/my?code={signup_code}", "/c/main/classes/survey",
@@ -301,7 +314,7 @@ def test_touch_targets_type_size_and_contrast(kiosk, enroll_kiosks, staff, live_
                 page.goto(path)
                 expect(page.locator("main h1")).to_be_visible()
                 if (screen, path) == ("kiosk", "/c/main/wall/new"):  # the form, not the read-only notice
-                    expect(page.locator("form#wall-form label.kind-option")).to_have_count(len(KINDS))
+                    expect(page.locator("form#wall-form label.kind-option")).to_have_count(len(RESIDENT_KINDS))
                 problems += _audit(page, f"{screen} {name} {path}")
             # A card's report reasons, opened by a tap.
             page.goto("/c/main/wall/")

@@ -88,8 +88,8 @@ def test_idle_warning_and_start_over_forget_a_typed_form(enroll_kiosks, live_ser
     assert page.evaluate("document.documentElement.hasAttribute('data-fresh')") is False
 
     form = page.locator("form#wall-form")
-    text = _numbered("楼道的灯坏了三天了，晚上上楼看不见台阶")
-    form.locator('label.kind-option:has(input[value="problem"])').tap()
+    text = _numbered("建议在楼道里多装几盏灯，晚上上楼能看清台阶")
+    form.locator('label.kind-option:has(input[value="suggestion"])').tap()
     form.locator('textarea[name="text"]').tap()
     form.locator('textarea[name="text"]').fill(text)
     form.locator('input[name="nickname"]').tap()
@@ -114,7 +114,7 @@ def test_idle_warning_and_start_over_forget_a_typed_form(enroll_kiosks, live_ser
     expect(page).to_have_url(f"{live_server.url}/c/main/wall/new")
     expect(form.locator('textarea[name="text"]')).to_have_value(text)
     expect(form.locator('input[name="nickname"]')).to_have_value("六楼老周")
-    expect(form.locator('input[value="problem"]')).to_be_checked()
+    expect(form.locator('input[value="suggestion"]')).to_be_checked()
     expect(html).to_have_attribute("lang", "en")
     expect(html).to_have_class(_has_class("large-text"))
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
+from app.wall.models import RESIDENT_KINDS
 from tests.e2e.helpers import (RECEIPT_SHOWN, WALL_POLL_SECONDS, foreign, path_is, post_id, post_to_wall,
                                publish)
 from tests.xss_payloads import XSS_PAYLOADS
@@ -21,7 +22,7 @@ def _unique(text: str) -> str:
     return f"{text}（第{next(_texts)}条）"
 
 
-def _write_post(page, kind_label: str, text: str, *, location: str = "") -> str:
+def _write_post(page, kind_label: str, text: str) -> str:
     """From the wall, tap through to the form, fill it in and send it; the receipt shown."""
     page.locator("#write-post").tap()
     form = page.locator("form#wall-form")
@@ -31,9 +32,6 @@ def _write_post(page, kind_label: str, text: str, *, location: str = "") -> str:
     expect(kind.locator("input")).to_be_checked()
     form.locator('textarea[name="text"]').tap()
     form.locator('textarea[name="text"]').fill(text)
-    if location:
-        form.locator('input[name="location"]').tap()
-        form.locator('input[name="location"]').fill(location)
     with page.expect_response(path_is("/c/main/wall/posts")) as sent:
         form.locator('button[type="submit"]').tap()
     assert sent.value.status == 200, sent.value.text()
@@ -123,48 +121,17 @@ def test_three_kiosks_reporting_hide_a_post(enroll_kiosks, staff, kiosk, live_se
     assert foreign(requested_urls, live_server.url) == []
 
 
-def test_problem_status_shows_on_the_card_and_by_receipt(enroll_kiosks, staff, live_server):
+def test_a_problem_is_reported_as_a_case_from_the_walls_form(enroll_kiosks, live_server):
+    """Problems are cases (tests/e2e/test_cases.py follows one): the wall's form sends a
+    resident who taps "反映问题" to the case form, with its category tiles."""
     (resident,) = enroll_kiosks("留言墙 问题", path="/c/main/wall/")
-    text = _unique("3号楼东门的路灯坏了，晚上很黑")
-    place = "3号楼东门"
-    reply = "已联系物业，本周五前修好。"
-    receipt = _write_post(resident, "反映问题", text, location=place)
-    post = post_id(live_server, receipt)
-
-    staff.goto("/staff/wall")
-    row = _queue_row(staff, receipt)
-    expect(row.locator(".row-text")).to_have_text(text)
-    _act(staff, row, "通过")
-    expect(row.locator(".state")).to_have_text("已上墙")
-    row.locator('select[name="status"]').select_option(label="处理中")
-    _act(staff, row, "更新状态")
-    expect(row).to_contain_text("处理中")
-    row.locator("summary", has_text="公开回复").click()
-    row.locator('textarea[name="reply"]').fill(reply)
-    _act(staff, row, "保存回复")
-    expect(row).to_contain_text(reply)
-
-    resident.locator("#wall-form a", has_text="回到留言墙").tap()
-    card = resident.locator(f"#wall-list #post-{post}")
-    expect(card.locator(".post-text")).to_have_text(text)
-    expect(card.locator(".post-kind")).to_have_text("反映问题")
-    expect(card.locator(".post-place")).to_have_text(place)
-    expect(card.locator(".post-status strong")).to_have_text("处理中")
-    expect(card.locator(".post-reply")).to_have_text(f"居委会回复： {reply}")
-
-    resident.locator("main a", has_text="查询我的回执").tap()
-    expect(resident).to_have_url(f"{live_server.url}/c/main/wall/receipt")
-    code = resident.locator('input[name="code"]')
-    for digit in receipt:
-        resident.locator(f'.keypad [data-key="{digit}"]').tap()
-    expect(code).to_have_value(receipt)
-    with resident.expect_response(lambda r: path_is("/c/main/wall/receipt")(r) and "code=" in r.url) as asked:
-        resident.locator("form.lookup-form button[type='submit']").tap()
-    assert asked.value.status == 200
-    result = resident.locator("#receipt-result")
-    expect(result.locator(".post-status strong")).to_have_text("处理中")
-    expect(result.locator(".post-reply")).to_have_text(f"居委会回复： {reply}")
-    expect(result.locator(".post-text")).to_have_text(text)
+    resident.locator("#write-post").tap()
+    form = resident.locator("form#wall-form")
+    expect(form.locator("label.kind-option")).to_have_count(len(RESIDENT_KINDS))
+    form.locator("a.report-problem", has_text="反映问题").tap()
+    expect(resident).to_have_url(f"{live_server.url}/c/main/cases/new")
+    expect(resident.locator("form#case-form label.kind-option", has_text="路灯照明")).to_be_visible()
+    assert resident.locator('form#case-form input[name="kind"]').count() == 0
 
 
 # Recorded in every page of a watched browser: what the CSP refused.

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from app import housekeeping
+from app.cases import services as cases
+from app.cases.models import Category
 from app.classes import services as classes
 from app.classes.models import Signup
 from app.clock import site_today, to_site, utcnow
@@ -33,7 +35,7 @@ from tests.factories import enrolled_kiosk
 HTMX = {"HX-Request": "true"}
 EN = {"Accept-Language": "en"}
 KIOSK_ORIGIN = "http://kiosk.lan"
-WALL_POST = {"kind": "problem", "text": "三号楼电梯又坏了，请尽快修", "nickname": "老周", "location": "3号楼东门"}
+WALL_POST = {"kind": "suggestion", "text": "三号楼电梯旁能不能放一把椅子，方便老人等电梯", "nickname": "老周"}
 
 
 @dataclass
@@ -89,12 +91,13 @@ def post_to_wall(client, **changes):
 
 class FormValues(HTMLParser):
     """What a page's form controls hold: text boxes' values, text areas' text, and the
-    values of ticked boxes and chosen radio buttons, by control name."""
+    values of ticked boxes, chosen radio buttons and selected options, by control name."""
 
     def __init__(self, page: str):
         super().__init__()
         self.values: dict[str, list[str]] = {}
         self._textarea: str | None = None
+        self._select: str | None = None
         self.feed(page)
 
     def handle_starttag(self, tag, attrs):
@@ -109,6 +112,10 @@ class FormValues(HTMLParser):
                     self.values.setdefault(name, []).append(attributes.get("value", ""))
             elif attributes.get("type") != "hidden":
                 self.values.setdefault(name, []).append(attributes.get("value") or "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attributes:
+            self.values.setdefault(self._select, []).append(attributes.get("value", ""))
 
     def handle_data(self, data):
         if self._textarea:
@@ -117,6 +124,8 @@ class FormValues(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "textarea":
             self._textarea = None
+        elif tag == "select":
+            self._select = None
 
 
 def form_values(response) -> dict[str, list[str]]:
@@ -166,7 +175,7 @@ def approved_card() -> int:
 # --- starting a handoff at the kiosk ---------------------------------------------------------
 
 def test_a_kiosk_swaps_its_form_for_a_qr_code_and_keeps_only_the_forms_fields(app, kiosk):
-    response = start_at(kiosk.client, "wall-post", "/c/main/wall/new?kind=problem",
+    response = start_at(kiosk.client, "wall-post", "/c/main/wall/new?kind=suggestion",
                         {**WALL_POST, "csrf_token": "a-token-the-page-carried", "adult": "y", "other": "x"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -174,7 +183,7 @@ def test_a_kiosk_swaps_its_form_for_a_qr_code_and_keeps_only_the_forms_fields(ap
     assert WALL_POST["text"] not in body and WALL_POST["nickname"] not in body  # the screen forgets it
     (record,) = handoffs(app)
     assert f'hx-get="/handoff/{record.id}"' in body
-    assert (record.kiosk_id, record.form, record.path) == (kiosk.id, "wall-post", "/c/main/wall/new?kind=problem")
+    assert (record.kiosk_id, record.form, record.path) == (kiosk.id, "wall-post", "/c/main/wall/new?kind=suggestion")
     assert json.loads(record.fields) == WALL_POST  # never the CSRF token, nor anything not the form's
     assert re.fullmatch(r"[0-9a-f]{64}", record.token_hash)
     assert record.opened_at is None and record.sent_at is None
@@ -221,8 +230,8 @@ def test_the_link_opens_once_on_a_phone_with_what_was_typed(app, kiosk):
     opened = phone.get(link)
     assert opened.status_code == 303 and opened.headers["Location"] == "/c/main/wall/new"
     values = form_values(phone.get("/c/main/wall/new"))
-    assert values["kind"] == ["problem"] and values["text"] == [WALL_POST["text"]]
-    assert values["nickname"] == [WALL_POST["nickname"]] and values["location"] == [WALL_POST["location"]]
+    assert values["kind"] == ["suggestion"] and values["text"] == [WALL_POST["text"]]
+    assert values["nickname"] == [WALL_POST["nickname"]]
 
     for someone in (app.test_client(), phone):
         again = someone.get(link, headers=EN)
@@ -279,8 +288,8 @@ def test_the_phone_sends_the_form_once_as_the_kiosk_and_what_was_typed_is_delete
     assert sent.status_code == 200 and "wall-post-created" in json.loads(sent.headers["HX-Trigger"])
     with app.app_context():
         post = db.session.scalar(select(Post))
-        assert (post.posted_by, post.text, post.location) == (f"kiosk:{kiosk.id}", WALL_POST["text"],
-                                                             WALL_POST["location"])
+        assert (post.posted_by, post.kind, post.text, post.nickname) == (
+            f"kiosk:{kiosk.id}", WALL_POST["kind"], WALL_POST["text"], WALL_POST["nickname"])
     (record,) = handoffs(app)
     assert record.fields == "{}" and record.sent_at is not None
 
@@ -391,8 +400,19 @@ def friends_meet(run_in_app):
     return f"/c/main/friends/{number}/meet", {"own_code": "12345678", "name": "高建军", "mobile": "13900005678"}
 
 
-SETUPS = {"wall-post": wall_post, "class-signup": class_signup, "class-survey": class_survey,
-          "expert-request": expert_request, "friends-card": friends_card, "friends-meet": friends_meet}
+def case_report(run_in_app):
+    def category_and_grid():
+        roads = db.session.scalar(select(Category.id).where(Category.key == "roads"))
+        return roads, cases.add_grid("第一网格")
+
+    category, grid = run_in_app(category_and_grid)
+    return "/c/main/cases/new", {"category": str(category), "grid": str(grid), "place": "3号楼东门",
+                                 "text": "三号楼电梯又坏了，请尽快修"}
+
+
+SETUPS = {"wall-post": wall_post, "case-report": case_report, "class-signup": class_signup,
+          "class-survey": class_survey, "expert-request": expert_request, "friends-card": friends_card,
+          "friends-meet": friends_meet}
 
 
 def test_every_form_that_can_be_handed_over_is_tested_here():

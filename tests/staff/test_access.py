@@ -10,8 +10,8 @@ from app.kiosk.devices import DEVICE_COOKIE
 from app.notices.services import add_notice
 from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
 
-VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker",
-            "district-admin", "district-viewer")
+VISITORS = ("anonymous", "kiosk", "admin", "moderator", "coordinator", "matchmaker", "grid-worker",
+            "district-admin", "district-viewer", "supervisor")
 STAFF_ROLES = VISITORS[2:]
 PUBLIC = dict.fromkeys(VISITORS, "ok")
 SIGNED_IN = {"anonymous": "sign-in", "kiosk": "sign-in", **dict.fromkeys(STAFF_ROLES, "ok")}
@@ -30,11 +30,19 @@ ADMIN_ONLY = {"anonymous": "sign-in", "kiosk": "sign-in", "admin": "ok",
 
 # A district admin may do everything in every community; a district viewer only reads the
 # figures across communities (and whatever any signed-in member may).
+# A grid worker works cases only; a supervisor reads overdue cases only.
 for answers in (MODERATORS, COORDINATORS, MATCHMAKERS, NOTICE_WRITERS, ADMIN_ONLY):
-    answers.update({"district-admin": "ok", "district-viewer": "forbidden"})
+    answers.update({"district-admin": "ok", "district-viewer": "forbidden", "grid-worker": "forbidden",
+                    "supervisor": "forbidden"})
 DISTRICT_ADMINS = {"anonymous": "sign-in", "kiosk": "sign-in", "district-admin": "ok",
                    **{role: "forbidden" for role in STAFF_ROLES if role != "district-admin"}}
 DISTRICT_STAFF = {**DISTRICT_ADMINS, "district-viewer": "ok"}
+# Cases: dispatchers (moderators) get the community's lists, grid workers and supervisors
+# their own; a unit's inbox is for accounts of a unit (none of these visitors).
+CASE_LISTS = {**MODERATORS, "grid-worker": "ok", "supervisor": "ok"}
+GRID_WORKERS = {**MODERATORS, "moderator": "forbidden", "grid-worker": "ok"}
+UNIT_STAFF = {"anonymous": "sign-in", "kiosk": "sign-in", **dict.fromkeys(STAFF_ROLES, "forbidden")}
+SUPERVISORS = {**DISTRICT_ADMINS, "supervisor": "ok"}
 
 # endpoint -> visitor -> expected answer. A new route must be added here, or this test fails.
 EXPECTED = {
@@ -101,12 +109,39 @@ EXPECTED = {
     "staff.wall_queue": MODERATORS,
     "staff.moderate_post": MODERATORS,
     "staff.approve_many": MODERATORS,
-    "staff.wall_problems": MODERATORS,
+    "cases.new": PUBLIC,
+    "cases.similar": PUBLIC,
+    "cases.receipt": PUBLIC,
+    "cases.card": PUBLIC,
+    "cases.create": ACTING,
+    "cases.me_too": ACTING,
+    "cases.check_back": ACTING,
+    "staff.cases_index": CASE_LISTS,
+    "staff.cases_mine": GRID_WORKERS,
+    "staff.cases_unit": UNIT_STAFF,
+    "staff.cases_overdue": SUPERVISORS,
+    "staff.cases_digest": SIGNED_IN,
+    "staff.cases_new": MODERATORS,
+    "staff.cases_take_in": MODERATORS,
+    "staff.case_page": SIGNED_IN,
+    "staff.case_reveal": SIGNED_IN,
+    "staff.case_act": SIGNED_IN,
+    "staff.case_publish": MODERATORS,
+    "staff.cases_settings": ADMIN_ONLY,
+    "staff.cases_category_override": ADMIN_ONLY,
+    "staff.cases_grid_add": ADMIN_ONLY,
+    "staff.cases_grid_worker": ADMIN_ONLY,
+    "staff.cases_category_add": DISTRICT_ADMINS,
+    "staff.cases_unit_add": DISTRICT_ADMINS,
+    "staff.cases_unit_staff": DISTRICT_ADMINS,
+    "staff.cases_calendar_day": DISTRICT_ADMINS,
+    "staff.cases_calendar_remove": DISTRICT_ADMINS,
+    "staff.cases_figures": MODERATORS,
+    "staff.cases_figures_file": MODERATORS,
     "staff.wall_settings": MODERATORS,
     "staff.add_watched_word": MODERATORS,
     "staff.remove_watched_word": MODERATORS,
     "staff.set_kind_settings": MODERATORS,
-    "staff.add_grid": MODERATORS,
     "staff.notices_index": NOTICE_WRITERS,
     "staff.new_notice": NOTICE_WRITERS,
     "staff.create_notice": NOTICE_WRITERS,

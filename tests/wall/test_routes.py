@@ -8,9 +8,16 @@ import pytest
 
 from markupsafe import escape
 
+from sqlalchemy import select
+
+from app.cases import services as cases
+from app.cases.models import Case, Category
+from app.cases.services import Step
+from app.extensions import db
 from app.kiosk.devices import DEVICE_COOKIE
+from app.staff.models import StaffMember
 from app.wall import services
-from tests.factories import enrolled_kiosk
+from tests.factories import enrolled_kiosk, staff_member
 from tests.xss_payloads import XSS_PAYLOADS
 
 HTMX = {"HX-Request": "true"}
@@ -130,19 +137,28 @@ def test_three_kiosks_reporting_hide_a_post(client, kiosks, run_in_app):
     assert client.post(f"/c/main/wall/posts/{post_id}/report", data={"reason": "spam"}).status_code == 403
 
 
-def test_receipt_shows_a_problems_status_and_reply(client, kiosks, run_in_app):
-    code = receipt_code(send(kiosks[0], "problem", "单元门禁坏了", location="9号楼"))
+def test_a_problems_card_and_receipt_show_its_cases_status_and_reply(app, client, kiosks, run_in_app):
+    """A problem reported at the kiosk is a case (app/cases) whose card goes on the wall: the
+    card and the wall's receipt show the case's public status and staff's public reply."""
+    with app.app_context():
+        lighting = db.session.scalar(select(Category.id).where(Category.key == "lighting"))
+    kiosks[0].post("/c/main/cases/", data={"category": lighting, "text": "单元门禁坏了", "place": "9号楼"},
+                   headers={**HTMX, "HX-Target": "case-form"})
+    code = run_in_app(lambda: db.session.scalar(select(Case.receipt_code)))
     pending = client.get("/c/main/wall/receipt", query_string={"code": code}).get_data(as_text=True)
-    assert "等待工作人员查看" in pending and "已收到" in pending
-    post_id = approved(run_in_app, code)
-    run_in_app(services.set_problem_status, post_id, "in_progress")
-    run_in_app(services.set_reply, post_id, "已通知物业维修")
+    assert "等待工作人员查看" in pending and "已受理" in pending
+    approved(run_in_app, code)
+    with app.app_context():
+        mod = db.session.get(StaffMember, staff_member("mod2", "moderator"))
+        case_id = cases.by_receipt(code).id
+        cases.act(case_id, mod, Step(action="route", level="committee", reply="已通知物业维修"))
+        cases.act(case_id, mod, Step(action="accept"))
     result = client.get("/c/main/wall/receipt", query_string={"code": f"{code[:4]} {code[4:]}"},
                         headers={**HTMX, "HX-Target": "receipt-result"}).get_data(as_text=True)
     assert result.lstrip().startswith('<section id="receipt-result"')
-    assert "处理中" in result and "已通知物业维修" in result and "单元门禁坏了" in result
+    assert "已签收" in result and "单元门禁坏了" in result
     card = client.get("/c/main/wall/").get_data(as_text=True)
-    assert "处理中" in card and "已通知物业维修" in card
+    assert "已签收" in card and "已通知物业维修" in card
     unknown = client.get("/c/main/wall/receipt", query_string={"code": "1234"}).get_data(as_text=True)
     assert "没有这个回执码的留言" in unknown
 
@@ -172,17 +188,16 @@ def test_moderator_queue_approve_reject_and_bulk(kiosks, moderator, client):
     assert plain != other
 
 
-def test_moderator_settings_and_problems_pages(moderator, kiosks):
+def test_moderator_settings_and_no_problems_through_the_wall(moderator, kiosks):
     assert moderator.post("/staff/wall/settings/words", data={"word": "加微信", "action": "flag"}).status_code == 200
     duplicate = moderator.post("/staff/wall/settings/words", data={"word": "加 微 信", "action": "hold"})
     assert duplicate.status_code == 422
-    assert moderator.post("/staff/wall/settings/grids",
-                          data={"name": "第一网格", "worker": "刘建国"}).status_code == 200
     assert moderator.post("/staff/wall/settings/kinds", data={"publish_first": ["greeting"]}).status_code == 200
     assert send(kiosks[0], "greeting", "冬至快乐").status_code == 200
-    send(kiosks[0], "problem", "路灯不亮", location="2号楼")
-    problems = moderator.get("/staff/wall/problems").get_data(as_text=True)
-    assert "路灯不亮" in problems and "未分派网格" in problems and "第一网格" in problems
+    assert "冬至快乐" in moderator.get("/staff/wall?show=published").get_data(as_text=True)
+    # Problems are cases now: the wall's form offers no such kind.
+    refused = send(kiosks[0], "problem", "路灯不亮", location="2号楼")
+    assert refused.status_code == 422 and "路灯不亮" not in moderator.get("/staff/wall").get_data(as_text=True)
 
 
 def test_markup_in_posts_is_escaped_everywhere(app, client, moderator, run_in_app):
