@@ -102,7 +102,8 @@ class CategoryOverride(CommunityScoped, db.Model):
 
 class CalendarDay(db.Model):
     """A day the calendar library does not know yet (the State Council publishes each year's
-    holidays in November): a holiday on a weekday, or a make-up workday (调休) at a weekend."""
+    holidays in November): a holiday on a weekday, or a make-up workday (调休) at a weekend.
+    District-wide, without community_id: the national calendar is the same for every community."""
 
     __tablename__ = "case_calendar_days"
 
