@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The tests without a browser run on every core (pytest-xdist); the browser tests, which
+# time servers and count their requests, run one at a time after them.
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench soak translations messages chromium redis clean
 
@@ -34,7 +37,8 @@ run: $(VENV)/.run-deps translations
 
 test: $(VENV)/.dev-deps translations chromium redis
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --ignore=tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 # Benchmarks print figures; they assert nothing (the machines are noisy). The in-process
 # ones time the views; served.py serves the app with gunicorn and loads it with wrk and
@@ -54,10 +58,12 @@ bench: $(VENV)/.dev-deps translations chromium
 	$(BIN)/python benchmarks/communities.py
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used),
-# with Chinese fonts, and local voices (speech-dispatcher, espeak-ng) for read-aloud.
-KIOSK_PACKAGES := chromium fonts-noto-cjk speech-dispatcher espeak-ng
+# with Chinese fonts, and local voices (speech-dispatcher, espeak-ng) for read-aloud;
+# printed pages are read back from their PDF with poppler's pdftotext.
+KIOSK_PACKAGES := chromium fonts-noto-cjk speech-dispatcher espeak-ng poppler-utils
 chromium:
-	@{ command -v chromium && command -v speech-dispatcher && command -v espeak-ng && fc-list | grep -q "Noto Sans CJK"; } >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v speech-dispatcher && command -v espeak-ng && command -v pdftotext \
+	  && fc-list | grep -q "Noto Sans CJK"; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing $(KIOSK_PACKAGES) for the browser tests…"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(KIOSK_PACKAGES) >/dev/null; \

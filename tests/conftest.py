@@ -18,7 +18,32 @@ from app import create_app
 from app.communities.scope import Scope
 from app.extensions import db
 
-DATABASE_URL = os.environ.get("DATABASE_URL")
+
+
+def _own_database_per_worker(url: str | None) -> str | None:
+    """With the suite spread over processes (pytest-xdist), each worker on PostgreSQL gets a
+    database of its own (test_gw0, test_gw1…), made here if missing; the URL is put back in
+    the environment, so the servers and tools the tests start use it too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not url.startswith("postgres") or not worker:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    from app.config import normalise_database_url
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'test'}_{worker}"
+    engine = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    own = urlunsplit(parts._replace(path=f"/{name}"))
+    os.environ["DATABASE_URL"] = own
+    return own
+
+
+DATABASE_URL = _own_database_per_worker(os.environ.get("DATABASE_URL"))
 ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith("postgres")
 TEST_SECRET = "test-secret-key-not-for-production"
 # The community every database starts with (migration 0009 makes it); its pages are /c/main/.

@@ -7,6 +7,8 @@ their own on the same server. The first wall alone is shown on SQLite, which has
 security (tests/test_communities.py).
 """
 
+import os
+
 import pytest
 from flask import g
 from sqlalchemy import create_engine, func, insert, select, text, update
@@ -23,7 +25,8 @@ from app.wall.models import Post
 from tests.conftest import DATABASE_URL, ON_POSTGRES, _app_config, empty_tables, reset_postgres
 
 SERVER = "postgresql://root@127.0.0.1:5432"
-OWN_DATABASE = "linli_row_security"
+# One per pytest-xdist worker, as the suite's own database is.
+OWN_DATABASE = "_".join(filter(None, ("linli_row_security", os.environ.get("PYTEST_XDIST_WORKER"))))
 TEXT = {1: "幸福里的花开了", 2: "和平里的花开了"}
 
 
