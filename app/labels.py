@@ -19,9 +19,20 @@ def init_app(app) -> None:
     from .classes import labels as class_labels, models as class_models, services as classes
     from .experts import labels as expert_labels, models as expert_models, services as experts
     from .friends import labels as friend_labels, models as friend_models, services as friends
+    from .staff import labels as staff_labels
     from .wall import labels as wall_labels, models as wall_models, services as wall
 
     labels = _namespace(
+        staff=_namespace(
+            role=staff_labels.ROLE_NAMES,
+            roles=staff_labels.roles,
+            area=staff_labels.AREA_LABELS,
+            actor_kind=staff_labels.ACTOR_KINDS,
+            action=staff_labels.action,
+            target=staff_labels.target,
+            detail=staff_labels.detail,
+            page=staff_labels.page,
+        ),
         wall=_namespace(
             kinds=wall_models.KINDS,
             kind=wall_labels.KIND_LABELS,
@@ -60,6 +71,7 @@ def init_app(app) -> None:
             category=expert_labels.CATEGORY_LABELS,
             need=expert_labels.NEED_LABELS,
             request_state=expert_labels.REQUEST_STATE_LABELS,
+            inbox={"open": expert_labels.OPEN_REQUESTS, **expert_labels.REQUEST_STATE_LABELS},
         ),
         friends=_namespace(
             genders=friend_models.GENDERS,
@@ -71,6 +83,7 @@ def init_app(app) -> None:
             interest=friend_labels.INTEREST_LABELS,
             card_state=friend_labels.CARD_STATE_LABELS,
             interest_state=friend_labels.INTEREST_STATE_LABELS,
+            tally=friend_labels.TALLY_LABELS,
             age=friend_labels.age_label,
         ),
     )

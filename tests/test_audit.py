@@ -47,16 +47,17 @@ def test_admins_browse_the_log(app, run_in_app):
     client.post("/staff/sign-in", data={"username": "zhao", "password": "wrong password"})
     client.post("/staff/sign-in", data={"username": "boss", "password": STAFF_PASSWORD})
     page = client.get("/staff/audit").get_data(as_text=True)
-    for action in ("account-created", "sign-in-failed", "signed-in"):
-        assert action in page
+    # The actions in words, never their codes.
+    for action, words in (("account-created", "创建了账号"), ("sign-in-failed", "登录失败"), ("signed-in", "登录")):
+        assert words in page and action not in page
     only_boss = client.get("/staff/audit", query_string={"person": "staff:1"}).get_data(as_text=True)
-    assert "signed-in" in only_boss and "sign-in-failed" not in only_boss
+    assert "<td>登录</td>" in only_boss and "登录失败" not in only_boss
     kiosks = client.get("/staff/audit", query_string={"area": "kiosks"}).get_data(as_text=True)
     assert "Nothing recorded that matches." in kiosks or "没有符合条件的记录" in kiosks
     rows = client.get("/staff/audit", headers={"HX-Request": "true", "HX-Target": "audit-rows"})
     assert rows.get_data(as_text=True).lstrip().startswith('<tbody id="audit-rows"')
     bad = client.get("/staff/audit", query_string={"since": "not-a-date"})
-    assert bad.status_code == 200 and "signed-in" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "<td>登录</td>" in bad.get_data(as_text=True)
 
 
 def test_date_filters_are_the_sites_days(app, staff_client):
@@ -68,5 +69,27 @@ def test_date_filters_are_the_sites_days(app, staff_client):
         db.session.commit()
     first = client.get("/staff/audit", query_string={"since": "2026-01-01", "until": "2026-01-01"})
     second = client.get("/staff/audit", query_string={"since": "2026-01-02", "until": "2026-01-02"})
-    assert "post-hidden" not in first.get_data(as_text=True)
-    assert "post-hidden" in second.get_data(as_text=True)
+    assert "隐藏了留言" not in first.get_data(as_text=True)
+    assert "隐藏了留言" in second.get_data(as_text=True)
+
+
+def test_the_log_exports_in_the_consoles_language(app, staff_client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client = staff_client("boss", "admin")
+    with app.app_context():
+        audit.record("wall", "post-rejected", actor=("staff", 1, "王"), detail={"reason": "请勿留电话 13812345678"})
+        db.session.commit()
+    rows = list(csv.reader(io.StringIO(client.get("/staff/audit.csv", query_string={"area": "wall"})
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["时间", "人员", "栏目", "操作", "记录", "详情", "来源地址"]
+    assert rows[1][1:5] == ["王", "留言墙", "退回了留言", ""] and rows[1][5] == "原因：请勿留电话 138****5678"
+    book = load_workbook(io.BytesIO(client.get("/staff/audit.xlsx").data))
+    values = [[cell.value for cell in row] for row in book.active.iter_rows()]
+    assert values[0][3] == "操作" and ["留言墙", "退回了留言"] in [row[2:4] for row in values]
+    assert all("{" not in str(cell) for row in values for cell in row if cell)
+    with app.app_context():
+        assert audit.browse(limit=1)[0].action == "audit-exported"

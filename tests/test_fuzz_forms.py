@@ -295,6 +295,22 @@ class World:
         from app.friends.models import Card, Interest
         from app.wall.models import Post
 
+        # A lottery whose entries staff closed early: its draw page offers the draw itself
+        # (the demo's lottery still takes entries: its page offers closing them).
+        from datetime import datetime, time, timedelta
+
+        from app.classes import services as classes
+        from app.clock import site_today
+
+        today = site_today()
+        drawing = classes.save_course(None, classes.CourseData(
+            title="太极拳抽签班", category="fitness", teacher="周教练", venue="健身室", capacity=5, mode="lottery",
+            term_starts=today + timedelta(days=6), term_ends=today + timedelta(days=20),
+            signup_opens_at=datetime.combine(today - timedelta(days=1), time(9)),
+            signup_closes_at=datetime.combine(today + timedelta(days=2), time(9)), weekdays=(2,),
+            start_time=time(19, 30)))
+        classes.set_status(drawing.id, "open")
+        assert classes.close_entries(drawing.id)
         roads = db.session.scalar(select(Category.id).where(Category.key == "roads"))
         cases.take_in(cases.Intake(roads, "2号楼电梯停了三天了。", place="2号楼"), channel="kiosk",
                       reported_by="fuzz")

@@ -54,13 +54,15 @@ GET_MAY_WRITE = {
     # ...its printout...
     "staff.print_roster": AUDIT_ONLY,
     # ...its spreadsheet export...
-    "staff.roster_csv": AUDIT_ONLY,
+    "staff.roster_file": AUDIT_ONLY,
+    "staff.audit_file": AUDIT_ONLY,
     # ...an expert's form, which shows the expert's real name and mobile...
     "staff.edit_expert": AUDIT_ONLY,
     # ...the help requests, with the residents' names and numbers...
     "staff.expert_requests": AUDIT_ONLY,
     # ...both sides' names and numbers once an introduction is agreed...
     "staff.friends_contacts": AUDIT_ONLY,
+    "staff.friends_owner_contact": AUDIT_ONLY,
     # ...a download of the whole database...
     "staff.download_backup": AUDIT_ONLY,
     # ...and of one community's records; the district tier reads across communities only
@@ -160,6 +162,8 @@ def _board_rows() -> dict:
         friends.review(card.id, True)
     interest = friends.express_interest(cards[0].number, own_code=codes[1], created_by="kiosk:test")
     friends.staff_update_interest(interest.id, "owner-yes")  # agreed: its contacts can be shown
+    # Waiting for the owner's answer: the owner's contact can be shown to the matchmaker.
+    waiting = friends.express_interest(cards[1].number, name="李四", mobile="13600000003", created_by="kiosk:test")
 
     today, local_now = site_today(), to_site(now)
     first_come = classes.save_course(None, classes.CourseData(
@@ -182,6 +186,7 @@ def _board_rows() -> dict:
             "case_code": case.receipt_code,
             "notice_id": notice_id, "post": post, "post_code": post_code, "expert_id": expert.id,
             "request_code": request_code, "card": cards[0], "card_code": codes[0], "interest_id": interest.id,
+            "waiting_interest_id": waiting.id,
             "first_come": first_come, "signup_code": signup_code}
 
 
@@ -201,7 +206,7 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "post_id": [rows["post"].id, rows["case_post_id"]],
         "case_number": [rows["case_number"]],
         "case_id": [rows["case_id"]],
-        "interest_id": [rows["interest_id"]],
+        "interest_id": [rows["interest_id"], rows["waiting_interest_id"]],
         "member_id": [db.session.scalar(select(StaffMember.id).where(StaffMember.username == "coordinator"))],
         "handoff_id": [record.id],
         "token": [token],
@@ -209,6 +214,8 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "filename": ["css/kiosk.css"],
         "community": ["main"],
         "community_id": [1],
+        "kiosk_id": [kiosk_id],
+        "signup_id": [classes.find_signup(rows["signup_code"]).id],
         "kind": ["csv", "xlsx"],
     }
     queries = {

@@ -125,6 +125,61 @@ def test_catalog_covers_every_message_in_the_source(locale):
 
 
 def test_chinese_catalog_is_really_chinese():
+    # Punctuation alone (a list's separator, a label's colon) has a full-width form instead.
     untranslated = [m.id for m in _entries("zh_Hans")
-                    if not re.search(r"[\u4e00-\u9fff]", m.string if isinstance(m.string, str) else m.string[0])]
+                    if re.search("[A-Za-z]", m.id if isinstance(m.id, str) else m.id[0])
+                    and not re.search(r"[\u4e00-\u9fff]", m.string if isinstance(m.string, str) else m.string[0])]
+    punctuation = {m.id: m.string for m in _entries("zh_Hans") if isinstance(m.id, str) and not re.search(r"\w", m.id)}
+    assert all(re.fullmatch("[\u3000-\u303f\uff00-\uffef]+", text) for text in punctuation.values()), punctuation
     assert not untranslated, f"zh_Hans entries with no Chinese: {untranslated}"
+
+
+# Labels whose different English words mean the same thing, so one Chinese word serves both.
+SAME_MEANING = [
+    {(None, "Kiosk"), (None, "Kiosks")},
+    {(None, "Start work"), (None, "Work started")},
+]
+
+
+def _source(lazy) -> tuple[str | None, str] | None:
+    """The (context, msgid) a lazily translated label was made from."""
+    args = getattr(lazy, "_args", None)
+    if not args:
+        return None
+    return (args[0], args[1]) if len(args) == 2 else (None, args[0])
+
+
+def test_labels_of_different_meanings_never_share_a_chinese_word(app):
+    """Every stored code's label, across the areas (app/labels.py): two labels from different
+    source messages (or contexts, pgettext) read the same in Chinese only where they mean
+    the same; one English word meaning two things needs a context of its own ("Open" is a
+    course taking sign-ups, or a help request not yet finished)."""
+    from flask_babel import force_locale
+
+    labels = app.jinja_env.globals["labels"]
+    readings: dict[str, set] = {}
+    with app.test_request_context(), force_locale("zh_Hans"):
+        for names in vars(labels).values():
+            for mapping in vars(names).values():
+                if not isinstance(mapping, dict):
+                    continue
+                for label in mapping.values():
+                    source = _source(label)
+                    if source is not None:
+                        readings.setdefault(str(label), set()).add(source)
+    assert len(readings) > 150, "the labels were not found"
+    clashes = {chinese: sources for chinese, sources in readings.items()
+               if len(sources) > 1 and not any(sources <= same for same in SAME_MEANING)}
+    assert clashes == {}, f"different meanings, one Chinese word: {clashes}"
+
+
+def test_one_english_word_in_two_contexts_reads_differently():
+    """Where a message has contexts of its own, each context's Chinese differs from the
+    others' and from the message without context: otherwise the context was not needed."""
+    by_id: dict[str, dict] = {}
+    for message in _entries("zh_Hans"):
+        if isinstance(message.id, str) and message.id and re.search("[A-Za-z]", message.id):
+            by_id.setdefault(message.id, {})[message.context] = message.string
+    shared = {msgid: contexts for msgid, contexts in by_id.items()
+              if len(contexts) > 1 and len(set(contexts.values())) < len(contexts)}
+    assert shared == {}, f"contexts that read the same: {shared}"

@@ -221,7 +221,7 @@ def test_reasons_longer_than_kept_are_refused_not_cut(demo, staff_client, run_in
     assert first(run_in_app, select(Post.state).where(Post.id == post_id)) != "rejected"
     assert first(run_in_app, select(Card.state).where(Card.id == card_id)) == "pending"
     assert first(run_in_app, select(Course.status).where(Course.id == course_id)) == "open"
-    assert admin.post(f"/staff/wall/{post_id}/reject", data={"reason": "理" * 200}).status_code == 200
+    assert admin.post(f"/staff/wall/{post_id}/reject", data={"reason": "理" * 200}).status_code == 303
 
 
 def test_an_empty_card_edit_says_what_is_wrong(kiosk_client):

@@ -75,6 +75,8 @@ DECIDED = {
     ("interest", "agreed", "owner-no"): False,
     ("interest", "agreed", "contacts"): True,
     ("interest", "asked", "contacts"): False,
+    ("interest", "asked", "owner-contact"): True,
+    ("interest", "agreed", "owner-contact"): False,
 }
 
 
@@ -240,7 +242,7 @@ def _answer(agreed: str):
 
 
 WAYS = {
-    "post": {action: [staff_post("/staff/wall/{id}/" + action, 200, done=done)] for action, done in {
+    "post": {action: [staff_post("/staff/wall/{id}/" + action, done=done)] for action, done in {
         "approve": lambda row: not row["needs_review"],
         "reject": lambda row: row["reject_reason"] == "内容重复",
         "hide": lambda row: True,
@@ -280,6 +282,8 @@ WAYS = {
         # Seeing both sides' contact details is a page, refused as forbidden.
         "contacts": [Way(True, lambda client, made: client.get(f"/staff/friends/requests/{made.record_id}/contacts"),
                          200, refused_status=403)],
+        "owner-contact": [Way(True, lambda client, made: client.get(f"/staff/friends/requests/{made.record_id}/owner"),
+                              200, refused_status=403)],
     },
 }
 
@@ -312,7 +316,7 @@ def _side_effects(kind: str, record_id: int) -> tuple:
                 db.session.scalar(count.select_from(Rating).where(Rating.signup_id == record_id)),
                 _audited("waitlist-moved", record_id))
     if kind == "interest":
-        return (_audited("contacts-viewed", record_id),)
+        return (_audited("contacts-viewed", record_id), _audited("card-contact-viewed", record_id))
     return ()
 
 

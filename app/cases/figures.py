@@ -38,7 +38,6 @@ each, for district staff. Counts only: no name, number or words of anyone leave 
 
 import io
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
@@ -47,7 +46,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Float, and_, case, distinct, func, or_, select
@@ -57,6 +55,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..clock import from_site, site_today, to_site
 from ..communities import scope, settings
 from ..communities.models import Community
+from ..exports import cell_text, sheet_title, width
 from ..extensions import db
 from ..i18n import current_locale, localized
 from . import services
@@ -333,10 +332,10 @@ def case_figures(month: date | None = None) -> CaseFigures:
 
     grid_rows = [FigureRow(grid.id, (grid.name,), by_grid.get(grid.id, Counts())) for grid in services.grids()]
     grid_rows += _unknown(by_grid, {row.key for row in grid_rows}, _l("No grid"), 1)
-    category_rows = [FigureRow(rule.id, (localized(rule.category, "name"), rule.category.key),
+    category_rows = [FigureRow(rule.id, (localized(rule.category, "name"),),
                                by_category.get(rule.id, Counts()))
                      for rule in services.rules(active_only=False) if rule.active or rule.id in by_category]
-    category_rows += _unknown(by_category, {row.key for row in category_rows}, _l("No category"), 2)
+    category_rows += _unknown(by_category, {row.key for row in category_rows}, _l("No category"), 1)
     unit_rows = [FigureRow(unit.id, (unit.name, UNIT_KIND_LABELS[unit.kind]), by_unit[unit.id])
                  for unit in services.units() if unit.id in by_unit]
     unit_rows += _unknown(by_unit, {row.key for row in unit_rows}, _l("In the community (no unit)"), 2)
@@ -348,7 +347,7 @@ def case_figures(month: date | None = None) -> CaseFigures:
 
     return CaseFigures(month=month, hours=hours, start=start, end=end, total=total, tables=(
         table("grid", _l("By grid"), (_l("Grid"),), grid_rows),
-        table("category", _l("By category"), (_l("Category"), _l("Category code")), category_rows),
+        table("category", _l("By category"), (_l("Category"),), category_rows),
         table("unit", _l("By unit"), (_l("Unit"), _l("Kind")), unit_rows),
     ))
 
@@ -404,18 +403,7 @@ def district_case_figures(month: date) -> list[CommunityCounts]:
 
 # --- the workbook -------------------------------------------------------------------------------
 
-def _cell_text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
 
-
-def _width(value) -> int:
-    """How many narrow characters a value takes: Chinese characters take two."""
-    text = "" if value is None else str(value)
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _sheet_title(text: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31]
 
 
 def figures_xlsx(figures: CaseFigures) -> bytes:
@@ -429,11 +417,11 @@ def figures_xlsx(figures: CaseFigures) -> bytes:
     book.properties.title = title
     bold = Font(bold=True)
     for table in figures.tables:
-        sheet = book.create_sheet(_sheet_title(f"{table.title} {figures.month_text}"))
-        sheet.append([_cell_text(f"{title}: {table.title}")])
+        sheet = book.create_sheet(sheet_title(f"{table.title} {figures.month_text}"))
+        sheet.append([cell_text(f"{title}: {table.title}")])
         rows = [table.headers(), *(row.cells() for row in table.all_rows)]
         for cells in rows:
-            sheet.append([_cell_text(cell) if isinstance(cell, str) else cell for cell in cells])
+            sheet.append([cell_text(cell) if isinstance(cell, str) else cell for cell in cells])
         for line in sheet.iter_rows():
             for cell in line:
                 if isinstance(cell.value, str):
@@ -444,7 +432,7 @@ def figures_xlsx(figures: CaseFigures) -> bytes:
             for cell in sheet[get_column_letter(column + 1)][2:]:
                 cell.number_format = "0.0%"
         for index in range(len(rows[0])):
-            widest = max(_width(cells[index]) for cells in rows)
+            widest = max(width(cells[index]) for cells in rows)
             sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(widest + 2, 8), 40)
         sheet.freeze_panes = f"{get_column_letter(len(table.leading) + 1)}3"
     out = io.BytesIO()

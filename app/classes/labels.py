@@ -1,6 +1,7 @@
 """What residents and staff read for each category, phase, state and source."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 CATEGORY_LABELS = {
     "calligraphy": _l("Calligraphy & painting"),
@@ -15,7 +16,7 @@ CATEGORY_LABELS = {
 }
 STATUS_LABELS = {
     "draft": _l("Draft"),
-    "open": _l("Open"),
+    "open": lazy_pgettext("course", "Open"),
     "full": _l("Full"),
     "running": _l("Running"),
     "finished": _l("Finished"),
@@ -28,7 +29,7 @@ PHASE_LABELS = {
     "closed": _l("Sign-up closed"),
     "drawing": _l("Draw coming"),
     "full": _l("Full: waitlist open"),
-    "running": _l("In progress"),
+    "running": lazy_pgettext("course", "In progress"),
 }
 MODE_LABELS = {
     "first_come": _l("First come, first served"),

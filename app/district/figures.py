@@ -26,7 +26,6 @@ The district total adds the counts up; its longest-waiting problem is the distri
 
 import csv
 import io
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, case, func, or_, select
 
+from ..exports import width
 from ..cases import services as cases
 from ..cases.models import Case
 from ..classes.models import Attendance, Course, Meeting, Signup
@@ -255,11 +255,6 @@ def figures_csv(figures: DistrictFigures) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _width(value) -> int:
-    """How many narrow characters a value takes: Chinese characters take two."""
-    text = "" if value is None else str(value)
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
 
 def figures_xlsx(figures: DistrictFigures) -> bytes:
     """The table as an Excel workbook: a bold header row, a row per community, the total."""
@@ -279,7 +274,7 @@ def figures_xlsx(figures: DistrictFigures) -> bytes:
     for cell in sheet[get_column_letter(COLUMNS.index(_AGE) + 1)][1:]:
         cell.number_format = "0.0"
     for index in range(len(COLUMNS)):
-        widest = max(_width(cells[index]) for cells in table)
+        widest = max(width(cells[index]) for cells in table)
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(widest + 2, 8), 40)
     sheet.freeze_panes = "B2"
     out = io.BytesIO()

@@ -1,6 +1,7 @@
 """What residents and staff read for each category, need and request state."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 CATEGORY_LABELS = {
     "calligraphy": _l("Calligraphy & painting"),
@@ -28,3 +29,6 @@ REQUEST_STATE_LABELS = {
     "done": _l("Done"),
     "declined": _l("Could not be arranged"),
 }
+
+# The help inbox's first tab: every request not finished or declined.
+OPEN_REQUESTS = lazy_pgettext("help requests", "Open")

@@ -31,3 +31,15 @@ INTEREST_STATE_LABELS = {
 def age_label(band: str) -> str:
     """30-34 → 30–34 (a number range reads the same in both languages)."""
     return band.replace("-", "–")
+
+# The anonymous counts the board keeps (friends_tallies), as the console shows them.
+TALLY_LABELS = {
+    "introductions": _l("Introductions made"),
+    "cards-withdrawn": _l("Cards withdrawn by their owners"),
+    "cards-deleted": _l("Cards deleted by staff"),
+    "cards-pending-deleted": _l("Cards deleted unreviewed past their time"),
+    "cards-approved-deleted": _l("Cards deleted past their time"),
+    "cards-rejected-deleted": _l("Rejected cards deleted past their time"),
+    "cards-expired-deleted": _l("Expired cards deleted"),
+    "interests-deleted": _l("Requests deleted with their cards"),
+}

@@ -47,6 +47,10 @@ INTEREST_ACTIONS = {
     "requester-no": transition(("new", "asked"), "declined", refusal=ALREADY_ANSWERED),
     # The matchmaker sees both sides' names and numbers.
     "contacts": transition(("agreed",), refusal=_l("Contact details are shown only once both have agreed.")),
+    # The matchmaker sees the card owner's name and number (given to the matchmaker with
+    # the card's consent) to ask them, while the request waits for their answer.
+    "owner-contact": transition(("new", "asked"),
+                                refusal=_l("The owner's contact is shown only while the request waits for them.")),
 }
 # What each answer records besides the request's new state.
 ANSWERS = {"asked": {}, "owner-yes": {"owner_agreed": True}, "owner-no": {"owner_agreed": False},
@@ -389,6 +393,20 @@ def contacts(interest_id: int) -> tuple[Contact, Contact]:
     return (Contact(owner.number, owner.real_name, owner.mobile),
             Contact(requester.number, requester.real_name, requester.mobile) if requester
             else Contact(None, interest.from_name, interest.from_mobile))
+
+
+def owner_contact(interest_id: int) -> Contact:
+    """The card owner's name and number, for the matchmaker to ask them about a request
+    (the card's consent covers it); the requester's stay hidden until both agree. Audited."""
+    interest = db.session.get(Interest, interest_id)
+    rule = INTEREST_ACTIONS["owner-contact"]
+    if interest is None:
+        raise FriendsError(rule.refusal, "note")
+    require(rule, interest.state, FriendsError, "note")
+    owner = db.session.get(Card, interest.card_id)
+    audit.record("friends", "card-contact-viewed", interest, {"number": owner.number})
+    db.session.commit()
+    return Contact(owner.number, owner.real_name, owner.mobile)
 
 
 def housekeeping(now: datetime | None = None) -> dict[str, int]:

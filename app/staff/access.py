@@ -8,7 +8,7 @@ from htmx_flask import make_response
 
 from ..communities import routing
 from ..extensions import login
-from . import services
+from . import bp, services
 
 
 @login.user_loader
@@ -36,6 +36,24 @@ def ask_to_sign_in():
         return make_response("", 401, redirect=target)
     if request.method != "GET":
         abort(401)
+    return redirect(target)
+
+
+# An account whose password an admin gave out (a new account, a reset) opens only these
+# until its holder has chosen a password of their own.
+CHANGE_PASSWORD_FIRST = ("staff.password_form", "staff.change_password", "staff.sign_out", "staff.sign_in")
+
+
+@bp.before_request
+def change_password_first():
+    if (not current_user.is_authenticated or not current_user.must_change_password
+            or request.endpoint in CHANGE_PASSWORD_FIRST):
+        return None
+    target = url_for("staff.password_form")
+    if request.htmx:
+        return make_response("", 403, redirect=target)
+    if request.method != "GET":
+        abort(403)
     return redirect(target)
 
 

@@ -1,7 +1,7 @@
 """Staff accounts: admins list, add, edit, disable them and reset their passwords; every
 member changes their own password."""
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, StringField, SubmitField
@@ -13,7 +13,7 @@ from ..forms import Form
 from ..web import found_or_404
 from . import bp, services
 from .access import staff_required
-from .forms import ActionForm, CheckboxesField
+from .forms import ActionForm, CheckboxesField, confirm_page
 from .models import ROLES
 
 # --- forms -------------------------------------------------------------------------------
@@ -60,7 +60,8 @@ class AccountForm(Form):
 @bp.get("/password")
 @staff_required()
 def password_form():
-    return render_template("staff/password.html", form=ChangePasswordForm(), changed=False)
+    return render_template("staff/password.html", form=ChangePasswordForm(),
+                           changed=request.args.get("changed") == "1")
 
 
 @bp.post("/password")
@@ -73,17 +74,28 @@ def change_password():
         except services.StaffError as error:
             form.new.errors.append(str(error))
         else:
-            return render_template("staff/password.html", form=None, changed=True)
+            return redirect(url_for("staff.password_form", changed=1), code=303)
     return render_template("staff/password.html", form=form, changed=False), 422
 
 
 # --- accounts (admins) -------------------------------------------------------------------
 
-def _accounts_page(new_form=None, *, created=None, password=None, status=200, error=None):
+# A password an admin hands out is shown once: carried from the POST to the page after
+# the redirect in the signed session cookie, and taken out of it as it is shown.
+PASSWORD_ONCE = "password_once"
+
+
+def _accounts_page(new_form=None, *, status=200, error=None):
+    created, password = session.pop(PASSWORD_ONCE, None) or (None, None)
     return render_template(
         "staff/accounts.html", members=services.members(), new_form=new_form or NewAccountForm(formdata=None),
         action_form=ActionForm(), created=created, password=password, error=error,
     ), status
+
+
+def _show_password_once(username: str, password: str):
+    session[PASSWORD_ONCE] = (username, password)
+    return redirect(url_for("staff.accounts"), code=303)
 
 
 @bp.get("/accounts")
@@ -100,11 +112,11 @@ def create_account():
         password = services.generate_password()
         try:
             services.create_staff(form.username.data, password, roles=form.roles.data,
-                                  display_name=form.display_name.data)
+                                  display_name=form.display_name.data, handed_out=True)
         except services.StaffError as error:
             form.username.errors.append(str(error))
         else:
-            return _accounts_page(created=form.username.data.strip().lower(), password=password)
+            return _show_password_once(form.username.data.strip().lower(), password)
     return _accounts_page(form, status=422)
 
 
@@ -135,6 +147,22 @@ def edit_account(member_id: int):
     return render_template("staff/account.html", member=member, form=form), 422
 
 
+@bp.get("/accounts/<int:member_id>/enabled")
+@staff_required("admin")
+def confirm_account_enabled(member_id: int):
+    member = _member_or_404(member_id)
+    back = url_for("staff.accounts")
+    if member.enabled:
+        return confirm_page(_l("Disable the account of %(name)s?", name=member.display_name),
+                            _l("%(name)s is signed out everywhere at once and cannot sign in until an admin "
+                               "enables the account again. What they did stays in the audit log.",
+                               name=member.display_name),
+                            button=_l("Disable the account"), back=back, fields={"enabled": "0"})
+    return confirm_page(_l("Enable the account of %(name)s?", name=member.display_name),
+                        _l("%(name)s can sign in again with their password.", name=member.display_name),
+                        button=_l("Enable the account"), back=back, danger=False, fields={"enabled": "1"})
+
+
 @bp.post("/accounts/<int:member_id>/enabled")
 @staff_required("admin")
 def set_account_enabled(member_id: int):
@@ -146,10 +174,21 @@ def set_account_enabled(member_id: int):
     return redirect(url_for("staff.accounts"), code=303)
 
 
+@bp.get("/accounts/<int:member_id>/password")
+@staff_required("admin")
+def confirm_reset_password(member_id: int):
+    member = _member_or_404(member_id)
+    return confirm_page(_l("Give %(name)s a new password?", name=member.display_name),
+                        _l("Their present password stops working and they are signed out everywhere. The new one "
+                           "is shown to you once; they choose their own when they next sign in.",
+                           name=member.display_name),
+                        button=_l("Make a new password"), back=url_for("staff.accounts"))
+
+
 @bp.post("/accounts/<int:member_id>/password")
 @staff_required("admin")
 def reset_password(member_id: int):
     member = _member_or_404(member_id)
     password = services.generate_password()
-    services.set_password(member.id, password)
-    return _accounts_page(created=member.username, password=password)
+    services.set_password(member.id, password, handed_out=True)
+    return _show_password_once(member.username, password)

@@ -4,7 +4,8 @@ every change to a sign-up leaves an audit entry."""
 
 from datetime import date
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
@@ -19,12 +20,13 @@ from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
 from ..errors import Refused
+from ..exports import download
 from ..forms import Form
 from ..inputs import int_or_none
-from ..web import events, found_or_404
+from ..web import events, found_or_404, phone_url, qr_svg
 from . import bp
 from .access import staff_required
-from .forms import ActionForm, CheckboxesField
+from .forms import ActionForm, CheckboxesField, confirm_page
 
 # --- forms -------------------------------------------------------------------------------
 
@@ -83,6 +85,8 @@ class SurveyForm(Form):
 # --- views -------------------------------------------------------------------------------
 
 COORDINATORS = ("coordinator",)
+# Dates beside the names on one A4 landscape page of a printed roster.
+MEETINGS_PER_PAGE = 12
 STATUS_ACTIONS = {"open": _l("Open sign-up"), "close": _l("Close sign-up now"), "drop": _l("Drop the course")}
 
 
@@ -209,13 +213,50 @@ def set_class_status(course_id: int, action: str):
     return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
 
 
+@bp.get("/classes/<int:course_id>/draw")
+@staff_required(*COORDINATORS)
+def confirm_draw_class(course_id: int):
+    course = _course_or_404(course_id)
+    back = url_for("staff.class_detail", course_id=course_id)
+    entered = len(classes.entries(course_id))
+    if not course.awaiting_draw:
+        return confirm_page(_l("There is no draw to make for this course."), button=None, back=back)
+    if utcnow() < course.signup_closes_at:
+        return confirm_page(
+            _l("Entries are still open"),
+            _l("The public page says entries are taken until %(when)s, so the draw waits for then. To draw "
+               "sooner, close the entries now: the public page then says they closed, and no more are taken.",
+               when=format_datetime(course.signup_closes_at, "short")),
+            _l("%(entries)d entries so far for %(seats)d seats.", entries=entered, seats=course.capacity),
+            button=_l("Close entries now"), back=back,
+            action=url_for("staff.close_class_entries", course_id=course_id))
+    return confirm_page(
+        _l("Draw the lottery for “%(title)s” now?", title=course.title),
+        _l("%(entries)d entries for %(seats)d seats. The draw is made once, with the published seed: the first "
+           "drawn get the seats, the rest join the waitlist in drawn order. It cannot be redone.",
+           entries=entered, seats=course.capacity),
+        button=_l("Draw now"), back=back)
+
+
 @bp.post("/classes/<int:course_id>/draw")
 @staff_required(*COORDINATORS)
 def draw_class(course_id: int):
     course = _course_or_404(course_id)
-    if not classes.draw(course_id, force=True):
+    if course.awaiting_draw and utcnow() < course.signup_closes_at:
+        return _detail(course, error=str(_l("Entries are open until %(when)s: close them first.",
+                                            when=format_datetime(course.signup_closes_at, "short"))), status=422)
+    if not classes.draw(course_id):
         return _detail(course, error=str(_l("There is no draw to make for this course.")), status=422)
     return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
+
+
+@bp.post("/classes/<int:course_id>/close-entries")
+@staff_required(*COORDINATORS)
+def close_class_entries(course_id: int):
+    course = _course_or_404(course_id)
+    if not classes.close_entries(course_id):
+        return _detail(course, error=str(_l("There are no open entries to close.")), status=422)
+    return redirect(url_for("staff.confirm_draw_class", course_id=course_id), code=303)
 
 
 @bp.post("/classes/<int:course_id>/signups")
@@ -225,12 +266,13 @@ def assisted_signup(course_id: int):
     form = AssistedSignupForm()
     if form.validate_on_submit():
         try:
-            classes.sign_up(course_id, form.name.data, form.mobile.data, source="assisted",
-                            created_by=f"staff:{current_user.id}")
+            outcome = classes.sign_up(course_id, form.name.data, form.mobile.data, source="assisted",
+                                      created_by=f"staff:{current_user.id}")
         except Refused as error:
             getattr(form, error.field, form.mobile).errors.append(str(error))
         else:
-            return redirect(url_for("staff.class_detail", course_id=course_id), code=303)
+            signup = classes.find_signup(outcome.code)
+            return redirect(url_for("staff.signup_slip", signup_id=signup.id), code=303)
     return _detail(course, assisted_form=form, status=422)
 
 
@@ -250,6 +292,19 @@ def move_signup(signup_id: int):
     except Refused as error:
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     return redirect(url_for("staff.class_detail", course_id=signup.course_id, _anchor="waitlist"), code=303)
+
+
+@bp.get("/classes/signups/<int:signup_id>/slip")
+@staff_required(*COORDINATORS)
+def signup_slip(signup_id: int):
+    """What a resident signed up at the desk is told at once (a seat, a waitlist place or an
+    entry, and the code), as a slip to print and hand over."""
+    signup = _signup_or_404(signup_id)
+    course = classes.get_course(signup.course_id)
+    url = phone_url(url_for("classes.lookup", code=signup.code))
+    return render_template("staff/class_slip.html", signup=signup, course=course,
+                           position=classes.waitlist_position(signup), schedule=classes.schedule(course),
+                           qr=qr_svg(url) if url else None)
 
 
 @bp.post("/classes/signups/<int:signup_id>/cancel")
@@ -288,20 +343,27 @@ def mark_attendance(meeting_id: int, signup_id: int):
 @bp.get("/classes/<int:course_id>/print")
 @staff_required(*COORDINATORS)
 def print_roster(course_id: int):
+    """The roster to print: every meeting's date beside the names, a dozen dates a page; with
+    ?meeting=<id>, one meeting's sign-in sheet."""
     course = _course_or_404(course_id)
+    meeting = None
+    if request.args.get("meeting"):
+        meeting = next((each for each in course.meetings if each.id == int_or_none(request.args["meeting"])), None)
+        if meeting is None:
+            abort(404)
     classes.record_roster_view(course, "printed")
-    return render_template("staff/class_print.html", course=course, now=utcnow(),
+    return render_template("staff/class_print.html", course=course, now=utcnow(), meeting=meeting,
+                           MEETINGS_PER_PAGE=MEETINGS_PER_PAGE,
                            roster=[signup for signup in classes.roster(course_id) if signup.state == "confirmed"])
 
 
-@bp.get("/classes/<int:course_id>/roster.csv")
+@bp.get("/classes/<int:course_id>/roster.<any(csv, xlsx):kind>")
 @staff_required(*COORDINATORS)
-def roster_csv(course_id: int):
+def roster_file(course_id: int, kind: str):
     course = _course_or_404(course_id)
     classes.record_roster_view(course, "exported")
-    # A byte-order mark lets spreadsheet programs read the Chinese names as UTF-8.
-    return Response("\ufeff" + classes.roster_csv(course), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="roster-{course.id}-{to_site(utcnow()):%Y%m%d}.csv"'})
+    return download(classes.roster_table(course), kind,
+                    f"{_l('Roster')}-{course.title}-{to_site(utcnow()):%Y%m%d}")
 
 
 def _surveys_page(form: SurveyForm, status: int = 200):

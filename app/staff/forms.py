@@ -2,6 +2,7 @@
 base (routes.py). Each area's own forms are at the top of its console module
 (app/staff/<area>.py), under "# --- forms"."""
 
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -41,3 +42,12 @@ def within_limit(text: str | None, message, field: str, limit: int = lengths.REA
     if len(" ".join(text.split())) > limit:
         raise Refused(message, field)
     return text
+
+
+def confirm_page(title, *consequences, button, back: str, danger: bool = True, action: str | None = None,
+                 fields: dict | None = None, error=None):
+    """The second step before an action that cannot be undone: a page naming what will
+    happen, whose button posts to ``action`` (by default the page's own address)."""
+    return render_template("staff/confirm.html", title=title, consequences=consequences, button=button,
+                           back=back, danger=danger, action=action, fields=fields, error=error,
+                           action_form=ActionForm())

@@ -76,3 +76,14 @@ def friends_contacts(interest_id: int):
     except Refused as error:
         return friends_requests(error=str(error), status=403)
     return render_template("staff/friends_contacts.html", owner=owner, requester=requester, interest_id=interest_id)
+
+
+@bp.get("/friends/requests/<int:interest_id>/owner")
+@staff_required(*MATCHMAKERS)
+def friends_owner_contact(interest_id: int):
+    found_or_404(friends.get_interest(interest_id))
+    try:
+        owner = friends.owner_contact(interest_id)
+    except Refused as error:
+        return friends_requests(error=str(error), status=403)
+    return render_template("staff/friends_contacts.html", owner=owner, requester=None, interest_id=interest_id)

@@ -1,6 +1,7 @@
 """Kiosks in the console (admins): enrol a screen by its pairing code, rename it, revoke one
 or all. The work is app/kiosk/devices.py's."""
 
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField
@@ -12,7 +13,7 @@ from ..kiosk import devices
 from ..web import found_or_404, page_or_fragment
 from . import bp
 from .access import staff_required
-from .forms import ActionForm
+from .forms import ActionForm, confirm_page
 
 # --- forms -------------------------------------------------------------------------------
 
@@ -34,7 +35,8 @@ def _kiosks_page(form=None, status=200, *, added=None, error=None):
     return page_or_fragment(
         "staff/kiosks.html", {"kiosk-list": "staff/_kiosk_list.html"},
         kiosks=devices.kiosk_statuses(include_revoked=True), form=form or EnrollKioskForm(formdata=None),
-        action_form=ActionForm(), added=added, error=error,
+        action_form=ActionForm(), added=added if added is not None else request.args.get("added", type=int),
+        error=error,
     ), status
 
 
@@ -54,7 +56,7 @@ def enroll_kiosk():
         except devices.DeviceError as error:
             form.code.errors.append(str(error))
         else:
-            return _kiosks_page(added=kiosk_id)
+            return redirect(url_for("staff.kiosks", added=kiosk_id), code=303)
     return _kiosks_page(form, status=422)
 
 
@@ -72,8 +74,25 @@ def rename_kiosk(kiosk_id: int):
             devices.rename(kiosk.id, form.name.data)
         except devices.DeviceError as error:
             return _kiosks_page(status=422, error=str(error))
-        return _kiosks_page()
+        return _back_to_kiosks()
     return _kiosks_page(status=422, error=_("A kiosk's name has 1 to %(n)d characters.", n=lengths.KIOSK_NAME))
+
+
+def _back_to_kiosks():
+    """The list again: swapped in place for htmx, else by a redirect (a reload posts nothing)."""
+    if request.headers.get("HX-Request"):
+        return _kiosks_page()
+    return redirect(url_for("staff.kiosks"), code=303)
+
+
+@bp.get("/kiosks/<int:kiosk_id>/revoke")
+@staff_required("admin")
+def confirm_revoke_kiosk(kiosk_id: int):
+    kiosk = _kiosk_or_404(kiosk_id)
+    return confirm_page(_l("Revoke the kiosk “%(name)s”?", name=kiosk.name),
+                        _l("The screen stops acting as a kiosk at its next check, within seconds: it shows the "
+                           "boards read-only and a pairing code. To use it again, pair it anew."),
+                        button=_l("Revoke this kiosk"), back=url_for("staff.kiosks"))
 
 
 @bp.post("/kiosks/<int:kiosk_id>/revoke")
@@ -81,11 +100,21 @@ def rename_kiosk(kiosk_id: int):
 def revoke_kiosk(kiosk_id: int):
     kiosk = _kiosk_or_404(kiosk_id)
     devices.revoke(kiosk.id)
-    return _kiosks_page()
+    return redirect(url_for("staff.kiosks"), code=303)
+
+
+@bp.get("/kiosks/revoke-all")
+@staff_required("admin")
+def confirm_revoke_all_kiosks():
+    return confirm_page(_l("Revoke all kiosks?"),
+                        _l("Every kiosk (%(num)d now) stops acting as a kiosk at its next check: residents can no "
+                           "longer post, sign up or ask from any of them. Each must be paired anew.",
+                           num=len(devices.kiosk_statuses())),
+                        button=_l("Revoke all kiosks"), back=url_for("staff.kiosks"))
 
 
 @bp.post("/kiosks/revoke-all")
 @staff_required("admin")
 def revoke_all_kiosks():
     devices.revoke_all()
-    return _kiosks_page()
+    return redirect(url_for("staff.kiosks"), code=303)

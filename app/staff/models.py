@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import lengths
@@ -28,6 +28,9 @@ class StaffMember(UserMixin, db.Model):
     # Space-separated subset of DISTRICT_ROLES; the roles in a community are memberships'.
     roles: Mapped[str] = mapped_column(String(100), default="")
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Set when an admin hands out the password (a new account, a reset): the holder must
+    # choose their own at the next sign-in before anything else opens.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
     # Staff of a district department or property company: they work the cases routed to it,

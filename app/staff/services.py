@@ -95,9 +95,10 @@ def _clean_roles(roles, allowed=ROLES, *, required: bool = True) -> str:
 
 
 def create_staff(username: str, password: str, roles=("admin",), display_name: str | None = None,
-                 *, community_id: int | None = None) -> int:
+                 *, community_id: int | None = None, handed_out: bool = False) -> int:
     """A new account. Its community roles become a membership of ``community_id`` (the one
-    being worked in when None); district roles are the account's own."""
+    being worked in when None); district roles are the account's own. A ``handed_out``
+    password (an admin gives it to the person) must be changed at the first sign-in."""
     username = username.strip().lower()
     if not username or len(username) > lengths.USERNAME or any(ch.isspace() for ch in username):
         raise StaffError(_l("A username has 1 to %(n)d characters and no spaces.", n=lengths.USERNAME))
@@ -111,6 +112,7 @@ def create_staff(username: str, password: str, roles=("admin",), display_name: s
         display_name=(display_name or username).strip()[:lengths.STAFF_NAME],
         password_hash=hasher.hash(password),
         roles=district,
+        must_change_password=handed_out,
     )
     db.session.add(member)
     if role_text:
@@ -407,11 +409,14 @@ def set_enabled(member_id: int, enabled: bool) -> None:
     db.session.commit()
 
 
-def set_password(member_id: int, password: str, *, keep_session: str | None = None) -> None:
-    """Set a new password and end the member's other sessions."""
+def set_password(member_id: int, password: str, *, keep_session: str | None = None,
+                 handed_out: bool = False) -> None:
+    """Set a new password and end the member's other sessions; a ``handed_out`` one (an
+    admin's reset) must be changed at the next sign-in."""
     member = db.session.get(StaffMember, member_id)
     check_password_strength(password, member.username, member.display_name)
     member.password_hash = hasher.hash(password)
+    member.must_change_password = handed_out
     conditions = [StaffSession.member_id == member.id]
     if keep_session:
         conditions.append(StaffSession.key_hash != token_digest(keep_session))

@@ -28,3 +28,10 @@ CHECK_LABELS = {
     "long-number": _l("long number"),
     "split-number": _l("number split over posts"),
 }
+
+# What a watched word makes the checks do to a post that holds it.
+WORD_ACTION_LABELS = {
+    "block": _l("Refuse the post"),
+    "hold": _l("Hold it for review"),
+    "flag": _l("Flag it for moderators"),
+}

@@ -198,6 +198,9 @@ def report(post_id: int, reason: str, reporter: str) -> bool:
 # --- moderation ----------------------------------------------------------------------------
 
 QUEUE_FILTERS = ("waiting", "pending", "held", "reported", "published")
+# Every post in any state can be found again: what is on the wall (pinned first), what was
+# hidden or rejected (newest first), and a search over all of them.
+BROWSE_FILTERS = ("on-wall", "hidden", "rejected")
 
 
 def _queue_condition(which: str):
@@ -218,6 +221,35 @@ def queue(which: str = "waiting", limit: int = 100) -> list[Post]:
     return list(db.session.scalars(
         select(Post).where(_queue_condition(which)).order_by(Post.created_at, Post.id).limit(limit)
     ))
+
+
+def browse(which: str, limit: int = 100) -> list[Post]:
+    """The posts of one state for moderators to find again: on the wall pinned first, then
+    newest first."""
+    state = {"on-wall": "approved", "hidden": "hidden", "rejected": "rejected"}[which]
+    query = select(Post).where(Post.state == state)
+    if which == "on-wall":
+        query = query.order_by(Post.pinned.desc(), Post.published_at.desc(), Post.id.desc())
+    else:
+        query = query.order_by(Post.reviewed_at.desc(), Post.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def search(words: str, *, post_ids=(), posted_by=(), limit: int = 100) -> list[Post]:
+    """Posts in any state, newest first, whose receipt code is the words, or whose shown
+    text, nickname or place holds them, or which are among ``post_ids`` (a case's post) or
+    were posted by one of ``posted_by`` (a kiosk's key)."""
+    words = (words or "").strip()[: lengths.SEARCH]
+    if not words:
+        return []
+    found = [func.upper(Post.receipt_code) == words.replace(" ", "").upper()]
+    found += [column.contains(words, autoescape=True) for column in (Post.public_text, Post.nickname, Post.location)]
+    if post_ids:
+        found.append(Post.id.in_(list(post_ids)))
+    if posted_by:
+        found.append(Post.posted_by.in_(list(posted_by)))
+    return list(db.session.scalars(
+        select(Post).where(or_(*found)).order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)))
 
 
 def waiting_count() -> int:

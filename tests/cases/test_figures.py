@@ -190,13 +190,13 @@ def measure_cells(counts: tuple) -> list:
 def hand_rows(app) -> dict[str, list[list]]:
     """What each sheet should hold below its header, made from the counts by hand (English)."""
     with app.app_context():
-        names = {key: (name_en, key) for key, name_en in db.session.execute(select(Category.key, Category.name_en))}
+        names = {key: (name_en,) for key, name_en in db.session.execute(select(Category.key, Category.name_en))}
         order = list(db.session.scalars(select(Category.key).order_by(Category.position, Category.id)))
     return {
         "grid": [[name, *measure_cells(counts)] for name, counts in BY_GRID.items()]
         + [["Community total", *measure_cells(TOTAL)]],
         "category": [[*names[key], *measure_cells(BY_CATEGORY.get(key, ZERO))] for key in order]
-        + [["Community total", "", *measure_cells(TOTAL)]],
+        + [["Community total", *measure_cells(TOTAL)]],
         "unit": [["区城管局", "District department", *measure_cells(BY_UNIT["区城管局"])],
                  ["安居物业", "Property company", *measure_cells(BY_UNIT["安居物业"])],
                  ["In the community (no unit)", "", *measure_cells(BY_UNIT["In the community (no unit)"])],
@@ -227,7 +227,9 @@ def test_the_months_figures_match_the_cases_counted_by_hand(app, seeded):
     assert {str(row.leading[0]): as_tuple(row.counts) for row in grid.rows} == BY_GRID
     assert [row.key for row in grid.rows] == [*seeded["grids"], None]
     category = month.table("category")
-    assert {row.leading[1]: as_tuple(row.counts) for row in category.rows} == {
+    with app.app_context():
+        key_of = {category.id: category.key for category in db.session.scalars(select(Category))}
+    assert {key_of[row.key]: as_tuple(row.counts) for row in category.rows} == {
         key: BY_CATEGORY.get(key, ZERO) for key in
         ("roads", "lighting", "sanitation", "property", "utilities", "safety", "noise", "parking", "dispute", "other")}
     unit = month.table("unit")
@@ -347,9 +349,9 @@ def test_the_workbook_and_the_page_agree_with_the_cases(app, seeded, staff_clien
     book = load_workbook(io.BytesIO(response.data))
     sheet = book["By category 2025-03"]
     assert all(cell.font.bold for cell in sheet[2]) and all(cell.font.bold for cell in sheet[sheet.max_row])
-    assert sheet["B3"].data_type == "s" and sheet["B3"].value == "roads"  # codes stay text
-    assert sheet["E3"].number_format == "0.0%"  # accepted within 24 hours, as a share
-    assert sheet.freeze_panes == "C3"
+    assert sheet["A3"].data_type == "s" and sheet["A3"].value == "Roads and crossings"
+    assert sheet["D3"].number_format == "0.0%"  # accepted within 24 hours, as a share
+    assert sheet.freeze_panes == "B3"
     assert book.properties.title == "Case figures, 2025-03"
 
 

@@ -107,7 +107,7 @@ def test_the_draw_gives_seats_in_an_order_anyone_can_repeat_from_the_seed(app, e
         # A second draw (the clock's job and staff racing, say) changes nothing.
         before = drawn_rows(course_id), course_state(course_id)
         assert services.draw(course_id, now=moments["after_close"] + timedelta(hours=1)) is False
-        assert services.draw(course_id, now=moments["after_close"], force=True) is False
+        assert services.draw(course_id, now=moments["after_close"]) is False
         assert (drawn_rows(course_id), course_state(course_id)) == before
 
         # After the draw, newcomers queue behind everyone drawn; no new entries.

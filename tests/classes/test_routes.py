@@ -243,10 +243,18 @@ def test_coordinators_create_open_and_edit_a_course(coordinator, client, run_in_
 
 def test_assisted_sign_up_moves_and_exports_are_audited(coordinator, run_in_app):
     course_id = run_in_app(new_course, capacity=1)
+    slips = []
     for name, mobile in (("赵一", "13700000001"), ("钱二", "13700000002"), ("孙三", "13700000003")):
-        assert coordinator.post(f"/staff/classes/{course_id}/signups",
-                                data={"name": name, "mobile": mobile}).status_code == 303
+        response = coordinator.post(f"/staff/classes/{course_id}/signups", data={"name": name, "mobile": mobile})
+        assert response.status_code == 303 and "/slip" in response.headers["Location"]
+        slips.append(coordinator.get(response.headers["Location"]).get_data(as_text=True))
     assert {source for *_, source in rows(run_in_app, course_id)} == {"assisted"}
+    # The outcome and the code at once, on a slip to print: a seat, then waitlist places.
+    codes = {name: code for name, code, *_ in run_in_app(lambda: [
+        (s.name, s.code) for s in db.session.scalars(select(Signup).where(Signup.course_id == course_id))])}
+    assert "报名成功，座位已确认。" in slips[0] and f"{codes['赵一'][:4]} {codes['赵一'][4:]}" in slips[0]
+    assert "您是候补第 2 位" in slips[2] and f"{codes['孙三'][:4]} {codes['孙三'][4:]}" in slips[2]
+    assert "<svg" in slips[2] and "13700000003" not in slips[2]
     waitlisted = run_in_app(lambda: [s.id for s in services.waitlist(course_id)])
 
     refused = coordinator.post(f"/staff/classes/signups/{waitlisted[1]}/move", data={"position": "1", "reason": ""})
@@ -259,6 +267,7 @@ def test_assisted_sign_up_moves_and_exports_are_audited(coordinator, run_in_app)
 
     detail = coordinator.get(f"/staff/classes/{course_id}").get_data(as_text=True)
     assert "赵一" in detail and "137****0001" in detail and "13700000001" not in detail
+    assert codes["孙三"] in detail.split('id="waitlist"')[1]  # the waitlist shows codes too
     csv_text = coordinator.get(f"/staff/classes/{course_id}/roster.csv").get_data(as_text=True)
     assert "赵一" in csv_text and "13700000001" in csv_text
     actions = run_in_app(lambda: [(a.action, a.actor_kind, a.detail) for a in db.session.scalars(
@@ -388,3 +397,38 @@ def test_the_timetable_and_course_list_follow_changes_by_polling(kiosk_client, c
     # A new day redraws the timetable even when no course changed.
     version = run_in_app(services.version)
     assert client.get(f"/c/main/classes/live?view=week&v={version}-2000-01-01").status_code == 200
+
+
+def test_roster_exports_read_back_with_chinese_headers_and_codes_as_text(coordinator, run_in_app):
+    """CSV and Excel in the console's language; a code with a leading zero keeps it, in the
+    CSV's text and as a text cell in the workbook; a name never becomes a formula."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    course_id = run_in_app(new_course, capacity=1)
+    for name, mobile in (("赵一", "13700000001"), ("=钱二", "13700000002")):
+        coordinator.post(f"/staff/classes/{course_id}/signups", data={"name": name, "mobile": mobile})
+
+    def zero_code():
+        signup = db.session.scalar(select(Signup).where(Signup.course_id == course_id, Signup.name == "赵一"))
+        signup.code = "03095178"
+        db.session.commit()
+    run_in_app(zero_code)
+
+    csv_response = coordinator.get(f"/staff/classes/{course_id}/roster.csv")
+    assert csv_response.mimetype == "text/csv" and csv_response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(csv_response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:7] == ["报名码", "居民姓名", "手机", "状态", "来源", "候补位置", "报名时间"]
+    assert rows[1][:5] == ["03095178", "赵一", "13700000001", "已确认座位", "工作人员代报"]
+    assert rows[2][1] == "'=钱二" and rows[2][3] == "候补中" and rows[2][5] == "1"
+
+    book = load_workbook(io.BytesIO(coordinator.get(f"/staff/classes/{course_id}/roster.xlsx").data))
+    sheet = book.active
+    assert [cell.value for cell in sheet[1]][:3] == ["报名码", "居民姓名", "手机"]
+    assert sheet["A2"].value == "03095178" and sheet["A2"].data_type == "s"
+    assert sheet["C2"].value == "13700000001" and sheet["C2"].data_type == "s"
+    assert sheet["B3"].value == "=钱二" and sheet["B3"].data_type == "s"  # text, not a formula
+    english = coordinator.get(f"/staff/classes/{course_id}/roster.csv", headers={"Accept-Language": "en"})
+    assert english.get_data(as_text=True).lstrip("\ufeff").startswith("Code,Resident's name,Mobile,State")

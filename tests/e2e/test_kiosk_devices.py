@@ -48,9 +48,9 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
     form.locator('input[name="name"]').fill(KIOSK_NAME)
     with kiosk.expect_response(lambda r: path_is("/device/pairing")(r)
                                and r.headers.get("hx-refresh") == "true", timeout=KIOSK_WAIT_MS) as pickup:
-        with staff.expect_response(path_is("/staff/kiosks")) as accepted:
+        with staff.expect_response(lambda r: path_is("/staff/kiosks")(r) and r.request.method == "POST") as accepted:
             form.locator('input[type="submit"]').click()
-        assert accepted.value.status == 200
+        assert accepted.value.status == 303  # then the list, by its own address: a reload sends nothing
         expect(staff.locator("#kiosk-list [role=status]")).to_have_text("大屏已添加，几秒钟内下次联络时生效。")
         added = _row_ids(staff) - rows_before
         assert len(added) == 1, added
@@ -78,12 +78,15 @@ def test_enroll_by_pairing_code_then_revoke(kiosk, staff, live_server, requested
     kiosk.evaluate("window.__sameDocument = 1")
     with kiosk.expect_response(lambda r: path_is("/device/heartbeat")(r)
                                and r.headers.get("hx-refresh") == "true", timeout=KIOSK_WAIT_MS):
+        # Revoking asks first, on a page that names the kiosk and what will happen.
+        row.get_by_role("link", name="撤销…").click()
+        expect(staff.locator("h1")).to_contain_text("撤销大屏")
         with staff.expect_response(lambda r: r.request.method == "POST"
                                    and urlsplit(r.url).path.endswith("/revoke")) as revoked:
-            row.locator("button", has_text="撤销").click()
-        assert revoked.value.status == 200
+            staff.locator("#confirm-button").click()
+        assert revoked.value.status == 303
         expect(row).to_have_attribute("data-status", "revoked")
-        expect(row.locator("button", has_text="撤销")).to_have_count(0)
+        expect(row.get_by_role("link", name="撤销…")).to_have_count(0)
     expect(kiosk.locator("#pairing-code")).to_have_text(PAIRING_CODE, timeout=KIOSK_WAIT_MS)
     expect(kiosk.locator("#heartbeat")).to_have_count(0)
     assert kiosk.evaluate("window.__sameDocument") is None, "the kiosk did not reload itself"

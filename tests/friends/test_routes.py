@@ -62,7 +62,7 @@ def test_a_card_shows_only_once_approved_and_never_its_owner(kiosk_client, clien
     assert f'id="card-{number}"' in board and "周晓雯" not in board and "13700001234" not in board
     assert f'id="card-{number}"' not in client.get("/c/main/friends/?gender=male").get_data(as_text=True)
     mine = client.get(f"/c/main/friends/mine?code={code}").get_data(as_text=True)
-    assert "已上墙" in mine and "周晓雯" not in mine
+    assert "已展示" in mine and "周晓雯" not in mine
 
 
 def test_meeting_needs_both_yeses_before_contacts_open(kiosk_client, client, staff_client, run_in_app):

@@ -136,7 +136,8 @@ def test_staff_console_enrolls_renames_and_revokes(client, staff_client):
     wrong = staff.post("/staff/kiosks", data={"code": "QQQQQQ", "name": "大厅"})
     assert wrong.status_code == 422 and "没有屏幕显示这个配对码" in wrong.get_data(as_text=True)
     added = staff.post("/staff/kiosks", data={"code": code, "name": "大厅左侧"})
-    assert added.status_code == 200 and 'data-status="waiting"' in added.get_data(as_text=True)
+    assert added.status_code == 303
+    assert 'data-status="waiting"' in staff.get(added.headers["Location"]).get_data(as_text=True)
     client.post("/device/pairing", headers=HTMX)
     listing = staff.get("/staff/kiosks", headers={**HTMX, "HX-Target": "kiosk-list"}).get_data(as_text=True)
     assert listing.startswith('<div id="kiosk-list"') and 'data-status="online"' in listing
@@ -144,6 +145,11 @@ def test_staff_console_enrolls_renames_and_revokes(client, staff_client):
     renamed = staff.post(f"/staff/kiosks/{kiosk_id}/name", data={"name": "大厅右侧"},
                          headers={**HTMX, "HX-Target": "kiosk-list"})
     assert "大厅右侧" in renamed.get_data(as_text=True)
-    revoked = staff.post(f"/staff/kiosks/{kiosk_id}/revoke", headers={**HTMX, "HX-Target": "kiosk-list"})
-    assert 'data-status="revoked"' in revoked.get_data(as_text=True)
+    # Revoking asks first: a page naming the kiosk, whose button posts.
+    asked = staff.get(f"/staff/kiosks/{kiosk_id}/revoke").get_data(as_text=True)
+    assert "撤销大屏“大厅右侧”？" in asked and f'action="/staff/kiosks/{kiosk_id}/revoke"' in asked
+    assert 'data-status="online"' in staff.get("/staff/kiosks").get_data(as_text=True)
+    revoked = staff.post(f"/staff/kiosks/{kiosk_id}/revoke")
+    assert revoked.status_code == 303
+    assert 'data-status="revoked"' in staff.get(revoked.headers["Location"]).get_data(as_text=True)
     assert staff.post("/staff/kiosks/999/revoke").status_code == 404

@@ -89,7 +89,7 @@ def test_ending_a_session_makes_the_old_cookie_worthless(app, admin_client, memb
     elif how == "disable":
         assert admin_client.post(f"/staff/accounts/{member_id}/enabled", data={"enabled": "0"}).status_code == 303
     else:
-        assert admin_client.post(f"/staff/accounts/{member_id}/password").status_code == 200
+        assert admin_client.post(f"/staff/accounts/{member_id}/password").status_code == 303
     replay = app.test_client()
     replay.set_cookie(SESSION_COOKIE, stolen)
     assert not signed_in(replay)
@@ -144,19 +144,27 @@ def test_change_own_password(client, member_id):
     assert differ.status_code == 422 and "两次输入的新密码不一样" in differ.get_data(as_text=True)
     ok = client.post("/staff/password", data={"current": STAFF_PASSWORD, "new": "a new fine passphrase",
                                               "confirm": "a new fine passphrase"})
-    assert ok.status_code == 200 and "密码已修改" in ok.get_data(as_text=True)
+    assert ok.status_code == 303 and "密码已修改" in client.get(ok.headers["Location"]).get_data(as_text=True)
     assert signed_in(client)
 
 
 def test_admin_creates_an_account_and_sees_its_password_once(app, admin_client):
     response = admin_client.post("/staff/accounts", data={"username": "Sun", "display_name": "孙阿姨",
                                                           "roles": ["matchmaker", "coordinator"]})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200
+    # A redirect to the list, which shows the password once: a reload shows it no more.
+    assert response.status_code == 303 and response.headers["Location"].endswith("/staff/accounts")
+    body = admin_client.get("/staff/accounts").get_data(as_text=True)
     password = re.search(r'<code class="secret">([^<]+)</code>', body).group(1)
     assert "孙阿姨" in body and password not in admin_client.get("/staff/accounts").get_data(as_text=True)
+    # The newcomer signs in with it, and must choose their own before anything else opens.
     newcomer = app.test_client()
     assert sign_in(newcomer, "sun", password).status_code == 303
+    for page in ("/staff/", "/staff/classes", "/staff/friends"):
+        assert newcomer.get(page).headers.get("Location", "").endswith("/staff/password"), page
+    assert newcomer.post("/staff/classes/new", data={}).status_code == 403
+    changed = newcomer.post("/staff/password", data={"current": password, "new": "sunflower orchard lantern 2026",
+                                                     "confirm": "sunflower orchard lantern 2026"})
+    assert changed.status_code == 303 and newcomer.get("/staff/classes").status_code == 200
     with app.app_context():
         sun = db.session.query(StaffMember).filter_by(username="sun").one()
         assert services.get_member(sun.id).role_set == {"matchmaker", "coordinator"}

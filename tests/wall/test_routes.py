@@ -189,10 +189,13 @@ def test_moderator_queue_approve_reject_and_bulk(kiosks, moderator, client):
 
 
 def test_moderator_settings_and_no_problems_through_the_wall(moderator, kiosks):
-    assert moderator.post("/staff/wall/settings/words", data={"word": "加微信", "action": "flag"}).status_code == 200
+    # Saved: back to the settings page by a redirect, so that a reload sends nothing again.
+    added = moderator.post("/staff/wall/settings/words", data={"word": "加微信", "action": "flag"})
+    assert added.status_code == 303 and added.headers["Location"].endswith("/staff/wall/settings")
     duplicate = moderator.post("/staff/wall/settings/words", data={"word": "加 微 信", "action": "hold"})
-    assert duplicate.status_code == 422
-    assert moderator.post("/staff/wall/settings/kinds", data={"publish_first": ["greeting"]}).status_code == 200
+    # Refused: the page again, with the message, and its own address for the browser to show.
+    assert duplicate.status_code == 422 and 'data-page-url="/staff/wall/settings"' in duplicate.get_data(as_text=True)
+    assert moderator.post("/staff/wall/settings/kinds", data={"publish_first": ["greeting"]}).status_code == 303
     assert send(kiosks[0], "greeting", "冬至快乐").status_code == 200
     assert "冬至快乐" in moderator.get("/staff/wall?show=published").get_data(as_text=True)
     # Problems are cases now: the wall's form offers no such kind.
@@ -224,3 +227,37 @@ def test_markup_in_posts_is_escaped_everywhere(app, client, moderator, run_in_ap
         if "<" in payload or '"' in payload:
             assert payload not in everything, payload  # never as raw markup
     assert "<b>x</b>" not in everything
+
+
+def test_every_post_can_be_found_again_in_any_state(kiosks, moderator, run_in_app):
+    """A hidden post is under Hidden and a pinned one under On the wall after a reload, and
+    the search finds posts by receipt code, text, nickname and kiosk, in any state."""
+    hidden = receipt_code(send(kiosks[0], "wish", "希望周末有书法课", nickname="老周"))
+    pinned = receipt_code(send(kiosks[1], "greeting", "大家新年好"))
+    hidden_id, pinned_id = approved(run_in_app, hidden), approved(run_in_app, pinned)
+    assert moderator.post(f"/staff/wall/{hidden_id}/hide", headers=HTMX).status_code == 200
+    assert moderator.post(f"/staff/wall/{pinned_id}/pin", headers=HTMX).status_code == 200
+
+    waiting = moderator.get("/staff/wall").get_data(as_text=True)
+    assert "希望周末有书法课" not in waiting and "大家新年好" not in waiting
+    hidden_tab = moderator.get("/staff/wall?show=hidden").get_data(as_text=True)
+    assert f'id="row-{hidden_id}"' in hidden_tab and "恢复" in hidden_tab and "大家新年好" not in hidden_tab
+    on_wall = moderator.get("/staff/wall?show=on-wall").get_data(as_text=True)
+    assert on_wall.index(f'id="row-{pinned_id}"') < on_wall.index("</main>") and "取消置顶" in on_wall
+    # Who posted it reads as the kiosk's name, never its code.
+    assert "大屏：A" in hidden_tab and "kiosk:" not in hidden_tab and "昵称：老周" in hidden_tab
+
+    for words, expected in ((hidden, hidden_id), (hidden[:4] + " " + hidden[4:], hidden_id), ("书法", hidden_id),
+                            ("老周", hidden_id), ("B", pinned_id)):
+        found = moderator.get("/staff/wall", query_string={"q": words}).get_data(as_text=True)
+        assert expected in [int(i) for i in re.findall(r'id="row-(\d+)"', found)], words
+    by_kiosk = [int(i) for i in re.findall(r'id="row-(\d+)"', moderator.get(
+        "/staff/wall", query_string={"q": "A"}).get_data(as_text=True))]
+    assert hidden_id in by_kiosk and pinned_id not in by_kiosk
+    nothing = moderator.get("/staff/wall", query_string={"q": "没有这样的留言"}).get_data(as_text=True)
+    assert 'id="row-' not in nothing and "没有符合的留言" in nothing
+
+    assert moderator.post(f"/staff/wall/{hidden_id}/restore", headers=HTMX).status_code == 200
+    assert moderator.post(f"/staff/wall/{pinned_id}/unpin", headers=HTMX).status_code == 200
+    assert 'id="row-' not in moderator.get("/staff/wall?show=hidden").get_data(as_text=True)
+    assert run_in_app(lambda: services.get_post(pinned_id).pinned) is False

@@ -10,13 +10,13 @@ from .phases import phase, seats_left, signup_window_open, term_end_utc, term_st
 from .signups import (ACTIVE_STATES, CODE_DIGITS, SIGNUP_ACTIONS, Outcome, allowed_actions, allowed_or_refused,
                       cancel, cancel_by_staff, find_signup, get_signup, promote_from_waitlist, sign_up, waitlist,
                       waitlist_position)
-from .lottery import draw, draw_due, draw_order, draw_result, entries, seed_commitment, verify_draw
+from .lottery import close_entries, draw, draw_due, draw_order, draw_result, entries, seed_commitment, verify_draw
 from .reading import (LISTED_AFTER_TERM, Day, Slot, category_counts, counts, get_course, meetings_held,
                       public_course, public_courses, revision, taught_by, upcoming_meetings, version, waitlist_counts,
                       week)
 from .courses import (MAX_MEETINGS, CourseData, form_data, meeting_times, save_course, schedule, set_status,
                       staff_courses, sync_statuses)
-from .rosters import attendance, move_on_waitlist, record_roster_view, roster, roster_csv, set_attendance
+from .rosters import attendance, move_on_waitlist, record_roster_view, roster, roster_table, set_attendance
 from .ratings import RatingOverview, RatingSummary, rate, rating_eligible, rating_overview, rating_summary
 from .retention import housekeeping, purge_personal_data
 from .needs_surveys import answer_survey, get_survey, published_survey, save_survey, set_survey_state, surveys
@@ -27,12 +27,12 @@ __all__ = [
     "ACTIVE_STATES", "CODE_DIGITS", "SIGNUP_ACTIONS", "Outcome", "allowed_actions", "allowed_or_refused", "cancel",
     "cancel_by_staff", "find_signup", "get_signup", "promote_from_waitlist", "sign_up", "waitlist",
     "waitlist_position",
-    "draw", "draw_due", "draw_order", "draw_result", "entries", "seed_commitment", "verify_draw",
+    "close_entries", "draw", "draw_due", "draw_order", "draw_result", "entries", "seed_commitment", "verify_draw",
     "LISTED_AFTER_TERM", "Day", "Slot", "category_counts", "counts", "get_course", "meetings_held", "public_course",
     "public_courses", "revision", "taught_by", "upcoming_meetings", "version", "waitlist_counts", "week",
     "MAX_MEETINGS", "CourseData", "form_data", "meeting_times", "save_course", "schedule", "set_status",
     "staff_courses", "sync_statuses",
-    "attendance", "move_on_waitlist", "record_roster_view", "roster", "roster_csv", "set_attendance",
+    "attendance", "move_on_waitlist", "record_roster_view", "roster", "roster_table", "set_attendance",
     "RatingOverview", "RatingSummary", "rate", "rating_eligible", "rating_overview", "rating_summary",
     "housekeeping", "purge_personal_data",
     "answer_survey", "get_survey", "published_survey", "save_survey", "set_survey_state", "surveys",

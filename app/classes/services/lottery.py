@@ -22,16 +22,33 @@ def seed_commitment(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
-def draw(course_id: int, *, now: datetime | None = None, force: bool = False) -> bool:
-    """Draw a lottery whose entry window has closed (staff may draw early with force).
+def close_entries(course_id: int, *, now: datetime | None = None) -> bool:
+    """End an open lottery's entry window now, so that it can be drawn before the close it
+    advertised; its public page then says when entries closed. False when there is no open
+    entry window to close."""
+    now = now or utcnow()
+    closed = db.session.execute(
+        update(Course).where(Course.id == course_id, Course.awaiting_draw, Course.signup_opens_at <= now,
+                             Course.signup_closes_at > now)
+        .values(signup_closes_at=now, revision=Course.revision + 1))
+    if closed.rowcount != 1:
+        db.session.rollback()
+        return False
+    audit.record("classes", "lottery-entries-closed", db.session.get(Course, course_id))
+    db.session.commit()
+    return True
+
+
+def draw(course_id: int, *, now: datetime | None = None) -> bool:
+    """Draw a lottery whose entry window has closed (to draw early, staff close the entries
+    first: close_entries).
 
     Winners get the seats; the rest join the waitlist in drawn order. False when this
     course has no draw to make (already drawn, not a lottery, window still open).
     """
     now = now or utcnow()
     claimed = db.session.execute(
-        update(Course).where(Course.id == course_id, Course.awaiting_draw,
-                             *(() if force else (Course.signup_closes_at <= now,)))
+        update(Course).where(Course.id == course_id, Course.awaiting_draw, Course.signup_closes_at <= now)
         .values(drawn_at=now, revision=Course.revision + 1))
     if claimed.rowcount != 1:
         db.session.rollback()

@@ -1,14 +1,14 @@
 """Rosters for staff, attendance at each meeting, and moves on the waitlist."""
 
-import csv
-import io
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, select, update
 
 from ... import audit
 from ...clock import to_site
+from ...exports import Table
 from ...extensions import db
+from ..labels import SOURCE_LABELS, STATE_LABELS
 from ..models import Attendance, Course, Meeting, Signup
 from .common import ClassError, staff_reason
 from .signups import SIGNUP_ACTIONS, allowed_or_refused, waitlist
@@ -80,25 +80,24 @@ def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]
     return line
 
 
-def roster_csv(course: Course) -> str:
-    """The roster as CSV for staff (full names and numbers; the caller audits the export)."""
+def roster_table(course: Course) -> Table:
+    """The roster as a table for staff to take away (full names and numbers; the caller
+    audits the export): a row per sign-up, a column per meeting ticked where present.
+    Headers and values in the console's language; codes stay text."""
     meetings = course.meetings
     present = attendance(course.id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["code", "name", "mobile", "state", "source", "waitlist_position", "signed_up_at",
-                     *[to_site(m.starts_at).strftime("%Y-%m-%d %H:%M") for m in meetings]])
+    table = Table(_l("Roster"), [
+        _l("Code"), _l("Resident's name"), _l("Mobile"), _l("State"), _l("Source"), _l("Place in line"),
+        _l("Signed up at"), *[to_site(m.starts_at).strftime("%Y-%m-%d %H:%M") for m in meetings]])
     position = 0
     for signup in roster(course.id):
         if signup.state == "waitlisted":
             position += 1
-        writer.writerow([signup.code, _safe_cell(signup.name or ""), signup.mobile or "", signup.state, signup.source,
-                         position if signup.state == "waitlisted" else "",
-                         to_site(signup.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                         *["1" if (m.id, signup.id) in present else "" for m in meetings]])
-    return out.getvalue()
+        table.rows.append([
+            signup.code, signup.name or "", signup.mobile or "", str(STATE_LABELS[signup.state]),
+            str(SOURCE_LABELS[signup.source]), position if signup.state == "waitlisted" else None,
+            to_site(signup.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            *["✓" if (m.id, signup.id) in present else "" for m in meetings]])
+    return table
 
 
-def _safe_cell(text: str) -> str:
-    """A spreadsheet must not run a typed name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
