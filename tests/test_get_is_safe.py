@@ -56,6 +56,7 @@ GET_MAY_WRITE = {
     # ...its spreadsheet export...
     "staff.roster_file": AUDIT_ONLY,
     "staff.audit_file": AUDIT_ONLY,
+    "staff.expert_requests_file": AUDIT_ONLY,
     # ...an expert's form, which shows the expert's real name and mobile...
     "staff.edit_expert": AUDIT_ONLY,
     # ...the help requests, with the residents' names and numbers...
@@ -187,7 +188,8 @@ def _board_rows() -> dict:
             "notice_id": notice_id, "post": post, "post_code": post_code, "expert_id": expert.id,
             "request_code": request_code, "card": cards[0], "card_code": codes[0], "interest_id": interest.id,
             "waiting_interest_id": waiting.id,
-            "first_come": first_come, "signup_code": signup_code}
+            "first_come": first_come, "signup_code": signup_code, "survey_id": survey.id,
+            "grid_id": cases.add_grid("第一网格")}
 
 
 def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
@@ -216,6 +218,8 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "community_id": [1],
         "kiosk_id": [kiosk_id],
         "signup_id": [classes.find_signup(rows["signup_code"]).id],
+        "survey_id": [rows["survey_id"]],
+        "grid_id": [rows["grid_id"]],
         "kind": ["csv", "xlsx"],
     }
     queries = {

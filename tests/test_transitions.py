@@ -148,7 +148,8 @@ def make_signup(state: str, action: str, n: int) -> Made:
         db.session.add(Attendance(session_id=meeting_id, signup_id=signup.id))
         db.session.commit()
     forms = {"cancel": {"code": outcome.code, "tail": mobile[-4:]}, "cancel-by-staff": {"reason": "本人来电取消"},
-             "move": {"position": "1", "reason": "家里有急事"}, "attendance": {"present": "1", "meeting": meeting_id},
+             "move": {"position": "1", "reason": "家里有急事"},
+             "attendance": {"mark": "present", "meeting": meeting_id},
              "rate": {"code": outcome.code, "stars": "5", "comment": "很好"}}
     return Made(signup.id, forms[action])
 

@@ -44,6 +44,8 @@ class Grid(CommunityScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(lengths.GRID_NAME))
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
+    # The order staff give the grids; equal positions read by name.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
 
     worker = relationship("StaffMember", lazy="joined")
 

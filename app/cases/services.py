@@ -204,7 +204,7 @@ def set_unit_staff(username: str, unit_id: int | None) -> None:
 
 
 def grids() -> list[Grid]:
-    return list(db.session.scalars(select(Grid).order_by(Grid.name)))
+    return list(db.session.scalars(select(Grid).order_by(Grid.position, Grid.name, Grid.id)))
 
 
 def grid_workers() -> list["StaffMember"]:
@@ -225,13 +225,19 @@ def _worker(worker_id: int | None) -> int | None:
     return worker_id
 
 
-def add_grid(name: str, worker_id: int | None = None) -> int:
+def _grid_name(name: str, grid_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > lengths.GRID_NAME:
         raise CaseError(_l("A grid's name has 1 to %(n)d characters.", n=lengths.GRID_NAME), "name")
-    if db.session.scalar(select(Grid.id).where(Grid.name == name)):
+    if db.session.scalar(select(Grid.id).where(Grid.name == name, Grid.id != (grid_id or 0))):
         raise CaseError(_l("That grid exists already."), "name")
-    grid = Grid(name=name, worker_id=_worker(worker_id))
+    return name
+
+
+def add_grid(name: str, worker_id: int | None = None) -> int:
+    name = _grid_name(name)
+    last = db.session.scalar(select(func.max(Grid.position))) or 0
+    grid = Grid(name=name, worker_id=_worker(worker_id), position=last + 1)
     db.session.add(grid)
     db.session.flush()
     audit.record("cases", "grid-added", grid, {"name": name, "worker": worker_id})
@@ -239,12 +245,47 @@ def add_grid(name: str, worker_id: int | None = None) -> int:
     return grid.id
 
 
-def set_grid_worker(grid_id: int, worker_id: int | None) -> None:
+def _grid(grid_id: int) -> Grid:
     grid = db.session.get(Grid, grid_id)
     if grid is None:
         raise CaseError(_l("Unknown grid."), "grid")
+    return grid
+
+
+def update_grid(grid_id: int, name: str, worker_id: int | None) -> None:
+    """Rename a grid and set who works it; its cases follow the new name."""
+    grid = _grid(grid_id)
+    grid.name = _grid_name(name, grid_id)
     grid.worker_id = _worker(worker_id)
-    audit.record("cases", "grid-worker-set", grid, {"worker": worker_id})
+    audit.record("cases", "grid-changed", grid, {"name": grid.name, "worker": worker_id})
+    db.session.commit()
+
+
+def grids_in_use() -> set[int]:
+    """Grids that cases name: they can be renamed, not removed."""
+    return set(db.session.scalars(select(Case.grid_id).where(Case.grid_id.is_not(None)).distinct()))
+
+
+def remove_grid(grid_id: int) -> None:
+    grid = _grid(grid_id)
+    if grid_id in grids_in_use():
+        raise CaseError(_l("Cases name this grid: it can be renamed, not removed."), "grid")
+    audit.record("cases", "grid-removed", grid, {"name": grid.name})
+    db.session.delete(grid)
+    db.session.commit()
+
+
+def move_grid(grid_id: int, step: int) -> None:
+    """One place earlier (step -1) or later (+1) in the grids' order."""
+    order = grids()
+    index = next((place for place, grid in enumerate(order) if grid.id == grid_id), None)
+    if index is None:
+        raise CaseError(_l("Unknown grid."), "grid")
+    other = index + step
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+    for position, grid in enumerate(order, 1):
+        grid.position = position
     db.session.commit()
 
 

@@ -60,7 +60,7 @@ def _finished(course_id: int, ratings: list[tuple[int, str]]) -> None:
     for number, meeting in enumerate(course.meetings):
         for place, signup in enumerate(signups):
             if (number + place) % 4:
-                services.set_attendance(meeting.id, signup.id, True, None)
+                services.set_attendance(meeting.id, signup.id, "present", None)
     for signup, (stars, comment) in zip(signups, ratings):
         services.rate(signup.code, stars, comment)
 

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -160,6 +160,8 @@ class Attendance(CommunityScoped, db.Model):
     # The Meeting attended (the column keeps the table's first name).
     session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
     signup_id: Mapped[int] = mapped_column(ForeignKey("class_signups.id", ondelete="CASCADE"), index=True)
+    # Present, or marked absent; no row at all is not marked yet.
+    present: Mapped[bool] = mapped_column(default=True, server_default=true())
     marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -212,7 +212,7 @@ def _by_community(statement) -> dict[int, tuple]:
 def _attendance():
     """Per community: places at meetings whose roll was taken, and how many were marked present."""
     roll_taken = select(Attendance.session_id)
-    return (select(Meeting.community_id, func.count(), func.count(Attendance.id))
+    return (select(Meeting.community_id, func.count(), func.count(Attendance.id).filter(Attendance.present))
             .select_from(Meeting)
             .join(Signup, Signup.course_id == Meeting.course_id)
             .outerjoin(Attendance, and_(Attendance.session_id == Meeting.id, Attendance.signup_id == Signup.id))

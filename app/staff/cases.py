@@ -18,9 +18,10 @@ from ..communities.models import Community
 from ..errors import Refused
 from ..extensions import db
 from ..inputs import int_or_none
+from ..web import found_or_404
 from . import bp
 from .access import staff_required
-from .forms import ActionForm
+from .forms import ActionForm, confirm_page
 
 DISPATCHERS = ("moderator",)
 
@@ -258,7 +259,8 @@ def case_act(case_number: str):
 def _settings(error=None, status=200):
     district_admin = "district-admin" in current_user.district_roles
     return render_template("staff/cases_settings.html", **_context(
-        rules_=cases.rules(active_only=False), grids=cases.grids(), workers=cases.grid_workers(),
+        rules_=cases.rules(active_only=False), grids=cases.grids(), grids_in_use=cases.grids_in_use(),
+        workers=cases.grid_workers(),
         units=cases.units(), district_admin=district_admin, error=error, missing_years=workdays.missing_years(),
         calendar_days=workdays.entered_days(), library_years=sorted(workdays.LIBRARY_YEARS)[-3:])), status
 
@@ -315,8 +317,32 @@ def cases_grid_add():
 
 @bp.post("/cases/settings/grids/<int:grid_id>")
 @staff_required("admin")
-def cases_grid_worker(grid_id: int):
-    return _settings_action(lambda: cases.set_grid_worker(grid_id, _int("worker")))
+def cases_grid_edit(grid_id: int):
+    return _settings_action(lambda: cases.update_grid(grid_id, request.form.get("name", ""), _int("worker")))
+
+
+@bp.post("/cases/settings/grids/<int:grid_id>/move/<any(up, down):direction>")
+@staff_required("admin")
+def cases_grid_move(grid_id: int, direction: str):
+    return _settings_action(lambda: cases.move_grid(grid_id, -1 if direction == "up" else 1))
+
+
+@bp.get("/cases/settings/grids/<int:grid_id>/remove")
+@staff_required("admin")
+def cases_grid_confirm_remove(grid_id: int):
+    grid = found_or_404(next((grid for grid in cases.grids() if grid.id == grid_id), None))
+    back = url_for("staff.cases_settings")
+    if grid_id in cases.grids_in_use():
+        return confirm_page(_l("Cases name this grid: it can be renamed, not removed."), button=None, back=back)
+    return confirm_page(_l("Remove the grid “%(name)s”?", name=grid.name),
+                        _l("No case names it. It leaves the case form and the figures."),
+                        button=_l("Remove the grid"), back=back)
+
+
+@bp.post("/cases/settings/grids/<int:grid_id>/remove")
+@staff_required("admin")
+def cases_grid_remove(grid_id: int):
+    return _settings_action(lambda: cases.remove_grid(grid_id))
 
 
 @bp.post("/cases/settings/units")

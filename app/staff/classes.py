@@ -20,7 +20,7 @@ from ..classes.labels import CATEGORY_LABELS, MODE_LABELS, WEEKDAY_LABELS
 from ..classes.models import CATEGORIES, MODES
 from ..clock import to_site, utcnow
 from ..errors import Refused
-from ..exports import download
+from ..exports import Table, download
 from ..forms import Form
 from ..inputs import int_or_none
 from ..web import events, found_or_404, phone_url, qr_svg
@@ -322,22 +322,33 @@ def cancel_signup(signup_id: int):
 @staff_required(*COORDINATORS)
 def mark_attendance(meeting_id: int, signup_id: int):
     signup = _signup_or_404(signup_id)
-    present = request.form.get("present") == "1"
+    mark = request.form.get("mark", "")
+    marks = classes.attendance(signup.course_id)
     try:
-        classes.set_attendance(meeting_id, signup_id, present, current_user.id)
+        classes.set_attendance(meeting_id, signup_id, mark, current_user.id)
     except Refused as error:
-        if error.field == "meeting":  # no such meeting of this sign-up's course
+        if error.field == "meeting" and mark in classes.MARKS:  # no such meeting of this sign-up's course
             abort(404)
         if request.htmx:
             body = render_template("staff/_attendance_cell.html", meeting_id=meeting_id, signup_id=signup_id,
-                                   present=not present, action_form=ActionForm(), cell_error=str(error))
+                                   mark=marks.get((meeting_id, signup_id)), action_form=ActionForm(),
+                                   cell_error=str(error))
             return make_response(body, 422)
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
     if request.htmx:
         body = render_template("staff/_attendance_cell.html", meeting_id=meeting_id, signup_id=signup_id,
-                               present=present, action_form=ActionForm())
+                               mark={"present": True, "absent": False}.get(mark), action_form=ActionForm())
         return events(make_response(body), classes_attendance_marked={"meeting": meeting_id, "signup": signup_id})
-    return redirect(url_for("staff.class_detail", course_id=signup.course_id), code=303)
+    return redirect(url_for("staff.class_detail", course_id=signup.course_id, _anchor="roster"), code=303)
+
+
+@bp.post("/classes/meetings/<int:meeting_id>/all-present")
+@staff_required(*COORDINATORS)
+def mark_all_present(meeting_id: int):
+    """Everyone with a seat and not marked yet is present at this meeting; absences stay."""
+    meeting = found_or_404(classes.get_meeting(meeting_id))
+    classes.mark_all_present(meeting.id, current_user.id)
+    return redirect(url_for("staff.class_detail", course_id=meeting.course_id, _anchor="roster"), code=303)
 
 
 @bp.get("/classes/<int:course_id>/print")
@@ -391,6 +402,19 @@ def create_survey():
         else:
             return redirect(url_for("staff.class_surveys"), code=303)
     return _surveys_page(form, 422)
+
+
+@bp.get("/classes/surveys/<int:survey_id>/results.<any(csv, xlsx):kind>")
+@staff_required(*COORDINATORS)
+def survey_results_file(survey_id: int, kind: str):
+    """A survey's answers counted, for reporting upward: each option, its votes and share."""
+    survey = found_or_404(classes.get_survey(survey_id))
+    table = Table(_l("Survey results"), [_l("Question"), _l("Answer"), _l("Votes"), _l("Share")])
+    for option in sorted(survey.options, key=lambda option: option.votes, reverse=True):
+        share = round(option.votes / survey.responses, 3) if survey.responses else None
+        table.rows.append([survey.question, option.label, option.votes, share])
+    table.rows.append([survey.question, str(_l("All responses")), survey.responses, None])
+    return download(table, kind, f"{_l('Survey results')}-{survey.id}-{to_site(utcnow()):%Y%m%d}")
 
 
 @bp.post("/classes/surveys/<int:survey_id>/<state>")

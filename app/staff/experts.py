@@ -2,13 +2,16 @@
 the help-request inbox. Every view of contact details is audited."""
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import format_datetime, pgettext
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import lengths
 from ..experts import services as experts
-from ..experts.labels import CATEGORY_LABELS
+from ..clock import to_site, utcnow
+from ..experts.labels import CATEGORY_LABELS, NEED_LABELS, REQUEST_STATE_LABELS
+from ..exports import Table, download
 from ..experts.models import CATEGORIES, REQUEST_STATES
 from ..errors import Refused
 from ..forms import Form
@@ -165,6 +168,26 @@ def expert_requests(error: str | None = None, status: int = 200):
     return render_template("staff/expert_requests.html", requests=requests, show=which, filters=INBOX_FILTERS,
                            experts={expert.id: expert for expert in experts.staff_experts()},
                            action_form=ActionForm(), error=error), status
+
+
+@bp.get("/experts/requests.<any(csv, xlsx):kind>")
+@staff_required(*COORDINATORS)
+def expert_requests_file(kind: str):
+    """The help requests of the inbox's tab, for reporting upward: residents' names and
+    numbers included (audited as a view of them)."""
+    which = _inbox_filter()
+    names = {expert.id: expert.display_name for expert in experts.staff_experts()}
+    table = Table(_l("Help requests"), [
+        _l("Receipt code"), _l("Asked at"), _l("Expert"), _l("Needs"), _l("What they wrote"), _l("Resident"),
+        _l("Mobile"), _l("State"), _l("Note"), _l("Closed at")])
+    for help in experts.inbox(which):
+        table.rows.append([
+            help.code, format_datetime(help.created_at, "yyyy-MM-dd HH:mm"), names.get(help.expert_id, ""),
+            str(pgettext("list separator", ", ")).join(str(NEED_LABELS.get(need, need)) for need in help.needs.split()),
+            help.text, help.name or "", help.mobile or "", str(REQUEST_STATE_LABELS[help.state]), help.staff_note,
+            format_datetime(help.closed_at, "yyyy-MM-dd HH:mm") if help.closed_at else ""])
+    experts.record_view(None, "requests-exported")
+    return download(table, kind, f"{_l('Help requests')}-{to_site(utcnow()):%Y%m%d}")
 
 
 @bp.post("/experts/requests/<int:request_id>")

@@ -152,6 +152,7 @@ ACTION_LABELS = {
     "expert-removed": _l("removed an expert"),
     "expert-viewed": _l("saw an expert's contact"),
     "requests-viewed": _l("saw residents' help requests"),
+    "requests-exported": _l("exported residents' help requests"),
     "skill-added": _l("added a skill"),
     "request-new": _l("reopened a help request"),
     "request-assigned": _l("assigned a help request"),

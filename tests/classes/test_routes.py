@@ -300,7 +300,7 @@ def _finished_course(run_in_app, ratings):
         services.sync_statuses()
         course = db.session.get(Course, course_id)
         for signup in services.roster(course_id):
-            services.set_attendance(course.meetings[0].id, signup.id, True, None)
+            services.set_attendance(course.meetings[0].id, signup.id, "present", None)
         return course_id, codes
 
     course_id, codes = run_in_app(build)
@@ -344,15 +344,28 @@ def test_personal_data_is_deleted_after_the_retention_period_and_counts_stay(app
 
 
 def test_attendance_is_marked_per_meeting(coordinator, run_in_app):
-    course_id, _codes = _finished_course(run_in_app, [])
-    meeting_id, signup_id = run_in_app(lambda: (db.session.get(Course, course_id).meetings[1].id,
-                                                services.roster(course_id)[0].id))
-    response = coordinator.post(f"/staff/classes/attendance/{meeting_id}/{signup_id}", data={"present": "1"},
-                                headers=HTMX)
+    """Present, absent and not marked yet are three things; "all present" marks only those
+    not marked yet; a one-meeting sign-in sheet prints."""
+    course_id, _codes = _finished_course(run_in_app, [5])  # two sign-ups
+    meeting_id, first, second = run_in_app(lambda: (db.session.get(Course, course_id).meetings[1].id,
+                                                    *[signup.id for signup in services.roster(course_id)[:2]]))
+    url = f"/staff/classes/attendance/{meeting_id}/{first}"
+    response = coordinator.post(url, data={"mark": "present"}, headers=HTMX)
     assert response.status_code == 200 and 'aria-pressed="true"' in response.get_data(as_text=True)
-    assert (meeting_id, signup_id) in run_in_app(services.attendance, course_id)
-    coordinator.post(f"/staff/classes/attendance/{meeting_id}/{signup_id}", data={"present": "0"}, headers=HTMX)
-    assert (meeting_id, signup_id) not in run_in_app(services.attendance, course_id)
+    assert run_in_app(services.attendance, course_id)[(meeting_id, first)] is True
+    absent = coordinator.post(url, data={"mark": "absent"}, headers=HTMX).get_data(as_text=True)
+    assert "mark-absent" in absent and 'name="mark" value="unmarked"' in absent
+    assert run_in_app(services.attendance, course_id)[(meeting_id, first)] is False
+    assert coordinator.post(url, data={"mark": "maybe"}, headers=HTMX).status_code == 422
+
+    assert coordinator.post(f"/staff/classes/meetings/{meeting_id}/all-present").status_code == 303
+    marks = run_in_app(services.attendance, course_id)
+    assert marks[(meeting_id, first)] is False and marks[(meeting_id, second)] is True  # the absence stays
+    coordinator.post(url, data={"mark": "unmarked"}, headers=HTMX)
+    assert (meeting_id, first) not in run_in_app(services.attendance, course_id)
+    sheet = coordinator.get(f"/staff/classes/{course_id}/print", query_string={"meeting": meeting_id})
+    assert sheet.status_code == 200 and "签到表" in sheet.get_data(as_text=True)
+    assert coordinator.get(f"/staff/classes/{course_id}/print", query_string={"meeting": 99999}).status_code == 404
 
 
 def test_a_needs_survey_from_staff_to_kiosk_to_chart(coordinator, kiosk_client, client, run_in_app):

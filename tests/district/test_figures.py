@@ -175,9 +175,9 @@ def fill_first() -> int:
     first, second = sign_up(taught, "张三丰", "13800000001"), sign_up(taught, "李四光", "13800000002")
     sign_up(taught, "王五福", "13800000003")  # waitlisted
     one, two, _three, *_ = meetings(taught)
-    classes.set_attendance(one, first, True, staff_id)
-    classes.set_attendance(two, first, True, staff_id)
-    classes.set_attendance(two, second, True, staff_id)
+    classes.set_attendance(one, first, "present", staff_id)
+    classes.set_attendance(two, first, "present", staff_id)
+    classes.set_attendance(two, second, "present", staff_id)
     dropped = course("合唱团", capacity=5)
     sign_up(dropped, "赵六顺", "13800000004")
     classes.set_status(dropped, "drop", reason="报名太少")

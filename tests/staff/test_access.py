@@ -135,7 +135,10 @@ EXPECTED = {
     "staff.cases_settings": ADMIN_ONLY,
     "staff.cases_category_override": ADMIN_ONLY,
     "staff.cases_grid_add": ADMIN_ONLY,
-    "staff.cases_grid_worker": ADMIN_ONLY,
+    "staff.cases_grid_edit": ADMIN_ONLY,
+    "staff.cases_grid_move": ADMIN_ONLY,
+    "staff.cases_grid_confirm_remove": ADMIN_ONLY,
+    "staff.cases_grid_remove": ADMIN_ONLY,
     "staff.cases_category_add": DISTRICT_ADMINS,
     "staff.cases_unit_add": DISTRICT_ADMINS,
     "staff.cases_unit_staff": DISTRICT_ADMINS,
@@ -181,6 +184,7 @@ EXPECTED = {
     "staff.edit_expert": COORDINATORS,
     "staff.update_expert": COORDINATORS,
     "staff.expert_action": COORDINATORS,
+    "staff.expert_requests_file": COORDINATORS,
     "staff.expert_requests": COORDINATORS,
     "staff.update_expert_request": COORDINATORS,
     "friends.index": PUBLIC,
@@ -216,9 +220,11 @@ EXPECTED = {
     "staff.signup_slip": COORDINATORS,
     "staff.move_signup": COORDINATORS,
     "staff.cancel_signup": COORDINATORS,
+    "staff.mark_all_present": COORDINATORS,
     "staff.mark_attendance": COORDINATORS,
     "staff.print_roster": COORDINATORS,
     "staff.roster_file": COORDINATORS,
+    "staff.survey_results_file": COORDINATORS,
     "staff.class_surveys": COORDINATORS,
     "staff.set_survey_state": COORDINATORS,
 }
@@ -258,7 +264,7 @@ def visitors(app, run_in_app):
 
 def _url(rule) -> str:
     values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css" if name == "filename"
-              else "main" if name == "community" else "csv" if name == "kind" else "x"
+              else "main" if name == "community" else "csv" if name == "kind" else "up" if name == "direction" else "x"
               for name, conv in rule._converters.items()}
     return rule.build(values)[1]
 

@@ -568,6 +568,31 @@ def test_an_admin_adds_a_grid_with_its_worker(staff_client, run_in_app, worker):
     assert [grid.name for grid in run_in_app(services.grids)] == ["第二网格"]
 
 
+def test_grids_are_renamed_ordered_and_removed_only_when_unused(staff_client, run_in_app, worker):
+    admin = staff_client("boss", "admin")
+    for name in ("一网格", "二网格", "三网格"):
+        assert admin.post("/staff/cases/settings/grids", data={"name": name}).status_code == 303
+    ids = {grid.name: grid.id for grid in run_in_app(services.grids)}
+    renamed = admin.post(f"/staff/cases/settings/grids/{ids['三网格']}", data={"name": "第三网格（北区）"})
+    assert renamed.status_code == 303
+    clash = admin.post(f"/staff/cases/settings/grids/{ids['二网格']}", data={"name": "一网格"})
+    assert clash.status_code == 422 and "这个网格已经有了" in clash.get_data(as_text=True)
+    assert admin.post(f"/staff/cases/settings/grids/{ids['三网格']}/move/up").status_code == 303
+    assert [grid.name for grid in run_in_app(services.grids)] == ["一网格", "第三网格（北区）", "二网格"]
+    # A grid a case names stays (renamed, never removed); an unused one goes after a second step.
+    roads = category_id(run_in_app, "roads")
+    run_in_app(lambda: services.take_in(services.Intake(roads, "路灯坏了", grid_id=ids["一网格"]), channel="walk_in",
+                                        reported_by="staff:1"))
+    page = admin.get("/staff/cases/settings").get_data(as_text=True)
+    assert f"/grids/{ids['一网格']}/remove" not in page and f"/grids/{ids['二网格']}/remove" in page
+    refused = admin.post(f"/staff/cases/settings/grids/{ids['一网格']}/remove")
+    assert refused.status_code == 422 and "有事项使用这个网格" in refused.get_data(as_text=True)
+    asked = admin.get(f"/staff/cases/settings/grids/{ids['二网格']}/remove").get_data(as_text=True)
+    assert "删除网格“二网格”？" in asked
+    assert admin.post(f"/staff/cases/settings/grids/{ids['二网格']}/remove").status_code == 303
+    assert [grid.name for grid in run_in_app(services.grids)] == ["一网格", "第三网格（北区）"]
+
+
 def test_a_district_admin_enters_and_removes_a_calendar_day(district_admin, run_in_app):
     assert district_admin.get("/staff/cases/settings").status_code == 200
     entered = district_admin.post("/staff/cases/settings/calendar",

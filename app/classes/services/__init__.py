@@ -16,7 +16,8 @@ from .reading import (LISTED_AFTER_TERM, Day, Slot, category_counts, counts, get
                       week)
 from .courses import (MAX_MEETINGS, CourseData, form_data, meeting_times, save_course, schedule, set_status,
                       staff_courses, sync_statuses)
-from .rosters import attendance, move_on_waitlist, record_roster_view, roster, roster_table, set_attendance
+from .rosters import (MARKS, attendance, get_meeting, mark_all_present, move_on_waitlist, record_roster_view, roster,
+                      roster_table, set_attendance)
 from .ratings import RatingOverview, RatingSummary, rate, rating_eligible, rating_overview, rating_summary
 from .retention import housekeeping, purge_personal_data
 from .needs_surveys import answer_survey, get_survey, published_survey, save_survey, set_survey_state, surveys
@@ -32,7 +33,8 @@ __all__ = [
     "public_courses", "revision", "taught_by", "upcoming_meetings", "version", "waitlist_counts", "week",
     "MAX_MEETINGS", "CourseData", "form_data", "meeting_times", "save_course", "schedule", "set_status",
     "staff_courses", "sync_statuses",
-    "attendance", "move_on_waitlist", "record_roster_view", "roster", "roster_table", "set_attendance",
+    "MARKS", "attendance", "get_meeting", "mark_all_present", "move_on_waitlist", "record_roster_view", "roster",
+    "roster_table", "set_attendance",
     "RatingOverview", "RatingSummary", "rate", "rating_eligible", "rating_overview", "rating_summary",
     "housekeeping", "purge_personal_data",
     "answer_survey", "get_survey", "published_survey", "save_survey", "set_survey_state", "surveys",

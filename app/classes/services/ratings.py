@@ -20,7 +20,8 @@ def rating_eligible(signup: Signup, now: datetime | None = None) -> bool:
     course = db.session.get(Course, signup.course_id)
     if "rate" not in allowed_actions(signup) or phase(course, now) != "finished":
         return False
-    attended = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.signup_id == signup.id))
+    attended = db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.signup_id == signup.id, Attendance.present))
     already = db.session.scalar(select(func.count()).select_from(Rating).where(Rating.signup_id == signup.id))
     return attended > 0 and not already
 

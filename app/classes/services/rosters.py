@@ -28,24 +28,53 @@ def record_roster_view(course: Course, what: str) -> None:
     db.session.commit()
 
 
-def attendance(course_id: int) -> set[tuple[int, int]]:
-    rows = db.session.execute(select(Attendance.session_id, Attendance.signup_id)
+# A roll's marks: present, absent, or (no row) not marked yet.
+MARKS = ("present", "absent", "unmarked")
+
+
+def attendance(course_id: int) -> dict[tuple[int, int], bool]:
+    """Each (meeting, sign-up) marked so far: True present, False absent."""
+    rows = db.session.execute(select(Attendance.session_id, Attendance.signup_id, Attendance.present)
                               .join(Meeting, Meeting.id == Attendance.session_id)
                               .where(Meeting.course_id == course_id))
-    return {tuple(row) for row in rows}
+    return {(meeting, signup): present for meeting, signup, present in rows}
 
 
-def set_attendance(meeting_id: int, signup_id: int, present: bool, staff_id: int) -> bool:
+def _mark(meeting_id: int, signup_id: int, mark: str, staff_id: int | None) -> None:
+    db.session.execute(delete(Attendance).where(Attendance.session_id == meeting_id, Attendance.signup_id == signup_id))
+    if mark != "unmarked":
+        db.session.add(Attendance(session_id=meeting_id, signup_id=signup_id, present=mark == "present",
+                                  marked_by=staff_id))
+
+
+def set_attendance(meeting_id: int, signup_id: int, mark: str, staff_id: int | None) -> str:
+    """Mark one person at one meeting: "present", "absent" or back to "unmarked"."""
     meeting = db.session.get(Meeting, meeting_id)
     signup = db.session.get(Signup, signup_id)
-    if meeting is None or signup is None or signup.course_id != meeting.course_id:
+    if meeting is None or signup is None or signup.course_id != meeting.course_id or mark not in MARKS:
         raise ClassError(SIGNUP_ACTIONS["attendance"].refusal, "meeting")
     allowed_or_refused("attendance", signup, "attendance")
-    db.session.execute(delete(Attendance).where(Attendance.session_id == meeting_id, Attendance.signup_id == signup_id))
-    if present:
-        db.session.add(Attendance(session_id=meeting_id, signup_id=signup_id, marked_by=staff_id))
+    _mark(meeting_id, signup_id, mark, staff_id)
     db.session.commit()
-    return present
+    return mark
+
+
+def get_meeting(meeting_id: int) -> Meeting | None:
+    return db.session.get(Meeting, meeting_id)
+
+
+def mark_all_present(meeting_id: int, staff_id: int | None) -> int:
+    """Everyone with a seat not marked yet at this meeting is marked present; those marked
+    absent stay absent. How many were marked."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise ClassError(SIGNUP_ACTIONS["attendance"].refusal, "meeting")
+    marked = {signup for (held, signup) in attendance(meeting.course_id) if held == meeting_id}
+    seated = [signup for signup in roster(meeting.course_id) if signup.state == "confirmed" and signup.id not in marked]
+    for signup in seated:
+        _mark(meeting_id, signup.id, "present", staff_id)
+    db.session.commit()
+    return len(seated)
 
 
 def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]:
@@ -80,6 +109,9 @@ def move_on_waitlist(signup_id: int, position: int, reason: str) -> list[Signup]
     return line
 
 
+_MARK_SHOWN = {True: "✓", False: "✗", None: ""}
+
+
 def roster_table(course: Course) -> Table:
     """The roster as a table for staff to take away (full names and numbers; the caller
     audits the export): a row per sign-up, a column per meeting ticked where present.
@@ -97,7 +129,7 @@ def roster_table(course: Course) -> Table:
             signup.code, signup.name or "", signup.mobile or "", str(STATE_LABELS[signup.state]),
             str(SOURCE_LABELS[signup.source]), position if signup.state == "waitlisted" else None,
             to_site(signup.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-            *["✓" if (m.id, signup.id) in present else "" for m in meetings]])
+            *[_MARK_SHOWN[present.get((m.id, signup.id))] for m in meetings]])
     return table
 
 
