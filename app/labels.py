@@ -30,6 +30,8 @@ def init_app(app) -> None:
             actor_kind=staff_labels.ACTOR_KINDS,
             action=staff_labels.action,
             target=staff_labels.target,
+            table=staff_labels.TARGET_LABELS,
+            code_kind=staff_labels.CODE_KIND_LABELS,
             detail=staff_labels.detail,
             page=staff_labels.page,
         ),

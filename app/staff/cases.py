@@ -5,7 +5,7 @@ list, the handler's daily digest, and the settings (categories, grids, units, ca
 
 from datetime import date
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -193,7 +193,13 @@ def _page(number: str, *, step_error: str | None = None, field: str | None = Non
 @bp.get("/cases/<case_number>")
 @staff_required()
 def case_page(case_number: str):
-    return _page(case_number)
+    # Shown once after the reveal's redirect; a reload hides it again.
+    return _page(case_number, revealed=session.pop(REVEALED, None) == case_number)
+
+
+# The case whose original words and contact the next view of its page shows (the reveal's
+# redirect carries it in the session cookie: the case's number only).
+REVEALED = "revealed_case"
 
 
 @bp.post("/cases/<case_number>/reveal")
@@ -205,7 +211,8 @@ def case_reveal(case_number: str):
         case = db.session.get(Case, case_id)
         if not cases.may_write(current_user, case):
             abort(403)
-    return _page(case_number, revealed=True)
+    session[REVEALED] = case_number
+    return redirect(url_for("staff.case_page", case_number=case_number, _anchor="case-contact"), 303)
 
 
 @bp.post("/cases/<case_number>/publish")

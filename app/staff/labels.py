@@ -195,7 +195,31 @@ TARGET_LABELS = {
     "notices": _l("Notice"),
     "staff_members": _l("Staff account"),
     "communities": _l("Community"),
+    "audit_entries": _l("Audit log entry"),
+    "board_versions": _l("Board version"),
+    "case_category_overrides": _l("Community's case category setting"),
+    "case_events": _l("Case step"),
+    "case_supports": _l("“Me too”"),
+    "class_attendance": _l("Attendance mark"),
+    "class_ratings": _l("Course rating"),
+    "class_sessions": _l("Meeting"),
+    "class_survey_options": _l("Survey option"),
+    "community_code_aliases": _l("Former code"),
+    "community_slugs": _l("Community address"),
+    "directory_expert_weeks": _l("Expert's weekly count"),
+    "directory_search_keys": _l("Expert search key"),
+    "friends_tallies": _l("Matchmaking count"),
+    "kiosk_handoffs": _l("Form carried to a phone"),
+    "rate_counters": _l("Rate limit count"),
+    "staff_memberships": _l("Staff member's place"),
+    "staff_sessions": _l("Sign-in session"),
+    "wall_kind_settings": _l("Wall setting"),
+    "wall_reports": _l("Report of a post"),
 }
+
+# What a code given anew at a merge was for (app/district/lifecycle.py CODES).
+CODE_KIND_LABELS = {"post": _l("Post"), "signup": _l("Sign-up"), "request": _l("Help request"), "card": _l("Card"),
+                    "case": _l("Case")}
 
 DETAIL_LABELS = {
     "action": _l("Action"), "as": _l("As"), "backup": _l("Backup"), "bytes": _l("Bytes"),

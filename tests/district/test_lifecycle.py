@@ -2,6 +2,7 @@
 every resident's code still works; a merge is one transaction and waits for open lotteries.
 Exporting one community's records, and deleting one after a backup and a typed slug."""
 
+import re
 import io
 import json
 import zipfile
@@ -30,7 +31,7 @@ SOURCE = "hepingli"
 # How each lookup page says no record has the code typed.
 NOT_FOUND = '<p class="error" role="alert">'
 # Rows a merge keeps once, whichever community they came from: they are not "moved".
-JOINED = {"wall_grids", "directory_skills", "board_versions", "wall_kind_settings", "friends_tallies",
+JOINED = {"wall_grids", "case_grids", "directory_skills", "board_versions", "wall_kind_settings", "friends_tallies",
           "rate_counters", "wall_watched_words"}
 
 
@@ -167,6 +168,9 @@ def test_the_district_admin_merges_from_the_console(app, run_in_app):
     merged = console.post("/staff/district/merge", data={"source": source_id, "target": 1, "confirm": SOURCE})
     body = merged.get_data(as_text=True)
     assert merged.status_code == 200 and "社区已合并" in body and 'id="merge-codes"' in body
+    # What moved, in words: no table's name, no code's kind.
+    moved = body.split('id="merge-moved"')[1].split("</table>")[0]
+    assert "<td>留言</td>" in moved and "wall_posts" not in moved and "_" not in re.sub(r"<[^>]+>", "", moved)
     assert run_in_app(lambda: db.session.scalars(select(Community.slug)).all()) == ["main"]
 
 

@@ -213,8 +213,8 @@ def test_only_dispatchers_take_in_cases(staff_client, run_in_app):
 def test_reveal_shows_the_original_words_and_contact_and_is_audited(mod, run_in_app, staff_client):
     number = take_in(mod, run_in_app)
     revealed = mod.post(f"/staff/cases/{number}/reveal")
-    body = revealed.get_data(as_text=True)
-    assert revealed.status_code == 200
+    assert revealed.status_code == 303  # then the case's page, once revealed: a reload sends nothing
+    body = mod.get(revealed.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="case-original">([^<]*)<', body).group(1) == TEXT
     assert CONTACT in re.search(r'id="case-contact">([^<]*)<', body).group(1)
     assert 'id="reveal"' not in body
@@ -223,6 +223,8 @@ def test_reveal_shows_the_original_words_and_contact_and_is_audited(mod, run_in_
     assert len(entries) == 1
     assert (entries[0].actor_id, entries[0].target_type) == (member_id(run_in_app, "mod"), "cases")
     assert CONTACT not in entries[0].detail
+    again = mod.get(f"/staff/cases/{number}").get_data(as_text=True)
+    assert 'id="case-contact"' not in again and 'id="reveal"' in again
     # Only the case's own people see it at all.
     coordinator = english(staff_client("coord", "coordinator"))
     assert coordinator.get(f"/staff/cases/{number}").status_code == 403

@@ -18,7 +18,7 @@ from app.experts import models as expert_models
 from app.extensions import db
 from app.friends import models as friend_models
 from app.friends.services import INTEREST_ACTIONS
-from app.staff.labels import ACTION_LABELS, AREA_LABELS, DETAIL_LABELS, ROLE_NAMES
+from app.staff.labels import ACTION_LABELS, AREA_LABELS, DETAIL_LABELS, ROLE_NAMES, TARGET_LABELS
 from app.staff.models import DISTRICT_ROLES, ROLES
 from app.wall import models as wall_models
 from tests.test_fuzz_forms import ZH, World, _Unlimited, crawl
@@ -149,4 +149,7 @@ def test_the_audit_log_has_words_for_every_action_recorded():
     unnamed = sorted((literal | made) - set(ACTION_LABELS))
     assert unnamed == [], f"actions without words: {unnamed}"
     assert set(audit.AREAS) <= set(AREA_LABELS) and set(ROLES) | set(DISTRICT_ROLES) <= set(ROLE_NAMES)
+    # Every table a community's records live in reads as words (a merge's report, the log).
+    scoped = {name for name, table in db.metadata.tables.items() if "community_id" in table.c}
+    assert scoped <= set(TARGET_LABELS), sorted(scoped - set(TARGET_LABELS))
     assert "reason" in DETAIL_LABELS
