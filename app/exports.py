@@ -48,6 +48,10 @@ class Table:
     title: str
     headers: list
     rows: list = field(default_factory=list)
+    # Columns (from 0), or single cells (row, column) of the rows, holding fractions that a
+    # workbook shows as percentages.
+    percent_columns: tuple = ()
+    percent_cells: tuple = ()
 
 
 def csv_body(table: Table) -> str:
@@ -80,6 +84,11 @@ def xlsx_body(*tables: Table, title: str = "") -> bytes:
                     cell.number_format = "@"
         for cell in sheet[1]:
             cell.font = bold
+        for column in table.percent_columns:
+            for cell in sheet[get_column_letter(column + 1)][1:]:
+                cell.number_format = "0.0%"
+        for row, column in table.percent_cells:
+            sheet.cell(row=row + 2, column=column + 1).number_format = "0.0%"
         for index in range(len(rows[0])):
             widest = max((width(row[index]) for row in rows if index < len(row)), default=0)
             sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(widest + 2, 8), 50)
@@ -89,13 +98,17 @@ def xlsx_body(*tables: Table, title: str = "") -> bytes:
     return out.getvalue()
 
 
-def download(table: Table, kind: str, filename: str) -> Response:
-    """The table as a file to save: ``kind`` is "csv" or "xlsx"; ``filename`` has no suffix
-    and may be Chinese (RFC 5987)."""
+def attachment(body, kind: str, filename: str) -> Response:
+    """A file to save: ``kind`` is "csv" or "xlsx"; ``filename`` has no suffix and may be
+    Chinese (RFC 5987)."""
     name = f"{filename}.{kind}"
     ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or f"export.{kind}"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    if kind == "xlsx":
-        return Response(xlsx_body(table, title=str(table.title)), mimetype=XLSX,
-                        headers={"Content-Disposition": disposition})
-    return Response(csv_body(table), mimetype="text/csv", headers={"Content-Disposition": disposition})
+    return Response(body, mimetype=XLSX if kind == "xlsx" else "text/csv",
+                    headers={"Content-Disposition": disposition})
+
+
+def download(table: Table, kind: str, filename: str) -> Response:
+    """The table as a CSV or Excel file to save."""
+    body = xlsx_body(table, title=str(table.title)) if kind == "xlsx" else csv_body(table)
+    return attachment(body, kind, filename)

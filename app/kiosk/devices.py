@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, lengths
 from ..communities import routing, scope
 from ..communities.models import Community
-from ..clock import utcnow
+from ..clock import to_site, utcnow
 from ..extensions import db
 from ..security import token_digest
-from .models import Kiosk, KioskPairing
+from .models import Kiosk, KioskDay, KioskPairing
 
 DEVICE_COOKIE = "linli_kiosk"
 CLAIM_COOKIE = "linli_pairing"
@@ -156,9 +156,26 @@ def heartbeat(kiosk: Kiosk, page: str | None) -> None:
     page = (page or "")[:lengths.PAGE_PATH] or None
     if kiosk.last_seen_at and now - kiosk.last_seen_at < SEEN_RESOLUTION and kiosk.last_page == page:
         return
+    if kiosk.last_seen_at and timedelta(0) < now - kiosk.last_seen_at <= ONLINE_WITHIN:
+        _add_online_time(kiosk, now - kiosk.last_seen_at, to_site(now).date())
     kiosk.last_seen_at = now
     kiosk.last_page = page
     db.session.commit()
+
+
+def _add_online_time(kiosk: Kiosk, online: timedelta, day) -> None:
+    """The time since the kiosk's last heartbeat, while it stayed online, to its day."""
+    seconds = int(online.total_seconds())
+    added = db.session.execute(update(KioskDay).where(KioskDay.kiosk_id == kiosk.id, KioskDay.day == day)
+                               .values(online_seconds=KioskDay.online_seconds + seconds)).rowcount
+    if not added:
+        try:
+            with db.session.begin_nested():
+                db.session.add(KioskDay(kiosk_id=kiosk.id, day=day, online_seconds=seconds,
+                                        community_id=kiosk.community_id))
+        except IntegrityError:  # two heartbeats at once: the other made the day's row
+            db.session.execute(update(KioskDay).where(KioskDay.kiosk_id == kiosk.id, KioskDay.day == day)
+                               .values(online_seconds=KioskDay.online_seconds + seconds))
 
 
 # --- the staff's side ------------------------------------------------------------------

@@ -1,6 +1,6 @@
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import lengths
@@ -64,3 +64,17 @@ class Handoff(CommunityScoped, db.Model):
     expires_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class KioskDay(CommunityScoped, db.Model):
+    """How long a kiosk was online on one of the site's days: the time between its
+    heartbeats, added up while it stayed online (the monthly summary's uptime)."""
+
+    __tablename__ = "kiosk_days"
+    __table_args__ = (UniqueConstraint("kiosk_id", "day", name="uq_kiosk_days"),
+                      Index("ix_kiosk_days_community", "community_id", "day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    online_seconds: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -210,6 +210,7 @@ TARGET_LABELS = {
     "directory_search_keys": _l("Expert search key"),
     "friends_tallies": _l("Matchmaking count"),
     "kiosk_handoffs": _l("Form carried to a phone"),
+    "kiosk_days": _l("Kiosk's day online"),
     "rate_counters": _l("Rate limit count"),
     "staff_memberships": _l("Staff member's place"),
     "staff_sessions": _l("Sign-in session"),

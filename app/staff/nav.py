@@ -45,6 +45,7 @@ NAV = (
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),
+    NavItem("staff.monthly_summary", _l("Monthly summary"), ("coordinator",)),
     NavItem("staff.community_settings", _l("Settings"), ("admin",)),
     NavItem("staff.backups_index", _l("Backups"), ("admin",)),
     NavItem("staff.district_home", _l("District"), (), district=("district-admin",)),

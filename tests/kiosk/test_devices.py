@@ -153,3 +153,34 @@ def test_staff_console_enrolls_renames_and_revokes(client, staff_client):
     assert revoked.status_code == 303
     assert 'data-status="revoked"' in staff.get(revoked.headers["Location"]).get_data(as_text=True)
     assert staff.post("/staff/kiosks/999/revoke").status_code == 404
+
+
+def test_heartbeats_add_up_each_days_online_time(app, client, run_in_app):
+    """The time between two heartbeats counts as online when the kiosk stayed online (within
+    two minutes); a longer gap (the screen was off) adds nothing."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from app.extensions import db
+    from app.kiosk.models import Kiosk, KioskDay
+
+    kiosk_id, token = run_in_app(enrolled_kiosk)
+    client.set_cookie(devices.DEVICE_COOKIE, token)
+
+    def seen(ago: timedelta):
+        db.session.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_seen_at=utcnow() - ago))
+        db.session.commit()
+
+    def online_seconds():
+        return db.session.scalar(select(KioskDay.online_seconds).where(KioskDay.kiosk_id == kiosk_id))
+
+    run_in_app(seen, timedelta(seconds=60))
+    assert client.post("/device/heartbeat", headers=HTMX).status_code == 204
+    assert 59 <= run_in_app(online_seconds) <= 61
+    run_in_app(seen, timedelta(seconds=30))
+    client.post("/device/heartbeat", headers=HTMX)
+    assert 89 <= run_in_app(online_seconds) <= 92
+    run_in_app(seen, timedelta(minutes=10))  # switched off in between
+    client.post("/device/heartbeat", headers=HTMX)
+    assert 89 <= run_in_app(online_seconds) <= 92

@@ -99,6 +99,8 @@ EXPECTED = {
     "staff.confirm_revoke_all_kiosks": ADMIN_ONLY,
     "staff.revoke_all_kiosks": ADMIN_ONLY,
     "staff.audit_log": ADMIN_ONLY,
+    "staff.monthly_summary": COORDINATORS,
+    "staff.monthly_summary_file": COORDINATORS,
     "staff.audit_file": ADMIN_ONLY,
     "staff.backups_index": ADMIN_ONLY,
     "staff.make_backup": ADMIN_ONLY,
