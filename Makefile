@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
-# The tests without a browser run on every core (pytest-xdist); the browser tests, which
-# time servers and count their requests, run one at a time after them.
+# The tests without a browser run on every core (pytest-xdist); the browser tests (marked
+# e2e: they time servers and count their requests), one at a time after them.
 TEST_WORKERS ?= 2
 
 .PHONY: run test bench soak translations messages chromium redis clean
@@ -37,8 +37,8 @@ run: $(VENV)/.run-deps translations
 
 test: $(VENV)/.dev-deps translations chromium redis
 	$(BIN)/ruff check .
-	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --ignore=tests/e2e $(PYTEST_ARGS)
-	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 # Benchmarks print figures; they assert nothing (the machines are noisy). The in-process
 # ones time the views; served.py serves the app with gunicorn and loads it with wrk and

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from app.security import SECURITY_HEADERS
 
@@ -70,7 +70,8 @@ def test_the_exempt_routes_are_exempt_and_only_forget(csrf_client):
 
 def _example_url(rule):
     values = {
-        name: 1 if isinstance(converter, IntegerConverter) else "main" if name == "community" else "x"
+        name: 1 if isinstance(converter, IntegerConverter) else sorted(converter.items)[0]
+        if isinstance(converter, AnyConverter) else "main" if name == "community" else "x"
         for name, converter in rule._converters.items()
     }
     return rule.build(values)[1]

@@ -106,7 +106,7 @@ def _district_page(status=200, **forms):
     assign = forms.get("assign") or AssignForm(formdata=None)
     assign.community.choices = _choices()
     return render_template(
-        "staff/district.html", places=district.places(), role_labels=ROLE_LABELS,
+        "staff/district.html", places=district.places(),
         create_form=forms.get("create") or CommunityForm(formdata=None),
         rename_error=forms.get("rename_error"), assign_form=assign,
         roles_form=forms.get("roles") or DistrictRolesForm(formdata=None),

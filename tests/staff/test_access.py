@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from app.clock import utcnow
 from app.kiosk.devices import DEVICE_COOKIE
@@ -266,7 +266,8 @@ def visitors(app, run_in_app):
 
 def _url(rule) -> str:
     values = {name: 1 if isinstance(conv, IntegerConverter) else "css/kiosk.css" if name == "filename"
-              else "main" if name == "community" else "csv" if name == "kind" else "up" if name == "direction" else "x"
+              else sorted(conv.items)[0] if isinstance(conv, AnyConverter)
+              else "main" if name == "community" else "csv" if name == "kind" else "x"
               for name, conv in rule._converters.items()}
     return rule.build(values)[1]
 
