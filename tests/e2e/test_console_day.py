@@ -265,3 +265,32 @@ def _pdf_text(path: Path) -> str:
     done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_removing_an_expert_asks_first_and_the_printed_wall_list_has_no_buttons(staff, live_server, server_app,
+                                                                                tmp_path):
+    from app.experts import services as experts
+    from app.experts.models import Expert
+
+    tag = _tag()
+    with in_server_db(server_app):
+        skill = experts.save_skills([(f"修伞{tag}", "repairs", "Umbrella repair")])[0]
+        expert_id = experts.save_experts([(None, experts.ExpertData(
+            name="周建华", mobile="13912340000", display_name=f"周师傅{tag}", skill_ids=[skill.id],
+            consent_on=site_today(), consent_scope="称呼"))])[0].id
+    staff.goto("/staff/experts")
+    row = staff.locator(f"#staff-expert-{expert_id}")
+    row.get_by_text("删除…").click()
+    second = row.get_by_role("button", name="永久删除，连同个人信息")
+    expect(second).to_be_visible()
+    assert live_server.sql(select(func.count()).select_from(Expert).where(Expert.id == expert_id)) == 1
+    second.click()
+    expect(staff.locator(f"#staff-expert-{expert_id}")).to_have_count(0)
+
+    publish(live_server, staff, "greeting", f"新年快乐 {tag}")
+    staff.goto("/staff/wall?show=on-wall")
+    pdf = Path(tmp_path) / "wall.pdf"
+    staff.pdf(path=str(pdf), format="A4")
+    text = _pdf_text(pdf)
+    assert f"新年快乐 {tag}" in text and "工作人员后台" not in text
+    assert not any(word in text for word in ("撤下", "取消置顶", "全选本页", "搜索")), text[:400]
