@@ -246,8 +246,8 @@ def test_one_case_from_the_kiosk_to_closed(cases_server, new_context):
     form.locator('input[name="name"]').fill(GRID)
     form.locator('select[name="worker"]').select_option(label=GRID_WORKER.name)
     _save_settings(admin, form)
-    expect(admin.locator('li[id^="grid-"]', has_text=GRID).locator('select[name="worker"] option:checked')) \
-        .to_have_text(GRID_WORKER.name)
+    grid_row = admin.locator(f'li[id^="grid-"]:has(input[name="name"][value="{GRID}"])')
+    expect(grid_row.locator('select[name="worker"] option:checked')).to_have_text(GRID_WORKER.name)
 
     district = _sign_in(new_context().new_page(), server, DISTRICT_ADMIN)
     district.goto("/staff/cases/settings")

@@ -117,7 +117,7 @@ def _enroll(admin, server, kiosk, community: str, slug: str, name: str) -> None:
                                timeout=KIOSK_PICKUP_MS):
         with admin.expect_response(lambda r: path_is("/staff/kiosks")(r) and r.request.method == "POST") as added:
             form.locator('input[type="submit"]').click()
-        assert added.value.status == 200, added.value.status
+        assert added.value.status == 303, added.value.status  # then the list, at its own address
         expect(admin.locator("#kiosk-list [role=status]")).to_have_text("大屏已添加，几秒钟内下次联络时生效。")
         expect(admin.locator(f'#kiosk-list tr[id^="kiosk-"] input[name="name"][value="{name}"]')).to_have_count(1)
     expect(kiosk.locator("#heartbeat")).to_have_count(1, timeout=KIOSK_PICKUP_MS)
@@ -168,8 +168,8 @@ def test_a_district_admins_day(district_server, new_context):
         with admin.expect_navigation(url=f"{server.url}/staff/district"):
             assign.get_by_role("button", name="保存").click()
     assert assigned.value.status == 303, assigned.value.status
-    expect(anle_row).to_contain_text(f"({MODERATOR[0]}): 审核员")
-    expect(communities.filter(has_text=MAIN)).to_contain_text(f"({MODERATOR[0]}): 审核员")
+    expect(anle_row).to_contain_text(f"({MODERATOR[0]})：审核员")
+    expect(communities.filter(has_text=MAIN)).to_contain_text(f"({MODERATOR[0]})：审核员")
 
     # 4. Screens of 和平里社区 and 幸福里社区 too; an urgent notice for 安乐社区 and 和平里社区 only.
     kiosk_hepingli = new_context(kiosk=True).new_page()
