@@ -65,6 +65,24 @@ def csv_body(table: Table) -> str:
     return "\ufeff" + out.getvalue()
 
 
+def append_rows(sheet, rows) -> None:
+    """Rows added to a sheet as they are: text stays text (no formula, no number, no date)."""
+    for row in rows:
+        sheet.append([cell_text(value) if isinstance(value, str) else value for value in row])
+    for line in sheet.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                cell.number_format = "@"
+
+
+def fit_columns(sheet, rows, widest: int = 50) -> None:
+    """Each column as wide as its longest value in ``rows``, within 8 and ``widest``."""
+    for index in range(max((len(row) for row in rows), default=0)):
+        longest = max((width(row[index]) for row in rows if index < len(row)), default=0)
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(longest + 2, 8), widest)
+
+
 def xlsx_body(*tables: Table, title: str = "") -> bytes:
     """A workbook with a sheet per table: a bold, frozen header row; text cells as text."""
     book = Workbook()
@@ -75,13 +93,7 @@ def xlsx_body(*tables: Table, title: str = "") -> bytes:
     for table in tables:
         sheet = book.create_sheet(sheet_title(str(table.title)))
         rows = [[str(header) for header in table.headers], *table.rows]
-        for row in rows:
-            sheet.append([cell_text(value) if isinstance(value, str) else value for value in row])
-        for line in sheet.iter_rows():
-            for cell in line:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-                    cell.number_format = "@"
+        append_rows(sheet, rows)
         for cell in sheet[1]:
             cell.font = bold
         for column in table.percent_columns:
@@ -89,9 +101,7 @@ def xlsx_body(*tables: Table, title: str = "") -> bytes:
                 cell.number_format = "0.0%"
         for row, column in table.percent_cells:
             sheet.cell(row=row + 2, column=column + 1).number_format = "0.0%"
-        for index in range(len(rows[0])):
-            widest = max((width(row[index]) for row in rows if index < len(row)), default=0)
-            sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(widest + 2, 8), 50)
+        fit_columns(sheet, rows)
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

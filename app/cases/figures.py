@@ -55,7 +55,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..clock import from_site, site_today, to_site
 from ..communities import scope, settings
 from ..communities.models import Community
-from ..exports import cell_text, sheet_title, width
+from ..exports import append_rows, fit_columns, sheet_title
 from ..extensions import db
 from ..i18n import current_locale, localized
 from . import services
@@ -418,22 +418,14 @@ def figures_xlsx(figures: CaseFigures) -> bytes:
     bold = Font(bold=True)
     for table in figures.tables:
         sheet = book.create_sheet(sheet_title(f"{table.title} {figures.month_text}"))
-        sheet.append([cell_text(f"{title}: {table.title}")])
         rows = [table.headers(), *(row.cells() for row in table.all_rows)]
-        for cells in rows:
-            sheet.append([cell_text(cell) if isinstance(cell, str) else cell for cell in cells])
-        for line in sheet.iter_rows():
-            for cell in line:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        append_rows(sheet, [[f"{title}: {table.title}"], *rows])
         for cell in (*sheet[1], *sheet[2], *sheet[sheet.max_row]):
             cell.font = bold
         for column in table.share_columns:
             for cell in sheet[get_column_letter(column + 1)][2:]:
                 cell.number_format = "0.0%"
-        for index in range(len(rows[0])):
-            widest = max(width(cells[index]) for cells in rows)
-            sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(widest + 2, 8), 40)
+        fit_columns(sheet, rows, widest=40)
         sheet.freeze_panes = f"{get_column_letter(len(table.leading) + 1)}3"
     out = io.BytesIO()
     book.save(out)

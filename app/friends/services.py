@@ -379,17 +379,24 @@ class Contact:
     mobile: str
 
 
-def contacts(interest_id: int) -> tuple[Contact, Contact]:
-    """Both sides' names and numbers, for the matchmaker — only once both agreed. Audited."""
+def _shown_to_the_matchmaker(interest_id: int, action: str, audited: str) -> Interest:
+    """The request whose contact details the table lets the matchmaker see now, the look
+    recorded in the audit log (the caller commits)."""
     interest = db.session.get(Interest, interest_id)
-    rule = INTEREST_ACTIONS["contacts"]
+    rule = INTEREST_ACTIONS[action]
     if interest is None:
         raise FriendsError(rule.refusal, "note")
     require(rule, interest.state, FriendsError, "note")
+    audit.record("friends", audited, interest, {"number": db.session.get(Card, interest.card_id).number})
+    return interest
+
+
+def contacts(interest_id: int) -> tuple[Contact, Contact]:
+    """Both sides' names and numbers, for the matchmaker — only once both agreed. Audited."""
+    interest = _shown_to_the_matchmaker(interest_id, "contacts", "contacts-viewed")
+    db.session.commit()
     owner = db.session.get(Card, interest.card_id)
     requester = db.session.get(Card, interest.from_card_id) if interest.from_card_id else None
-    audit.record("friends", "contacts-viewed", interest, {"number": owner.number})
-    db.session.commit()
     return (Contact(owner.number, owner.real_name, owner.mobile),
             Contact(requester.number, requester.real_name, requester.mobile) if requester
             else Contact(None, interest.from_name, interest.from_mobile))
@@ -398,14 +405,9 @@ def contacts(interest_id: int) -> tuple[Contact, Contact]:
 def owner_contact(interest_id: int) -> Contact:
     """The card owner's name and number, for the matchmaker to ask them about a request
     (the card's consent covers it); the requester's stay hidden until both agree. Audited."""
-    interest = db.session.get(Interest, interest_id)
-    rule = INTEREST_ACTIONS["owner-contact"]
-    if interest is None:
-        raise FriendsError(rule.refusal, "note")
-    require(rule, interest.state, FriendsError, "note")
-    owner = db.session.get(Card, interest.card_id)
-    audit.record("friends", "card-contact-viewed", interest, {"number": owner.number})
+    interest = _shown_to_the_matchmaker(interest_id, "owner-contact", "card-contact-viewed")
     db.session.commit()
+    owner = db.session.get(Card, interest.card_id)
     return Contact(owner.number, owner.real_name, owner.mobile)
 
 

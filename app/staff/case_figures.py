@@ -22,8 +22,8 @@ LABEL_WIDTH, BAR_AREA, VALUE_WIDTH = 170, 460, 50
 BAR_HEIGHT, BAR_GAP, GROUP_GAP, LEGEND_HEIGHT = 12, 2, 14, 34
 
 
-def _month() -> tuple:
-    """The month asked for, else this month with a message saying why."""
+def month_asked() -> tuple:
+    """The month asked for (``?month=YYYY-MM``), else this month with a message saying why."""
     text = request.args.get("month", "")
     if not text.strip():
         return figures.this_month(), None
@@ -34,7 +34,8 @@ def _month() -> tuple:
     return month, None
 
 
-def _in_a_community() -> None:
+def in_a_community() -> None:
+    """Month pages count one community's records: a session working in none is refused."""
     if current_user.working_community_id is None:
         abort(403)
 
@@ -69,8 +70,8 @@ def chart(rows: list[figures.FigureRow]) -> dict:
 @bp.get("/cases/figures")
 @staff_required("moderator")
 def cases_figures():
-    _in_a_community()
-    month, error = _month()
+    in_a_community()
+    month, error = month_asked()
     table = figures.case_figures(month)
     return render_template("staff/cases_figures.html", figures=table, error=error, percent=percent,
                            chart=chart(table.table("category").rows),
@@ -86,8 +87,8 @@ def _month_link(month) -> str | None:
 @bp.get("/cases/figures.xlsx")
 @staff_required("moderator")
 def cases_figures_file():
-    _in_a_community()
-    month, _error = _month()
+    in_a_community()
+    month, _error = month_asked()
     table = figures.case_figures(month)
     return Response(figures.figures_xlsx(table), mimetype=XLSX, headers={
         "Content-Disposition": f'attachment; filename="linli-cases-{table.month_text}.xlsx"'})

@@ -18,10 +18,8 @@ What each figure counts, for the month (the community's own days):
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, render_template, request
-from flask_babel import gettext as _
+from flask import render_template
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..cases import figures as months
@@ -36,7 +34,7 @@ from ..wall.labels import KIND_LABELS
 from ..wall.models import KINDS, Post
 from . import bp
 from .access import staff_required
-from .case_figures import percent
+from .case_figures import in_a_community, month_asked, percent
 
 READERS = ("coordinator",)
 
@@ -125,17 +123,6 @@ def month_summary(month: date) -> MonthSummary:
         kiosks=kiosks)
 
 
-def _month() -> tuple[date, str | None]:
-    text = request.args.get("month", "")
-    if not text.strip():
-        return months.this_month(), None
-    month = months.parse_month(text)
-    if month is None:
-        return months.this_month(), _("Please choose a month as year and month, such as %(example)s.",
-                                      example=months.this_month().strftime("%Y-%m"))
-    return month, None
-
-
 def _first_month() -> date:
     """The month the community's first kiosk, post or sign-up came (pages go back no further)."""
     firsts = [db.session.scalar(select(func.min(column))) for column in (Kiosk.created_at, Post.created_at,
@@ -148,16 +135,11 @@ def _link(month: date) -> str | None:
     return month.strftime("%Y-%m") if _first_month() <= month <= months.this_month() else None
 
 
-def _in_a_community() -> None:
-    if current_user.working_community_id is None:
-        abort(403)
-
-
 @bp.get("/summary")
 @staff_required(*READERS)
 def monthly_summary():
-    _in_a_community()
-    month, error = _month()
+    in_a_community()
+    month, error = month_asked()
     return render_template("staff/summary.html", summary=month_summary(month), error=error, percent=percent,
                            previous_month=_link(months.previous_month(month)),
                            next_month=_link(months.next_month(month)))
@@ -166,8 +148,8 @@ def monthly_summary():
 @bp.get("/summary.xlsx")
 @staff_required(*READERS)
 def monthly_summary_file():
-    _in_a_community()
-    month, _error = _month()
+    in_a_community()
+    month, _error = month_asked()
     summary = month_summary(month)
     label = month.strftime("%Y-%m")
     rows = [list(row) for row in summary.rows()]
