@@ -268,7 +268,7 @@ def grids_in_use() -> set[int]:
 
 def remove_grid(grid_id: int) -> None:
     grid = _grid(grid_id)
-    if grid_id in grids_in_use():
+    if db.session.scalar(select(Case.id).where(Case.grid_id == grid_id).limit(1)) is not None:
         raise CaseError(_l("Cases name this grid: it can be renamed, not removed."), "grid")
     audit.record("cases", "grid-removed", grid, {"name": grid.name})
     db.session.delete(grid)

@@ -323,7 +323,6 @@ def cancel_signup(signup_id: int):
 def mark_attendance(meeting_id: int, signup_id: int):
     signup = _signup_or_404(signup_id)
     mark = request.form.get("mark", "")
-    marks = classes.attendance(signup.course_id)
     try:
         classes.set_attendance(meeting_id, signup_id, mark, current_user.id)
     except Refused as error:
@@ -331,7 +330,8 @@ def mark_attendance(meeting_id: int, signup_id: int):
             abort(404)
         if request.htmx:
             body = render_template("staff/_attendance_cell.html", meeting_id=meeting_id, signup_id=signup_id,
-                                   mark=marks.get((meeting_id, signup_id)), action_form=ActionForm(),
+                                   mark=classes.attendance(signup.course_id).get((meeting_id, signup_id)),
+                                   action_form=ActionForm(),
                                    cell_error=str(error))
             return make_response(body, 422)
         return _detail(classes.get_course(signup.course_id), error=str(error), status=422)
@@ -409,7 +409,8 @@ def create_survey():
 def survey_results_file(survey_id: int, kind: str):
     """A survey's answers counted, for reporting upward: each option, its votes and share."""
     survey = found_or_404(classes.get_survey(survey_id))
-    table = Table(_l("Survey results"), [_l("Question"), _l("Answer"), _l("Votes"), _l("Share")])
+    table = Table(_l("Survey results"), [_l("Question"), _l("Answer"), _l("Votes"), _l("Share")],
+                  percent_columns=(3,))
     for option in sorted(survey.options, key=lambda option: option.votes, reverse=True):
         share = round(option.votes / survey.responses, 3) if survey.responses else None
         table.rows.append([survey.question, option.label, option.votes, share])

@@ -2,7 +2,7 @@
 the help-request inbox. Every view of contact details is audited."""
 
 from flask import redirect, render_template, request, url_for
-from flask_babel import format_datetime, pgettext
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -19,6 +19,7 @@ from ..inputs import int_or_none
 from ..web import found_or_404
 from . import bp
 from .access import staff_required
+from .labels import LIST_SEPARATOR
 from .forms import ActionForm, CheckboxesField
 
 # --- forms -------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def expert_requests_file(kind: str):
     for help in experts.inbox(which):
         table.rows.append([
             help.code, format_datetime(help.created_at, "yyyy-MM-dd HH:mm"), names.get(help.expert_id, ""),
-            str(pgettext("list separator", ", ")).join(str(NEED_LABELS.get(need, need)) for need in help.needs.split()),
+            str(LIST_SEPARATOR).join(str(NEED_LABELS.get(need, need)) for need in help.needs.split()),
             help.text, help.name or "", help.mobile or "", str(REQUEST_STATE_LABELS[help.state]), help.staff_note,
             format_datetime(help.closed_at, "yyyy-MM-dd HH:mm") if help.closed_at else ""])
     experts.record_view(None, "requests-exported")

@@ -31,11 +31,11 @@ class RenameKioskForm(Form):
 
 # --- kiosks (admins) ---------------------------------------------------------------------
 
-def _kiosks_page(form=None, status=200, *, added=None, error=None):
+def _kiosks_page(form=None, status=200, *, error=None):
     return page_or_fragment(
         "staff/kiosks.html", {"kiosk-list": "staff/_kiosk_list.html"},
         kiosks=devices.kiosk_statuses(include_revoked=True), form=form or EnrollKioskForm(formdata=None),
-        action_form=ActionForm(), added=added if added is not None else request.args.get("added", type=int),
+        action_form=ActionForm(), added=request.args.get("added", type=int),
         error=error,
     ), status
 
@@ -80,7 +80,7 @@ def rename_kiosk(kiosk_id: int):
 
 def _back_to_kiosks():
     """The list again: swapped in place for htmx, else by a redirect (a reload posts nothing)."""
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return _kiosks_page()
     return redirect(url_for("staff.kiosks"), code=303)
 

@@ -4,6 +4,7 @@ Templates read them as `labels.staff.*` (app/labels.py)."""
 
 import json
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from flask_babel import lazy_pgettext
@@ -171,8 +172,6 @@ ACTION_LABELS = {
     "interest-owner-yes": _l("recorded the owner's yes"),
     "interest-owner-no": _l("recorded the owner's no"),
     "interest-requester-no": _l("recorded the asker's no"),
-    "interest-contacts": _l("gave both residents the contacts"),
-    "interest-owner-contact": _l("saw a card owner's contact"),
 }
 
 TARGET_LABELS = {
@@ -286,11 +285,14 @@ def _value(key: str, value, value_labels) -> str:
 
 
 class _CaseCategories:
-    """A case category's name for its key, read when a detail is shown."""
+    """A case category's name for its key: the categories are read once per request (a log
+    page or an export of thousands of entries reads them once)."""
 
     def get(self, key, default=None):
-        category = db.session.scalar(select(Category).where(Category.key == key))
-        return localized(category, "name") if category is not None else default
+        if "case_category_names" not in g:
+            g.case_category_names = {category.key: localized(category, "name")
+                                     for category in db.session.scalars(select(Category))}
+        return g.case_category_names.get(key, default)
 
 
 # The codes an area's details hold, by the detail's key.

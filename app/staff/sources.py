@@ -17,7 +17,7 @@ FIXED = {
 
 
 def sources(keys) -> dict[str, str]:
-    """Each key with what staff read for it: "大厅一号机 (kiosk)", "王芳 (staff)"."""
+    """Each key with what staff read for it: "大屏：大厅左侧", "工作人员：王芳"."""
     wanted: dict[str, set[int]] = {"kiosk": set(), "staff": set()}
     for key in set(keys):
         kind, _, number = (key or "").partition(":")

@@ -131,8 +131,8 @@ def _first_month() -> date:
     return min([*known, months.this_month()])
 
 
-def _link(month: date) -> str | None:
-    return month.strftime("%Y-%m") if _first_month() <= month <= months.this_month() else None
+def _link(month: date, first: date) -> str | None:
+    return month.strftime("%Y-%m") if first <= month <= months.this_month() else None
 
 
 @bp.get("/summary")
@@ -141,8 +141,8 @@ def monthly_summary():
     in_a_community()
     month, error = month_asked()
     return render_template("staff/summary.html", summary=month_summary(month), error=error, percent=percent,
-                           previous_month=_link(months.previous_month(month)),
-                           next_month=_link(months.next_month(month)))
+                           previous_month=_link(months.previous_month(month), _first_month()),
+                           next_month=_link(months.next_month(month), month))
 
 
 @bp.get("/summary.xlsx")

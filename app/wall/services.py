@@ -242,7 +242,7 @@ def search(words: str, *, post_ids=(), posted_by=(), limit: int = 100) -> list[P
     words = (words or "").strip()[: lengths.SEARCH]
     if not words:
         return []
-    found = [func.upper(Post.receipt_code) == words.replace(" ", "").upper()]
+    found = [Post.receipt_code == words.replace(" ", "")]
     found += [column.contains(words, autoescape=True) for column in (Post.public_text, Post.nickname, Post.location)]
     if post_ids:
         found.append(Post.id.in_(list(post_ids)))

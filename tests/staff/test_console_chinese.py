@@ -17,7 +17,7 @@ from app.classes import models as class_models
 from app.experts import models as expert_models
 from app.extensions import db
 from app.friends import models as friend_models
-from app.friends.services import INTEREST_ACTIONS
+from app.friends.services import ANSWERS, INTEREST_ACTIONS
 from app.staff.labels import ACTION_LABELS, AREA_LABELS, DETAIL_LABELS, ROLE_NAMES, TARGET_LABELS
 from app.staff.models import DISTRICT_ROLES, ROLES
 from app.wall import models as wall_models
@@ -141,7 +141,7 @@ def test_the_audit_log_has_words_for_every_action_recorded():
             literal |= set(re.findall(pattern, source))
         literal |= {f"roster-{what}" for what in re.findall(r'record_roster_view\(course, "([a-z]+)"\)', source)}
     made = ({f"case-{action}" for action in CASE_ACTIONS} | {"case-updated"}
-            | {f"interest-{action}" for action in INTEREST_ACTIONS}
+            | {f"interest-{action}" for action in ANSWERS}
             | {f"request-{state}" for state in expert_models.REQUEST_STATES}
             | {f"survey-{state}" for state in class_models.SURVEY_STATES}
             | {f"course-{action}" for action in ("open", "close", "drop")})
