@@ -64,7 +64,8 @@ def _listed(which: str, words: str):
         posts = wall.browse(which)
     else:
         posts = wall.queue(which)
-    return {"posts": posts, "sources": sources([post.posted_by for post in posts]), "show": which, "q": words}
+    return {"posts": posts, "sources": sources([post.posted_by for post in posts]), "cases_of": cases.by_post(posts),
+            "show": which, "q": words}
 
 
 @bp.get("/wall")
@@ -82,7 +83,7 @@ def _post_or_404(post_id: int):
 def _row(post, *, error: str | None = None, status: int = 200):
     """The post's row in the queue, as it is now; htmx swaps it in place."""
     body = render_template("staff/_wall_row.html", post=post, error=error, sources=sources([post.posted_by]),
-                           **_labels())
+                           cases_of=cases.by_post([post]), **_labels())
     return events(make_response(body, status), wall_post_moderated={"id": post.id})
 
 
