@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from .experts import bp as experts_bp
     from .friends import bp as friends_bp
     from .home import bp as home_bp
+    from .households import bp as households_bp
     from .kiosk import bp as kiosk_bp
     from .notices import bp as notices_bp
     from .staff import bp as staff_bp
@@ -105,5 +106,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
     # What residents see is a community's: its pages are under /c/<slug>/.
-    for public in (home_bp, cases_bp, classes_bp, experts_bp, friends_bp, notices_bp, wall_bp):
+    for public in (home_bp, cases_bp, classes_bp, experts_bp, friends_bp, households_bp, notices_bp, wall_bp):
         app.register_blueprint(public, url_prefix=PREFIX + (public.url_prefix or ""))

@@ -103,7 +103,7 @@ def record(area: str, action: str, target=None, detail=None, *, actor=None) -> A
     return entry
 
 
-AREAS = ("staff", "kiosks", "notices", "wall", "cases", "classes", "experts", "friends")
+AREAS = ("staff", "kiosks", "households", "notices", "wall", "cases", "classes", "experts", "friends")
 PAGE_SIZE = 50
 
 

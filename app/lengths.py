@@ -56,6 +56,9 @@ COMMUNITY_NAME_EN = 100
 SLUG = 40
 # A kiosk's name in the console ("一楼大厅").
 KIOSK_NAME = 60
+# A household's building and unit ("3号楼", "2单元"): all a household record holds about it.
+BUILDING = 20
+UNIT = 20
 # A staff account's sign-in name, and the name the console shows for it.
 USERNAME = 40
 STAFF_NAME = 80

@@ -24,6 +24,7 @@ from .communities import models as _communities
 from .classes import models as _classes
 from .experts import models as _experts
 from .friends import models as _friends
+from .households import models as _households
 from .kiosk import models as _kiosk
 from .notices import models as _notices
 from .staff import models as _staff

@@ -27,6 +27,7 @@ from app.experts import services as experts
 from app.extensions import db
 from app.friends import services as friends
 from app.housekeeping import LAST_RUN
+from app.households import services as households
 from app.kiosk import handoff
 from app.kiosk.devices import DEVICE_COOKIE
 from app.kiosk.models import Kiosk
@@ -83,6 +84,9 @@ GET_MAY_WRITE = {
     "cases.receipt": CODE_LOOKUP_COUNTED,
     # A case opened by a unit's staff or a supervisor, from outside its community.
     "staff.case_page": AUDIT_ONLY,
+    # A household card holds the household's code: showing or printing one is audited.
+    "staff.household_card": AUDIT_ONLY,
+    "staff.household_batch": AUDIT_ONLY,
 }
 
 # INSERT INTO t, INSERT OR REPLACE INTO t, UPDATE t, DELETE FROM t (SQLite and PostgreSQL).
@@ -200,6 +204,8 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
     form_page = f"/c/main/classes/{rows['first_come']}/sign-up"
     record, token = handoff.start(db.session.get(Kiosk, kiosk_id), "class-signup", form_page,
                                   MultiDict({"name": "张三明"}))
+    cards = households.issue("3号楼", "2单元", count=2)
+    households.bind_with_code(cards[1].code)
     arguments = {
         "course_id": [lottery, rows["first_come"]],
         "expert_id": [rows["expert_id"]],
@@ -211,7 +217,10 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "interest_id": [rows["interest_id"], rows["waiting_interest_id"]],
         "member_id": [db.session.scalar(select(StaffMember.id).where(StaffMember.username == "coordinator"))],
         "handoff_id": [record.id],
-        "token": [token],
+        "token": [token, cards[0].link_token],
+        "household_id": [cards[0].household.id],
+        "batch": [cards[0].household.batch],
+        "phone_id": [households.phones(cards[1].household.id)[0].id],
         "name": [backups.make_backup().name],
         "filename": ["css/kiosk.css"],
         "community": ["main"],

@@ -16,10 +16,13 @@ APP = ROOT / "app"
 BOARDS = ("wall", "cases", "classes", "experts", "friends", "notices")
 # Areas served at the site's root: the kiosk base (/language, /reset, /device/…) and the home screen.
 ROOT_AREAS = ("kiosk", "home")
+# Below the boards with the kiosk base: who may act from a phone (household codes), served
+# under /c/<slug>/<name>/ with a console module at /staff/<name>.
+BASE_AREAS = ("households",)
 
 
 def test_every_area_has_one_name_for_package_blueprint_url_templates_and_tests(app):
-    assert set(BOARDS) | set(ROOT_AREAS) | {"staff"} == set(app.blueprints)
+    assert set(BOARDS) | set(ROOT_AREAS) | set(BASE_AREAS) | {"staff"} == set(app.blueprints)
     for name, blueprint in app.blueprints.items():
         assert blueprint.import_name == f"app.{name}", name
         assert (ROOT / "templates" / name).is_dir(), name
@@ -33,7 +36,7 @@ def test_every_area_has_one_name_for_package_blueprint_url_templates_and_tests(a
                 assert rule.rule.startswith(served + "/"), rule
     # A phone opens a kiosk's link in the kiosk's community.
     assert next(app.url_map.iter_rules("kiosk.handoff_open")).rule.startswith(PREFIX + "/")
-    for board in BOARDS:
+    for board in BOARDS + BASE_AREAS:
         assert (APP / "staff" / f"{board}.py").is_file(), board
         assert board in audit.AREAS
         console = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(f"/staff/{board}")]
@@ -102,10 +105,11 @@ def _reaches(graph, start: str, through) -> set[str]:
 
 def test_the_kiosk_base_imports_no_board_and_no_board_imports_the_home_screen(graph):
     above_boards = set(BOARDS) | {"home", "staff"}
+    base = ("kiosk", *BASE_AREAS)
     for module in graph:
-        if _area(module) == "kiosk":
+        if _area(module) in base:
             # Through the core modules too: none of them may bring a board in on the kiosk's behalf.
-            reached = _reaches(graph, module, through=lambda name: _area(name) in (None, "kiosk"))
+            reached = _reaches(graph, module, through=lambda name: _area(name) in (None, *base))
             boards = sorted(name for name in reached if _area(name) in above_boards)
             assert not boards, f"{module} imports {boards}"
         if _area(module) in BOARDS:

@@ -9,6 +9,7 @@ from ..communities.routing import code_from_link
 from ..clock import utcnow
 from ..inputs import int_or_none
 from ..kiosk import handoff
+from ..households.services import acting_household
 from ..kiosk.access import acting_device_required, actor_key, code_lookup_limited
 from ..kiosk.devices import current_kiosk
 from ..wall import services as wall
@@ -44,7 +45,9 @@ def similar():
 
 
 def _channel() -> str:
-    return "kiosk" if current_kiosk() is not None else "phone" if handoff.kiosk_acting_for_phone() else "walk_in"
+    if current_kiosk() is not None:
+        return "kiosk"
+    return "phone" if handoff.kiosk_acting_for_phone() or acting_household() else "walk_in"
 
 
 @bp.post("/")

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_, false, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +54,8 @@ class Course(CommunityScoped, db.Model):
     signup_closes_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(10), default="draft")
     mode: Mapped[str] = mapped_column(String(10), default="first_come")
+    # One sign-up (or lottery entry) per household from residents' bound phones.
+    one_per_household: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Confirmed seats; changed only by conditional UPDATEs (see services/signups.py).
     taken: Mapped[int] = mapped_column(default=0)
     # Every sign-up or entry gets the next number: the order people arrived in.
@@ -122,6 +124,9 @@ class Signup(CommunityScoped, db.Model):
         # One sign-up per number per course, however many requests race.
         UniqueConstraint("course_id", "mobile", name="uq_class_signups_course_mobile"),
         UniqueConstraint("course_id", "entry_ref", name="uq_class_signups_course_entry_ref"),
+        # A one-per-household course: the household acting ("household:12") while the
+        # sign-up is active, so two phones of one household at once cannot both get in.
+        UniqueConstraint("course_id", "household_once", name="uq_class_signups_course_household"),
         UniqueConstraint("community_id", "code", name="uq_class_signups_code"),
         Index("ix_class_signups_queue", "course_id", "state", "queue_key"),
     )
@@ -147,6 +152,7 @@ class Signup(CommunityScoped, db.Model):
     # Place in the lottery's drawn order (1 = drawn first); None outside a draw.
     drawn_rank: Mapped[int | None]
     created_by: Mapped[str] = mapped_column(String(30))
+    household_once: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]

@@ -112,6 +112,11 @@ def _lookup_qr(code: str):
     return qr_svg(url) if url else None
 
 
+def _source(actor: str) -> str:
+    kind = actor.partition(":")[0]
+    return {"staff": "assisted", "household": "phone"}.get(kind, "kiosk")
+
+
 @bp.post("/<int:course_id>/sign-up")
 @acting_device_required("class-signup", "60 per 10 minutes")
 def sign_up(course_id: int):
@@ -120,7 +125,7 @@ def sign_up(course_id: int):
     if form.validate_on_submit():
         try:
             outcome = services.sign_up(course_id, form.name.data, form.mobile.data,
-                                       source="assisted" if actor_key().startswith("staff:") else "kiosk",
+                                       source=_source(actor_key()),
                                        created_by=actor_key())
         except Refused as error:
             if error.field == "course":

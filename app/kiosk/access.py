@@ -1,26 +1,46 @@
-"""Who may act at the kiosk: an enrolled kiosk, signed-in staff, or a phone carrying on a
-form from a kiosk (handoff.py). Other browsers read only."""
+"""Who may act at the kiosk: an enrolled kiosk, signed-in staff, a phone bound to a household
+of the community (app/households), or a phone carrying on a form from a kiosk (handoff.py).
+Other browsers read only."""
 
+import re
 from functools import wraps
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_login import current_user
 
+from ..households.services import acting_household, current_phone
 from ..limits import rate_limited
 from . import handoff
 from .devices import current_kiosk
 
 
 def actor_key() -> str | None:
-    """The name rate limits count under: the device, the staff member, or the kiosk whose
-    form a phone carries on (that form only)."""
+    """The name rate limits count under: the device, the staff member, the household whose
+    phone this is, or the kiosk whose form a phone carries on (that form only)."""
     kiosk = current_kiosk()
     if kiosk is not None:
         return f"kiosk:{kiosk.id}"
     if current_user.is_authenticated:
         return f"staff:{current_user.id}"
+    household_id = acting_household()
+    if household_id is not None:
+        return f"household:{household_id}"
     kiosk_id = handoff.kiosk_acting_for_phone()
     return f"kiosk:{kiosk_id}" if kiosk_id is not None else None
+
+
+# What phones' browsers (WeChat's among them) say they are; a lobby kiosk runs a desktop browser.
+_PHONE_BROWSER = re.compile(r"Mobile|Android|iPhone|MicroMessenger")
+
+
+def phone_layout() -> bool:
+    """Whether pages take the phone's layout: a browser that is no kiosk, and is bound to a
+    household or says it is a phone. Other browsers get the kiosk's (a screen being set up
+    shows its pairing code there)."""
+    if "phone_layout" not in g:
+        g.phone_layout = current_kiosk() is None and (
+            current_phone() is not None or bool(_PHONE_BROWSER.search(request.user_agent.string)))
+    return g.phone_layout
 
 
 def resident_key() -> str:

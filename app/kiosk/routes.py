@@ -15,8 +15,9 @@ from ..clock import utcnow
 from ..web import events, page_path, phone_url, qr_svg, reload_or_back
 from ..limits import rate_limited
 from . import bp, devices, handoff, services
-from .access import actor_key, can_act
+from .access import actor_key, can_act, phone_layout
 from .devices import current_kiosk
+from ..households.services import current_phone
 from .forms import LanguageForm, LargeTextForm
 
 TEN_YEARS = 10 * 365 * 24 * 3600
@@ -181,6 +182,8 @@ def kiosk_context():
         "kiosk": LocalProxy(current_kiosk),
         "on_phone": handoff.on_phone,
         "can_act": LocalProxy(can_act),
+        "phone_layout": LocalProxy(phone_layout),
+        "household_phone": LocalProxy(current_phone),
         "heartbeat_seconds": current_app.config["KIOSK_HEARTBEAT_SECONDS"],
         "pairing_poll_seconds": current_app.config["KIOSK_PAIRING_POLL_SECONDS"],
     }

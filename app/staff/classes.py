@@ -9,7 +9,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
-from wtforms import (DateField, DateTimeLocalField, IntegerField, SelectField, StringField, SubmitField,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, SubmitField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -44,6 +44,8 @@ class CourseForm(Form):
     venue_en = StringField(_l("Room in English (optional)"), validators=[Optional(), Length(max=lengths.VENUE_EN)])
     capacity = IntegerField(_l("Seats"), validators=[DataRequired(), NumberRange(min=1, max=500)])
     mode = SelectField(_l("How seats are given"), choices=[])
+    one_per_household = BooleanField(_l("One sign-up per household"),
+                                     description=_l("Phones bound to the same household code can sign up only once."))
     term_starts = DateField(_l("Term starts"), validators=[DataRequired()])
     term_ends = DateField(_l("Term ends"), validators=[DataRequired()])
     signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M")
@@ -133,7 +135,8 @@ def _save(form: CourseForm, course_id: int | None):
         title=form.title.data.strip(), title_en=(form.title_en.data or "").strip(), category=form.category.data,
         teacher=form.teacher.data.strip(), teacher_expert_id=form.teacher_expert_id.data or None,
         venue=form.venue.data.strip(), venue_en=(form.venue_en.data or "").strip(),
-        capacity=form.capacity.data, mode=form.mode.data, term_starts=form.term_starts.data,
+        capacity=form.capacity.data, mode=form.mode.data,
+        one_per_household=bool(form.one_per_household.data), term_starts=form.term_starts.data,
         term_ends=form.term_ends.data, signup_opens_at=form.signup_opens_at.data,
         signup_closes_at=form.signup_closes_at.data, weekdays=tuple(form.weekdays.data or ()),
         dates=_listed_dates(form), start_time=form.start_time.data, minutes=form.minutes.data,

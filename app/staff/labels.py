@@ -33,7 +33,8 @@ ROLE_NAMES = {
     "supervisor": _l("Supervisor"),
 }
 
-ACTOR_KINDS = {"staff": _l("Staff"), "kiosk": _l("Kiosk"), "system": _l("The system")}
+ACTOR_KINDS = {"staff": _l("Staff"), "kiosk": _l("Kiosk"), "household": _l("Household phone"),
+               "system": _l("The system")}
 
 AREA_LABELS = {
     "staff": _l("Staff and accounts"),
@@ -44,9 +45,19 @@ AREA_LABELS = {
     "classes": _l("Classes"),
     "experts": _l("Expert directory"),
     "friends": _l("Matchmaking"),
+    "households": _l("Households"),
 }
 
 ACTION_LABELS = {
+    # households
+    "households-issued": _l("issued household codes"),
+    "household-card-replaced": _l("made a new household card"),
+    "household-card-viewed": _l("saw a household card"),
+    "household-cards-printed": _l("printed household cards"),
+    "household-moved": _l("changed a household's building or unit"),
+    "household-revoked": _l("revoked a household's code"),
+    "household-phone-bound": _l("linked a phone to its household"),
+    "household-phone-revoked": _l("removed a household's phone"),
     # staff
     "account-created": _l("created an account"),
     "account-changed": _l("changed an account"),
@@ -191,6 +202,8 @@ TARGET_LABELS = {
     "friends_cards": _l("Card"),
     "friends_interests": _l("Introduction"),
     "kiosks": _l("Kiosk"),
+    "households": _l("Household"),
+    "household_phones": _l("Household phone"),
     "notices": _l("Notice"),
     "staff_members": _l("Staff account"),
     "communities": _l("Community"),
@@ -236,7 +249,8 @@ DETAIL_LABELS = {
     "worker": _l("Worker"), "workday": _l("Working day"), "handler": _l("Handled by"),
     "first_handler": _l("Handled first by"), "reply": _l("Public reply"), "deadline_days": _l("Working days to solve"),
     "urgent_hours": _l("Hours when urgent"), "active": _l("In use"), "name_en": _l("English name"),
-    "icon": _l("Icon"), "position": _l("Order"),
+    "icon": _l("Icon"), "position": _l("Order"), "building": _l("Building"), "batch": _l("Batch"),
+    "household": _l("Household"), "by": _l("How"),
 }
 
 YES_NO = {True: _l("yes"), False: _l("no")}
@@ -251,6 +265,7 @@ PAGE_LABELS = {
     "friends": _l("Matchmaking"),
     "notices": _l("Notices"),
     "cases": _l("Report a problem"),
+    "join": _l("Link this phone to your household"),
 }
 
 
@@ -306,6 +321,7 @@ VALUE_LABELS = {
     "classes": {"state": classes.STATE_LABELS, "category": classes.CATEGORY_LABELS},
     "experts": {"state": experts.REQUEST_STATE_LABELS, "category": experts.CATEGORY_LABELS},
     "friends": {"state": friends.CARD_STATE_LABELS},
+    "households": {"by": {"link": _l("scanned the card"), "code": _l("typed the code")}},
 }
 
 

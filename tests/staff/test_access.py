@@ -43,6 +43,10 @@ CASE_LISTS = {**MODERATORS, "grid-worker": "ok", "supervisor": "ok"}
 GRID_WORKERS = {**MODERATORS, "moderator": "forbidden", "grid-worker": "ok"}
 UNIT_STAFF = {"anonymous": "sign-in", "kiosk": "sign-in", **dict.fromkeys(STAFF_ROLES, "forbidden")}
 SUPERVISORS = {**DISTRICT_ADMINS, "supervisor": "ok"}
+# Household codes are issued at the desk: moderators and coordinators.
+DESK_STAFF = {**MODERATORS, "coordinator": "ok"}
+# A phone links itself to a household; a lobby kiosk is no household's.
+NOT_KIOSKS = {**PUBLIC, "kiosk": "forbidden"}
 
 # endpoint -> visitor -> expected answer. A new route must be added here, or this test fails.
 EXPECTED = {
@@ -74,6 +78,21 @@ EXPECTED = {
     "kiosk.handoff_start": KIOSK_ONLY,
     "kiosk.handoff_state": KIOSK_ONLY,
     "kiosk.handoff_open": PUBLIC,
+    "households.join": PUBLIC,
+    "households.join_with_code": NOT_KIOSKS,
+    "households.join_link": PUBLIC,
+    "households.join_with_link": NOT_KIOSKS,
+    "staff.households_index": DESK_STAFF,
+    "staff.issue_households": DESK_STAFF,
+    "staff.household_card": DESK_STAFF,
+    "staff.household_batch": DESK_STAFF,
+    "staff.household_detail": DESK_STAFF,
+    "staff.move_household": DESK_STAFF,
+    "staff.confirm_new_household_card": DESK_STAFF,
+    "staff.new_household_card": DESK_STAFF,
+    "staff.confirm_revoke_household": DESK_STAFF,
+    "staff.revoke_household": DESK_STAFF,
+    "staff.revoke_household_phone": DESK_STAFF,
     "notices.urgent": PUBLIC,
     "notices.index": PUBLIC,
     "notices.show": PUBLIC,

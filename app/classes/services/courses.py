@@ -30,6 +30,7 @@ class CourseData:
     signup_opens_at: datetime  # site-local, as typed
     signup_closes_at: datetime
     mode: str = "first_come"
+    one_per_household: bool = False
     weekdays: tuple[int, ...] = ()
     start_time: time | None = None
     minutes: int = 90
@@ -86,7 +87,8 @@ def _check(data: CourseData) -> None:
 
 
 _TEXT_FIELDS = ("title", "title_en", "category", "teacher", "teacher_expert_id", "venue", "venue_en", "description",
-                "description_en", "eligibility", "eligibility_en", "capacity", "term_starts", "term_ends", "mode")
+                "description_en", "eligibility", "eligibility_en", "capacity", "term_starts", "term_ends", "mode",
+                "one_per_household")
 
 
 def save_course(course_id: int | None, data: CourseData) -> Course:

@@ -65,6 +65,20 @@ def _already(signup: Signup) -> ClassError:
                       state=signup.state, position=waitlist_position(signup))
 
 
+def _household_once(course: Course, created_by: str) -> str | None:
+    """What holds a one-per-household course's place for the household acting, if one is."""
+    return created_by if course.one_per_household and created_by.startswith("household:") else None
+
+
+def _household_refusal(course_id: int, household_once: str) -> ClassError | None:
+    existing = db.session.scalar(select(Signup).where(Signup.course_id == course_id,
+                                                      Signup.household_once == household_once))
+    if existing is None:
+        return None
+    return ClassError(_l("This course takes one sign-up per household, and another phone of your household "
+                         "has already signed up."), "course")
+
+
 def _take(statement) -> int | None:
     """Run a conditional UPDATE … RETURNING arrivals: the arrival number, or None if refused."""
     return db.session.execute(statement.returning(Course.arrivals)).scalar()
@@ -85,6 +99,9 @@ def sign_up(course_id: int, name: str, mobile: str, *, source: str = "kiosk", cr
             existing = _existing(course_id, mobile)
             if existing is not None:
                 raise _already(existing) from None
+            refusal = _household_refusal(course_id, created_by)
+            if refusal is not None:
+                raise refusal from None
     raise ClassError(_l("That did not work. Please try again."), "course")
 
 
@@ -95,6 +112,11 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
     existing = _existing(course_id, mobile)
     if existing is not None:
         raise _already(existing)
+    household_once = _household_once(course, created_by)
+    if household_once is not None:
+        refusal = _household_refusal(course_id, household_once)
+        if refusal is not None:
+            raise refusal
 
     bump = {"arrivals": Course.arrivals + 1, "revision": Course.revision + 1}
     base = update(Course).where(Course.id == course_id)
@@ -123,7 +145,8 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
     signup = Signup(course_id=course_id, name=name, mobile=mobile, mobile_tail=mobile[-4:], masked_name=mask_name(name),
                     code=_new_code(), entry_ref=secrets.token_hex(4) if state == "entered" else None, state=state,
                     source=source, queue_key=arrival, arrival=arrival,
-                    created_by=created_by, created_at=now, confirmed_at=now if state == "confirmed" else None)
+                    created_by=created_by, household_once=household_once, created_at=now,
+                    confirmed_at=now if state == "confirmed" else None)
     db.session.add(signup)
     db.session.flush()
     if source == "assisted":
@@ -216,7 +239,7 @@ def _cancel(signup: Signup, now: datetime, action: str, field: str) -> Signup:
                        .values(revision=Course.revision + 1, **change))
     # Only from the state read above (one the rule allows): the seat count depends on it.
     done = db.session.execute(update(Signup).where(Signup.id == signup.id, Signup.state == was).values(
-        state=rule.to, cancelled_at=now, mobile=None, name=None))
+        state=rule.to, cancelled_at=now, mobile=None, name=None, household_once=None))
     if done.rowcount != 1:
         db.session.rollback()
         raise ClassError(rule.refusal, field)
