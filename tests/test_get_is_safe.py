@@ -230,6 +230,8 @@ def _rows(kiosk_id: int) -> tuple[dict[str, list], dict[str, list[dict]]]:
         "survey_id": [rows["survey_id"]],
         "grid_id": [rows["grid_id"]],
         "kind": ["csv", "xlsx"],
+        "what": ["course", "notice", "survey", "case"],
+        "record_id": [rows["first_come"], rows["notice_id"], rows["survey_id"], rows["case_id"]],
     }
     queries = {
         "classes.lookup": [{"code": rows["signup_code"]}],

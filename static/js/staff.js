@@ -11,6 +11,15 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-print]");
     if (button) window.print();
+    // A copy button (the text to paste into a WeChat group): select it and copy it.
+    var copy = event.target.closest && event.target.closest("[data-copy]");
+    if (copy) {
+      var field = document.getElementById(copy.getAttribute("data-copy"));
+      field.focus();
+      field.select();
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(field.value);
+      else document.execCommand("copy");
+    }
   });
 
   // "Select all on this page" for the bulk approval of the wall's queue.

@@ -82,6 +82,9 @@ EXPECTED = {
     "households.join_with_code": NOT_KIOSKS,
     "households.join_link": PUBLIC,
     "households.join_with_link": NOT_KIOSKS,
+    # The first kind in the rule is a case's: the moderators'.
+    "staff.share_card": MODERATORS,
+    "staff.share_poster": MODERATORS,
     "staff.households_index": DESK_STAFF,
     "staff.issue_households": DESK_STAFF,
     "staff.household_card": DESK_STAFF,
