@@ -2,6 +2,7 @@
 
 import ipaddress
 import json
+import re
 from urllib.parse import urlsplit
 
 import segno
@@ -129,10 +130,14 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+_SVG_SIZE = re.compile(r'<svg width="(\d+)" height="(\d+)"')
+
+
 def qr_svg(url: str) -> Markup:
     """An inline SVG QR code (segno, no external request); dark on white for any camera."""
-    return Markup(segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff",
-                                                         omitsize=False))
+    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff", omitsize=False)
+    # A viewBox as well as its size: a page that sets the code's size (a printed card) scales it, not crops it.
+    return Markup(_SVG_SIZE.sub(r'<svg width="\1" height="\2" viewBox="0 0 \1 \2"', svg, count=1))
 
 
 def htmx_config() -> dict:
