@@ -19,6 +19,7 @@ from .cases import demo as cases_demo
 from .classes import demo as classes_demo
 from .experts import demo as experts_demo
 from .friends import demo as friends_demo
+from .households import demo as households_demo
 from .wall import demo as wall_demo
 
 DEMO_FLAG = "demo_loaded_at"
@@ -65,7 +66,8 @@ def _notices() -> None:
     )
 
 
-LOADERS = [_notices, wall_demo.load, cases_demo.load, experts_demo.load, classes_demo.load, friends_demo.load]
+LOADERS = [_notices, wall_demo.load, cases_demo.load, experts_demo.load, classes_demo.load, friends_demo.load,
+           households_demo.load]
 
 
 def demo_loaded() -> bool:

@@ -328,7 +328,13 @@ class World:
         signups = first(select(Signup.code).where(Signup.state == "confirmed").order_by(Signup.id).limit(2)).all()
         signups += first(select(Signup.code).where(Signup.state == "confirmed")
                          .order_by(Signup.id.desc()).limit(2)).all()
+        # The demo's printed household cards: the first one's QR link, not yet scanned.
+        from app.households import services as households
+        from app.households.models import Household
+
+        unscanned = first(select(Household).where(Household.link_hash.is_not(None)).limit(1)).all()
         return ([f"/c/main/friends/mine?code={code}" for code in cards]
+                + [f"/c/main/households/link/{households.card(household).link_token}" for household in unscanned]
                 + [f"/c/main/classes/my?code={code}" for code in signups]
                 + [f"/c/main/experts/receipt?code={code}" for code in first(select(HelpRequest.code).limit(1))]
                 + [f"/c/main/wall/receipt?code={code}" for code in first(select(Post.receipt_code).limit(1))]

@@ -90,5 +90,6 @@ def join_with_link(token: str):
     try:
         return _bound(services.bind_with_link(token))
     except services.HouseholdError as error:
+        # The page of a used link is gone (410); sending its form again is refused, with why.
         return render_template("households/join_link.html", household=None, form=form, error=str(error),
-                               is_kiosk=False), 410
+                               is_kiosk=False), 422

@@ -287,7 +287,7 @@ def households(search: str = "", *, include_revoked: bool = False) -> list[House
         query = query.where(Household.revoked_at.is_(None))
     words = search.split()
     for word in words:
-        if word.isdigit():
+        if word.isascii() and word.isdigit() and len(word) < 10:
             query = query.where((Household.id == int(word)) | Household.building.contains(word)
                                 | Household.unit.contains(word))
         else:
