@@ -79,8 +79,8 @@ def _hit_database(key: str, window: int) -> int:
         index_elements=["community_id", "key", "window"], set_={"hits": RateCounter.hits + 1}
     ).returning(RateCounter.hits)
     hits = db.session.execute(statement).scalar_one()
-    # Old windows are of no further use; clearing them here keeps the table small.
-    db.session.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window < window))
+    if hits == 1:  # a new window: the old ones are of no further use, and clearing them keeps the table small
+        db.session.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window < window))
     db.session.commit()
     return hits
 

@@ -162,6 +162,8 @@ def _readable(response) -> str:
     if response.mimetype == XLSX:
         with zipfile.ZipFile(io.BytesIO(response.get_data())) as workbook:
             return "\n".join(workbook.read(name).decode() for name in workbook.namelist())
+    if response.mimetype.startswith("image/"):
+        return ""  # a share poster: its words and link are on its share page, read as text there
     return response.get_data(as_text=True)
 
 

@@ -6,7 +6,8 @@ from ..communities.routing import code_from_link
 from ..clock import site_today, utcnow
 from ..experts import services as experts
 from ..kiosk import handoff
-from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
+from ..kiosk.page_cache import cached_page
+from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, phone_layout, resident_key
 from ..limits import rate_limited
 from ..people import normalise_code
 from ..errors import Refused
@@ -42,11 +43,13 @@ def _list_context(category):
 
 
 @bp.get("/")
+@cached_page(lambda: _week_version())
 def index():
     return page_or_fragment("classes/index.html", {"week": "classes/_week.html"}, **_week_context())
 
 
 @bp.get("/all")
+@cached_page(services.version)
 def courses():
     category = _category()
     return page_or_fragment("classes/courses.html", {"course-list": "classes/_course_list.html"},
@@ -75,6 +78,7 @@ def _course_context(course):
 
 
 @bp.get("/<int:course_id>")
+@cached_page(services.page_version)
 def course(course_id: int):
     course = _course_or_404(course_id)
     return page_or_fragment("classes/course.html", {"seats": "classes/_seats.html"}, **_course_context(course))
@@ -137,7 +141,7 @@ def sign_up(course_id: int):
         else:
             response = make_response(page_or_fragment(
                 "classes/signed_up.html", {"signup-form": "classes/_signed_up.html"}, course=course,
-                outcome=outcome, qr=_lookup_qr(outcome.code)))
+                outcome=outcome, qr=None if phone_layout() else _lookup_qr(outcome.code)))
             return events(response, classes_signup_created={"course": course_id, "state": outcome.state})
     return page_or_fragment("classes/signup.html", {"signup-form": "classes/_signup_form.html"},
                             course=course, form=form, now=utcnow()), 422

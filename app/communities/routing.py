@@ -14,10 +14,11 @@ no longer goes by (renamed, merged) is redirected to the community that holds it
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -75,12 +76,40 @@ def default_community_id() -> int | None:
     return db.session.scalar(select(Community.id).order_by(Community.id).limit(1))
 
 
-def current_community() -> Community:
+@dataclass(frozen=True)
+class CommunityView:
+    """A community as a request reads it: read once, in one statement, and unchanged by the
+    request's commits (an ORM row would be read again after each one)."""
+
+    id: int
+    slug: str
+    name: str
+    name_en: str
+    settings: str
+
+    @property
+    def overrides(self) -> dict:
+        return Community.overrides.fget(self)
+
+
+_VIEW_COLUMNS = (Community.id, Community.slug, Community.name, Community.name_en, Community.settings)
+_BY_SLUG = select(*_VIEW_COLUMNS).where(Community.slug == bindparam("slug"))
+_BY_ID = select(*_VIEW_COLUMNS).where(Community.id == bindparam("id"))
+# Where the request names no community: the one given, else the first.
+_FALLBACK = select(*_VIEW_COLUMNS).where(
+    Community.id == func.coalesce(bindparam("id"), select(func.min(Community.id)).scalar_subquery()))
+
+
+def _view(row) -> CommunityView | None:
+    return CommunityView(*row) if row is not None else None
+
+
+def current_community() -> CommunityView:
     """The community of this request (or of the enclosing scope.within block)."""
     community_id = scope.current_community_id()
     cached = g.get("community")
     if cached is None or cached.id != community_id:
-        cached = g.community = db.session.get(Community, community_id)
+        cached = g.community = _view(db.session.execute(_BY_ID, {"id": community_id}).first())
     return cached
 
 
@@ -94,7 +123,7 @@ def community_name() -> str:
     return community.name_en if community.name_en and current_locale() == "en" else community.name
 
 
-def _use(community: Community) -> None:
+def _use(community: CommunityView) -> None:
     g.community = community
     scope.set_request_scope(community.id)
 
@@ -106,13 +135,12 @@ def _resolve():
     if slug is not None and not SLUG_PATTERN.fullmatch(slug):
         slug, community = "", None  # no community's (a NUL byte, say, never reaches a query)
     elif slug is not None:
-        community = db.session.scalar(select(Community).where(Community.slug == slug))
+        community = _view(db.session.execute(_BY_SLUG, {"slug": slug}).first())
     if slug:
         if community is not None and device in (None, community.id):
             return _use(community)
     staff = _staff_community() if request.path.startswith("/staff") else None
-    fallback_id = staff or device or default_community_id()
-    fallback = db.session.get(Community, fallback_id) if fallback_id else None
+    fallback = _view(db.session.execute(_FALLBACK, {"id": staff or device}).first())
     if fallback is None:
         return None  # no community yet (a database being set up): nothing scoped can be read
     _use(fallback)  # error pages too are shown in the kiosk's own community
@@ -125,7 +153,7 @@ def _resolve():
     return None
 
 
-def _redirect_into(community: Community):
+def _redirect_into(community: CommunityView):
     """/wall/… → /c/<slug>/wall/…, when that is a page; otherwise the 404 stands."""
     target = f"/c/{community.slug}{request.path}"
     adapter = current_app.url_map.bind("localhost")

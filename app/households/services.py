@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
@@ -180,8 +180,9 @@ def _bind(household: Household, how: str) -> str:
         raise HouseholdError(_l("This household already has %(n)d phones. Ask staff to remove one first.",
                                 n=MAX_PHONES))
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     phone = HouseholdPhone(household_id=household.id, token_hash=token_digest(token), bound_by=how,
-                           bound_at=utcnow(), community_id=household.community_id)
+                           bound_at=now, last_seen_at=now, community_id=household.community_id)
     db.session.add(phone)
     db.session.flush()
     audit.record("households", "household-phone-bound", phone, {"household": household.id, "by": how},
@@ -230,6 +231,7 @@ class BoundPhone:
     building: str
     unit: str
     live: bool  # False: the phone or its household was revoked
+    last_seen_at: datetime | None = None
 
 
 def phone_for_token(token: str | None) -> BoundPhone | None:
@@ -239,12 +241,14 @@ def phone_for_token(token: str | None) -> BoundPhone | None:
     with scope.across("a phone's device token names its household's community"):
         row = db.session.execute(
             select(HouseholdPhone.id, HouseholdPhone.household_id, HouseholdPhone.community_id,
-                   Household.building, Household.unit, HouseholdPhone.revoked_at, Household.revoked_at)
+                   Household.building, Household.unit, HouseholdPhone.revoked_at, Household.revoked_at,
+                   HouseholdPhone.last_seen_at)
             .join(Household, Household.id == HouseholdPhone.household_id)
             .where(HouseholdPhone.token_hash == token_digest(token))).first()
     if row is None:
         return None
-    return BoundPhone(row[0], row[1], row[2], row[3], row[4], live=row[5] is None and row[6] is None)
+    return BoundPhone(row[0], row[1], row[2], row[3], row[4], live=row[5] is None and row[6] is None,
+                      last_seen_at=row[7])
 
 
 def current_phone() -> BoundPhone | None:
@@ -321,10 +325,12 @@ def place_name(building: str, unit: str, household_id: int) -> str:
     return " ".join(part for part in (building, unit) if part) + f" · {household_id}"
 
 
+SEEN_RESOLUTION = timedelta(hours=1)
+
+
 def seen(phone: BoundPhone) -> None:
-    """Remember when a phone last acted (at most one write a minute)."""
+    """Remember when a phone last acted, to the hour: most of its requests write nothing."""
     now = utcnow()
-    db.session.execute(update(HouseholdPhone).where(
-        HouseholdPhone.id == phone.id,
-        (HouseholdPhone.last_seen_at.is_(None)) | (HouseholdPhone.last_seen_at < now.replace(second=0, microsecond=0)))
-        .values(last_seen_at=now))
+    if phone.last_seen_at is not None and now - phone.last_seen_at < SEEN_RESOLUTION:
+        return
+    db.session.execute(update(HouseholdPhone).where(HouseholdPhone.id == phone.id).values(last_seen_at=now))

@@ -197,8 +197,8 @@ def test_a_seat_freed_while_someone_signs_up_for_a_full_course_is_theirs(app, mo
             db.session.remove()
         cancelled.set()
 
-    def take_then_let_the_cancellation_in(statement):
-        arrival = original(statement)
+    def take_then_let_the_cancellation_in(statement, params):
+        arrival = original(statement, params)
         calls.append(arrival)
         if len(calls) == 2 and arrival is None:  # not a lottery (1), no seat left (2)
             threading.Thread(target=cancel_in_between).start()

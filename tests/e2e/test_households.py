@@ -95,7 +95,7 @@ def test_a_household_card_from_print_to_revocation(browser, staff, live_server, 
     expect(phone.locator("#pairing")).to_have_count(0)
     phone.get_by_role("button", name="绑定这部手机").tap()
     expect(phone.locator("#phone-linked")).to_contain_text("3号楼 2单元")
-    expect(phone.locator("#phone-household")).to_contain_text("3号楼 2单元")
+    expect(phone.locator("#phone-household")).to_contain_text("我的住户")
     _fits(phone)
 
     # A class sign-up from the phone: a seat.
@@ -142,6 +142,7 @@ def test_a_household_card_from_print_to_revocation(browser, staff, live_server, 
     expect(staff.locator("#household-revoked")).to_be_visible()
 
     phone.goto(f"/c/main/classes/{lottery_id}")
+    expect(phone.locator("#phone-household")).to_contain_text("绑定这部手机")
     phone.locator("#phone-household").tap()
     expect(phone.locator("#phone-unlinked")).to_be_visible()
     phone.goto("/c/main/wall/new")

@@ -53,11 +53,13 @@ def _late_signups(course: Course, now: datetime) -> bool:
     return course.signup_closes_at <= course.drawn_at and now < term_start_utc(course)
 
 
-def signup_window_open(now: datetime):
+def signup_window_open(now, today=None):
     """SQL: the course takes sign-ups (seats or the waitlist) at `now`: the first-come window,
-    or the late sign-ups after a lottery's draw. Entries before the draw are handled apart."""
+    or the late sign-ups after a lottery's draw. Entries before the draw are handled apart.
+    `now` and the site's `today` may be bound parameters (a statement built once)."""
+    today = to_site(now).date() if today is None else today
     first_come = (Course.mode == "first_come") & (Course.signup_opens_at <= now) & (Course.signup_closes_at > now)
     after_draw = (Course.mode == "lottery") & Course.drawn_at.is_not(None) & (
         (Course.signup_closes_at > now)
-        | ((Course.signup_closes_at <= Course.drawn_at) & (Course.term_starts > to_site(now).date())))
+        | ((Course.signup_closes_at <= Course.drawn_at) & (Course.term_starts > today)))
     return first_come | after_draw

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import lengths
@@ -41,6 +41,9 @@ def rate(code: str, stars: int, comment: str = "", *, now: datetime | None = Non
         raise ClassError(_l("Courses are rated after the term, by people who attended."), "code")
     rating = Rating(course_id=signup.course_id, signup_id=signup.id, stars=stars, comment=comment)
     db.session.add(rating)
+    # The course page shows the ratings once the term is over: a change it shows.
+    db.session.execute(update(Course).where(Course.id == signup.course_id).values(revision=Course.revision + 1),
+                       execution_options={"synchronize_session": False})
     try:
         db.session.commit()
     except IntegrityError:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...clock import from_site, site_today, to_site, utcnow
 from ...extensions import db
@@ -110,6 +110,21 @@ def meetings_held(course: Course, now: datetime) -> list[Meeting]:
 def revision(course_id: int) -> int | None:
     """What the course page's live poll compares: one column of one row, no objects."""
     return db.session.scalar(select(Course.revision).where(Course.id == course_id))
+
+
+_PAGE_VERSION = select(Course.revision, Course.status, Course.teacher_expert_id).where(
+    Course.id == bindparam("course_id"))
+
+
+def page_version(course_id: int) -> tuple | None:
+    """What a course page's look depends on beyond the base: its revision, and the teacher's
+    directory card if it has one (the page links it while it is listed). One row, no objects."""
+    row = db.session.execute(_PAGE_VERSION, {"course_id": course_id}).first()
+    if row is None or row.status == "draft":
+        return None
+    from ...experts.services import public_expert
+
+    return row.revision, bool(row.teacher_expert_id and public_expert(row.teacher_expert_id))
 
 
 def counts(course_id: int) -> dict[str, int]:

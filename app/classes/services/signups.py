@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
-from ...clock import utcnow
+from ...clock import to_site, utcnow
 from ...extensions import db
 from ...people import mask_name, normalise_code, normalise_mobile, normalise_name
 from ...transitions import Transition, allowed, require, transition
@@ -55,9 +55,35 @@ def _new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
+# The statements of a sign-up, built once: a rush of sign-ups spends its time on the seats,
+# not on putting SQL together. They name the models, so the community scope applies to each.
+_COURSE = select(Course.status, Course.one_per_household).where(Course.id == bindparam("course_id"))
+_EXISTING = select(Signup).where(Signup.course_id == bindparam("course_id"), Signup.mobile == bindparam("mobile"),
+                                 Signup.state.in_(ACTIVE_STATES))
+_HOUSEHOLD_HAS = select(Signup.id).where(Signup.course_id == bindparam("course_id"),
+                                         Signup.household_once == bindparam("household"))
+_NOW, _TODAY = bindparam("now"), bindparam("today")
+_BUMP = {"arrivals": Course.arrivals + 1, "revision": Course.revision + 1}
+_COURSE_ROW = update(Course).where(Course.id == bindparam("course_id"))
+_ENTER = (_COURSE_ROW.where(Course.awaiting_draw, Course.signup_opens_at <= _NOW, Course.signup_closes_at > _NOW)
+          .values(**_BUMP).returning(Course.arrivals))
+_SEAT = (_COURSE_ROW.where(Course.status == "open", Course.taken < Course.capacity, signup_window_open(_NOW, _TODAY))
+         .values(taken=Course.taken + 1, status=case((Course.taken + 1 >= Course.capacity, "full"),
+                                                     else_=Course.status), **_BUMP)
+         .returning(Course.arrivals))
+_WAIT = (_COURSE_ROW.where(Course.status.in_(("open", "full")), Course.taken >= Course.capacity,
+                           signup_window_open(_NOW, _TODAY))
+         .values(**_BUMP).returning(Course.arrivals))
+_AHEAD = select(func.count()).select_from(Signup).where(
+    Signup.course_id == bindparam("course_id"), Signup.state == "waitlisted",
+    (Signup.queue_key < bindparam("queue_key")) | ((Signup.queue_key == bindparam("queue_key"))
+                                                    & (Signup.id < bindparam("signup_id"))))
+# No session objects to bring up to date: the course row is read again where it is needed.
+_NO_SYNC = {"synchronize_session": False}
+
+
 def _existing(course_id: int, mobile: str) -> Signup | None:
-    return db.session.scalar(select(Signup).where(Signup.course_id == course_id, Signup.mobile == mobile,
-                                                  Signup.state.in_(ACTIVE_STATES)))
+    return db.session.scalar(_EXISTING, {"course_id": course_id, "mobile": mobile})
 
 
 def _already(signup: Signup) -> ClassError:
@@ -65,23 +91,21 @@ def _already(signup: Signup) -> ClassError:
                       state=signup.state, position=waitlist_position(signup))
 
 
-def _household_once(course: Course, created_by: str) -> str | None:
+def _household_once(one_per_household: bool, created_by: str) -> str | None:
     """What holds a one-per-household course's place for the household acting, if one is."""
-    return created_by if course.one_per_household and created_by.startswith("household:") else None
+    return created_by if one_per_household and created_by.startswith("household:") else None
 
 
 def _household_refusal(course_id: int, household_once: str) -> ClassError | None:
-    existing = db.session.scalar(select(Signup).where(Signup.course_id == course_id,
-                                                      Signup.household_once == household_once))
-    if existing is None:
+    if db.session.scalar(_HOUSEHOLD_HAS, {"course_id": course_id, "household": household_once}) is None:
         return None
     return ClassError(_l("This course takes one sign-up per household, and another phone of your household "
                          "has already signed up."), "course")
 
 
-def _take(statement) -> int | None:
+def _take(statement, params: dict) -> int | None:
     """Run a conditional UPDATE … RETURNING arrivals: the arrival number, or None if refused."""
-    return db.session.execute(statement.returning(Course.arrivals)).scalar()
+    return db.session.execute(statement, params, execution_options=_NO_SYNC).scalar()
 
 
 def sign_up(course_id: int, name: str, mobile: str, *, source: str = "kiosk", created_by: str,
@@ -106,23 +130,21 @@ def sign_up(course_id: int, name: str, mobile: str, *, source: str = "kiosk", cr
 
 
 def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_by: str, now: datetime) -> Outcome:
-    course = db.session.get(Course, course_id)
+    course = db.session.execute(_COURSE, {"course_id": course_id}).first()
     if course is None or course.status in ("draft", "dropped"):
         raise ClassError(_l("This course does not take sign-ups."), "course")
     existing = _existing(course_id, mobile)
     if existing is not None:
         raise _already(existing)
-    household_once = _household_once(course, created_by)
+    household_once = _household_once(course.one_per_household, created_by)
     if household_once is not None:
         refusal = _household_refusal(course_id, household_once)
         if refusal is not None:
             raise refusal
 
-    bump = {"arrivals": Course.arrivals + 1, "revision": Course.revision + 1}
-    base = update(Course).where(Course.id == course_id)
+    params = {"course_id": course_id, "now": now, "today": to_site(now).date()}
     state = "entered"
-    arrival = _take(base.where(Course.awaiting_draw, Course.signup_opens_at <= now, Course.signup_closes_at > now)
-                    .values(**bump))
+    arrival = _take(_ENTER, params)
     # A seat, else the waitlist, but the waitlist only while every seat is taken: a seat
     # freed between the two statements (a cancellation committing in between) is taken
     # on the next turn instead of leaving this sign-up waiting beside an empty seat.
@@ -130,43 +152,37 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
         if arrival is not None:
             break
         state = "confirmed"
-        arrival = _take(base.where(Course.status == "open", Course.taken < Course.capacity, signup_window_open(now))
-                        .values(taken=Course.taken + 1,
-                                status=case((Course.taken + 1 >= Course.capacity, "full"), else_=Course.status),
-                                **bump))
+        arrival = _take(_SEAT, params)
         if arrival is None:
             state = "waitlisted"
-            arrival = _take(base.where(Course.status.in_(("open", "full")), Course.taken >= Course.capacity,
-                                       signup_window_open(now)).values(**bump))
+            arrival = _take(_WAIT, params)
     if arrival is None:
         db.session.rollback()
         raise ClassError(_l("Sign-up for this course is not open now."), "course")
 
-    signup = Signup(course_id=course_id, name=name, mobile=mobile, mobile_tail=mobile[-4:], masked_name=mask_name(name),
-                    code=_new_code(), entry_ref=secrets.token_hex(4) if state == "entered" else None, state=state,
-                    source=source, queue_key=arrival, arrival=arrival,
-                    created_by=created_by, household_once=household_once, created_at=now,
-                    confirmed_at=now if state == "confirmed" else None)
-    db.session.add(signup)
-    db.session.flush()
+    row = {"course_id": course_id, "name": name, "mobile": mobile, "mobile_tail": mobile[-4:],
+           "masked_name": mask_name(name), "code": _new_code(),
+           "entry_ref": secrets.token_hex(4) if state == "entered" else None, "state": state, "source": source,
+           "queue_key": arrival, "arrival": arrival, "created_by": created_by, "household_once": household_once,
+           "created_at": now, "confirmed_at": now if state == "confirmed" else None}
+    signup_id = db.session.execute(insert(Signup).returning(Signup.id), [row]).scalar_one()
     if source == "assisted":
-        audit.record("classes", "signup-assisted", signup, {"course": course_id, "state": state})
+        audit.record("classes", "signup-assisted", db.session.get(Signup, signup_id),
+                     {"course": course_id, "state": state})
+    position = None
+    if state == "waitlisted":
+        position = db.session.scalar(_AHEAD, {"course_id": course_id, "queue_key": arrival,
+                                              "signup_id": signup_id}) + 1
     db.session.commit()
-    return _outcome(signup)
-
-
-def _outcome(signup: Signup) -> Outcome:
-    return Outcome(code=signup.code, state=signup.state, course_id=signup.course_id,
-                   masked_name=signup.masked_name, position=waitlist_position(signup), entry_ref=signup.entry_ref)
+    return Outcome(code=row["code"], state=state, course_id=course_id, masked_name=row["masked_name"],
+                   position=position, entry_ref=row["entry_ref"])
 
 
 def waitlist_position(signup: Signup) -> int | None:
     if signup.state != "waitlisted":
         return None
-    ahead = db.session.scalar(select(func.count()).select_from(Signup).where(
-        Signup.course_id == signup.course_id, Signup.state == "waitlisted",
-        (Signup.queue_key < signup.queue_key) | ((Signup.queue_key == signup.queue_key) & (Signup.id < signup.id))))
-    return ahead + 1
+    return db.session.scalar(_AHEAD, {"course_id": signup.course_id, "queue_key": signup.queue_key,
+                                      "signup_id": signup.id}) + 1
 
 
 def waitlist(course_id: int) -> list[Signup]:

@@ -1,0 +1,168 @@
+"""Pages kept as rendered (app/kiosk/page_cache.py): the key is complete. Each thing a
+course page shows is changed in turn; after each change the page served from the cache is
+the page rendered afresh (an app on the same database with PAGE_CACHE off), and it did
+change. Every answer keeps its own CSRF token and the headers every page has."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from app.classes import services as classes
+from app.classes.models import Course
+from app.clock import utcnow
+from app.communities import services as communities
+from app.communities import settings
+from app.experts import services as experts
+from app.experts.models import Expert
+from app.extensions import db
+from app.kiosk import page_cache
+from app.kiosk.devices import DEVICE_COOKIE
+from app.households import services as households
+from app.households.services import PHONE_COOKIE
+from app.notices.services import add_notice
+from tests.classes.test_routes import new_course
+from tests.factories import enrolled_kiosk
+
+WECHAT = "Mozilla/5.0 (Linux; Android 13) Mobile Safari/537.36 MicroMessenger/8.0.47"
+TOKEN = re.compile(r'(csrf_token" (?:type="hidden" )?value="|"X-CSRFToken": ")([^"]+)"')
+
+
+def _without_tokens(body: str) -> str:
+    return TOKEN.sub(r'\1…"', body)
+
+
+@pytest.fixture
+def apps(make_app):
+    return make_app(), make_app(PAGE_CACHE=False)
+
+
+def _twin(cached_app, fresh_app, cookies: dict):
+    """A client of each app with the same cookies (the same session after the first answer)."""
+    clients = []
+    for app in (cached_app, fresh_app):
+        client = app.test_client()
+        for name, value in cookies.items():
+            client.set_cookie(name, value)
+        clients.append(client)
+    return clients
+
+
+def _page(client, url, headers):
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def test_every_change_a_course_page_shows_reaches_it(apps, monkeypatch):
+    cached_app, fresh_app = apps
+    with cached_app.app_context():
+        course_id = new_course(title="乐高机器人编程")
+        skill = experts.save_skills([("手工", "crafts", "Crafts")])[0]
+        expert = experts.save_experts([(None, experts.ExpertData(
+            name="李建华", mobile="13900000002", display_name="李老师", skill_ids=[skill.id],
+            consent_on=utcnow().date(), consent_scope="称呼和简介"))])[0]
+        db.session.execute(update(Course).where(Course.id == course_id).values(teacher_expert_id=expert.id))
+        db.session.commit()
+        expert_id, kiosk_token = expert.id, enrolled_kiosk("大厅")[1]
+        card = households.issue("3号楼", "2单元")[0]
+        phone_token = households._bind(db.session.get(households.Household, card.household.id), "code")
+    url = f"/c/main/classes/{course_id}"
+    screens = {
+        "kiosk": ({DEVICE_COOKIE: kiosk_token}, {}),
+        "phone": ({PHONE_COOKIE: phone_token}, {"User-Agent": WECHAT}),
+        "passer-by": ({}, {}),
+    }
+    seen = {}
+    for screen, (cookies, headers) in screens.items():
+        cached, fresh = _twin(cached_app, fresh_app, cookies)
+        for variant, extra in (("page", {}), ("seats", {"HX-Request": "true", "HX-Target": "seats"})):
+            asked = {**headers, **extra}
+            before = _page(cached, url, asked).get_data(as_text=True)
+            assert _page(cached, url, asked).get_data(as_text=True) != "" and \
+                _without_tokens(_page(cached, url, asked).get_data(as_text=True)) == _without_tokens(before)
+            seen[(screen, variant)] = (cached, fresh, asked, before)
+    # The screens differ from each other: the layout and who may act are in the key.
+    pages = {screen: _without_tokens(seen[(screen, "page")][3]) for screen in screens}
+    assert len(set(pages.values())) == 3
+
+    def change(description, do, variants=("page",), screens_=tuple(screens)):
+        with cached_app.app_context():
+            do()
+        for screen in screens_:
+            for variant in variants:
+                cached, fresh, asked, before = seen[(screen, variant)]
+                served = _page(cached, url, asked).get_data(as_text=True)
+                rendered = _page(fresh, url, asked).get_data(as_text=True)
+                assert _without_tokens(served) == _without_tokens(rendered), f"{description}: {screen} {variant} stale"
+                assert _without_tokens(served) != _without_tokens(before), f"{description}: {screen} {variant} same"
+                seen[(screen, variant)] = (cached, fresh, asked, served)
+
+    def retitle():
+        data = classes.form_data(classes.get_course(course_id))
+        data.pop("teacher_expert_id")
+        classes.save_course(course_id, classes.CourseData(**{**{k: v for k, v in data.items()
+                                                               if k in classes.CourseData.__dataclass_fields__},
+                                                            "title": "乐高机器人编程（提高班）",
+                                                            "teacher_expert_id": expert_id,
+                                                            "dates": (), "weekdays": tuple(data["weekdays"])}))
+
+    change("the course is edited", retitle)
+    change("a seat is taken", lambda: classes.sign_up(course_id, "王秀英", "13812340001", created_by="kiosk:1"),
+           variants=("page", "seats"))
+    change("an urgent notice starts", lambda: add_notice("停水通知", "今天下午停水。", urgent=True,
+                                                         ends_at=utcnow() + timedelta(hours=3)))
+    change("the community is renamed", lambda: communities.rename_community(1, slug="main", name="幸福里新社区"))
+    change("the teacher's card leaves the directory",
+           lambda: (db.session.execute(update(Expert).where(Expert.id == expert_id).values(state="hidden")),
+                    db.session.commit()))
+    change("the kiosk's idle time is set", lambda: settings.save_community_settings(1, {"KIOSK_IDLE_SECONDS": "200"}),
+           screens_=("kiosk",))
+
+    # The language and large text: the session's, asked on the same client.
+    for screen in screens:
+        cached, fresh, asked, before = seen[(screen, "page")]
+        english = _page(cached, url, {**asked, "Accept-Language": "en"}).get_data(as_text=True)
+        assert "Seats" in english and _without_tokens(english) == _without_tokens(
+            _page(fresh, url, {**asked, "Accept-Language": "en"}).get_data(as_text=True))
+    cached, fresh, asked, before = seen[("kiosk", "page")]
+    for client in (cached, fresh):
+        assert client.post("/large-text", data={"next": url}).status_code in (200, 303)
+    large = _page(cached, url, asked).get_data(as_text=True)
+    assert "large-text" in large and _without_tokens(large) == _without_tokens(_page(fresh, url, asked).get_data(
+        as_text=True))
+
+    # The minute is in the key: the next minute renders anew (its clock and "next" move on).
+    renders = []
+    original = page_cache.make_response
+    monkeypatch.setattr(page_cache, "make_response", lambda value: renders.append(1) or original(value))
+    _page(cached, url, asked)
+    assert renders == []
+    monkeypatch.setattr(page_cache, "minute", lambda: 10 ** 9)
+    _page(cached, url, asked)
+    assert renders == [1]
+
+
+def test_each_answer_carries_its_own_csrf_token_and_the_usual_headers(apps, run_in_app):
+    cached_app, _fresh = apps
+    course_id = run_in_app(new_course)
+    tokens = set()
+    for _ in range(3):
+        phone = cached_app.test_client()
+        response = _page(phone, f"/c/main/classes/{course_id}", {"User-Agent": WECHAT})
+        body = response.get_data(as_text=True)
+        assert page_cache.TOKEN_MARK not in body
+        tokens.update(token for _, token in TOKEN.findall(body))
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Content-Security-Policy" in response.headers
+    assert len(tokens) == 3  # three sessions, three tokens, one stored page
+    assert len(cached_app.extensions["linli_page_cache"]) == 1
+
+
+def test_staff_and_refusals_are_never_kept(apps, run_in_app, make_app):
+    cached_app, _fresh = apps
+    course_id = run_in_app(new_course)
+    client = cached_app.test_client()
+    assert client.get(f"/c/main/classes/{course_id + 99}").status_code == 404
+    assert cached_app.extensions.get("linli_page_cache", {}) == {}
