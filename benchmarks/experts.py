@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.experts import services
 from app.experts.demo import SKILLS
-from benchmarks.common import analyze, kiosk_client, median_ms, new_app, rounds
+from benchmarks.common import analyze, community_path, kiosk_client, median_ms, new_app, rounds
 
 SIZES = (50, 5_000)
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘"
@@ -60,7 +60,7 @@ def main() -> None:
         for size in SIZES:  # warm up: templates compiled, connections opened; count the cards
             for tap in TAPS:
                 median_ms(clients[size], f"/experts/?q={tap}", headers, 200, 20)
-                page = clients[size].get(f"/experts/?q={tap}", headers=headers).get_data(as_text=True)
+                page = clients[size].get(community_path(f"/experts/?q={tap}"), headers=headers).get_data(as_text=True)
                 found[size, tap] = page.count('class="expert-card"')
         samples = {(size, tap): [] for size in SIZES for tap in TAPS}
         for _ in range(4):  # alternate so both sizes see the same machine noise

@@ -53,7 +53,8 @@ for _name in ("LINLI_WORKERS", "LINLI_THREADS", "LINLI_ACCESS_LOG", "LINLI_BIND"
 
 from app import gunicorn_conf
 from app.kiosk.devices import DEVICE_COOKIE
-from benchmarks.common import rss_mb, stop_gracefully, worker_pids
+from app.households.services import PHONE_COOKIE
+from benchmarks.common import community_path, rss_mb, stop_gracefully, worker_pids
 
 SMALL_POSTS = 10_000
 OTHER_CONTENT = ["--courses", "40", "--experts", "300", "--cards", "100"]
@@ -212,6 +213,8 @@ class Server:
 
 
 def get(server: Server, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """One GET; a linli server's kiosk paths are its first community's (/wall/ is /c/main/wall/)."""
+    path = community_path(path) if server.instance else path
     connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
     try:
         connection.request("GET", path, headers=headers or {})
@@ -231,14 +234,52 @@ class Target:
     kind: str  # "page", "fragment" or "poll"
     region: str | None = None  # the HX-Target a fragment request names
     status: int = 200
+    phone: str | None = None  # a bound phone's cookies: asked as that phone, in WeChat's browser
 
     def headers(self, cookie: str) -> dict:
-        headers = {"Cookie": cookie, "Accept-Language": CHINESE_BROWSER}
+        headers = {"Cookie": self.phone or cookie, "Accept-Language": CHINESE_BROWSER}
+        if self.phone:
+            headers["User-Agent"] = WECHAT
         if self.kind != "page":
             headers["HX-Request"] = "true"
         if self.region:
             headers["HX-Target"] = self.region
         return headers
+
+
+WECHAT = ("Mozilla/5.0 (Linux; Android 13; V2148A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+          "Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MicroMessenger/8.0.47")
+
+
+def bind_phone(instance: Path) -> tuple[str, int]:
+    """A phone bound to a new household of the first community, and a published course's id."""
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.classes.models import Course
+    from app.communities import routing, scope
+    from app.extensions import db
+    from app.households import services as households
+    from app.households.models import Household
+
+    app = create_app(instance_path=str(instance))
+    with app.app_context(), scope.within(routing.default_community_id()):
+        card = households.issue("1号楼", "1单元")[0]
+        token = households._bind(db.session.get(Household, card.household.id), "code")
+        course_id = db.session.scalar(select(Course.id).where(Course.status.in_(("open", "full")))
+                                      .order_by(Course.id).limit(1))
+        db.session.remove()
+        db.engine.dispose()
+    return token, course_id
+
+
+def phone_cookie(server: Server, token: str) -> str:
+    """The cookies a bound phone sends once it has opened a page: its token and its session."""
+    status, headers, _ = get(server, "/", {"Cookie": f"{PHONE_COOKIE}={token}", "User-Agent": WECHAT})
+    session = re.search(r"(?:^|,\s*)session=([^;]+)", headers.get("Set-Cookie", ""))
+    if status != 200 or not session:
+        raise BenchError(f"{server.name}: / answered {status} to a bound phone")
+    return f"{PHONE_COOKIE}={token}; session={session.group(1)}"
 
 
 def kiosk_cookie(server: Server, token: str) -> str:
@@ -255,14 +296,18 @@ def kiosk_cookie(server: Server, token: str) -> str:
 def poll_url(server: Server, cookie: str, page: str, pattern: str) -> str:
     """The poll URL a page carries in its hx-get (with the current version in it)."""
     status, _, body = get(server, page, {"Cookie": cookie, "Accept-Language": CHINESE_BROWSER})
-    found = re.search(rf'hx-get="({pattern}[^"]*)"', body.decode())
+    found = re.search(rf'hx-get="({community_path(pattern)}[^"]*)"', body.decode())
     if status != 200 or not found:
         raise BenchError(f"{server.name}: no {pattern} poll in {page} ({status})\n{server.log_text()[-3000:]}")
     return html.unescape(found.group(1))
 
 
-def read_targets(server: Server, cookie: str) -> list[Target]:
+def read_targets(server: Server, cookie: str, phone: str, course_id: int) -> list[Target]:
     return [
+        Target("phone: course page", f"/classes/{course_id}", "page", phone=phone),
+        Target("phone: /classes/ page", "/classes/", "page", phone=phone),
+        Target(f"/classes/{course_id} page", f"/classes/{course_id}", "page"),
+        Target(f"/classes/{course_id} #seats", f"/classes/{course_id}", "fragment", "seats"),
         Target("/wall/ page", "/wall/", "page"),
         Target("/wall/ #wall-list", "/wall/", "fragment", "wall-list"),
         Target("/classes/ page", "/classes/", "page"),
@@ -371,6 +416,7 @@ def wrk(server: Server, path: str, headers: dict, status: int, seconds: int, con
         scratch: Path) -> Load:
     """`seconds` of GETs of `path` on `connections` keep-alive connections; every answer
     must have `status`."""
+    path = community_path(path) if server.instance else path
     lua = "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()) + "}"
     script = scratch / "request.lua"
     script.write_text(WRK_SCRIPT.format(headers=lua, status=status))
@@ -464,7 +510,7 @@ def measure_taps(browser, taps: list[tuple[Tap, Server, str | None]], rounds: in
             context = _kiosk_context(browser, server, token)
             try:
                 page = context.new_page()
-                page.goto(tap.page, wait_until="load")
+                page.goto(community_path(tap.page) if server.instance else tap.page, wait_until="load")
                 page.wait_for_load_state("networkidle")
                 cdp = context.new_cdp_session(page)
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
@@ -496,31 +542,39 @@ def _expect_no_errors(page, server: Server) -> None:
         raise BenchError(f"{server.name}: the kiosk page shows 'connection lost'")
 
 
+def _first_load(context, server: Server, path: str, *, fits: bool = False) -> list:
+    """The responses of one page's first load in a fresh browser context (then closed);
+    `fits`: the page must not scroll sideways (a phone's)."""
+    try:
+        page = context.new_page()
+        responses = []
+        page.on("response", lambda response: responses.append(response))
+        page.goto(community_path(path), wait_until="load")
+        page.wait_for_load_state("networkidle")
+        for response in responses:
+            if response.status not in (200, 204):
+                raise BenchError(f"{server.name}: first load of {path}: {response.status} for {response.url}")
+        if fits and page.evaluate("document.documentElement.scrollWidth") > page.viewport_size["width"]:
+            raise BenchError(f"{server.name}: {path} is wider than the screen")
+        return [(response, response.body() if response.status == 200 else b"") for response in responses]
+    finally:
+        context.close()
+
+
 def first_loads(browser, server: Server, token: str) -> dict[str, dict]:
     """Per kiosk page, as a fresh enrolled screen receives it: bytes of every response body
     (total), of the HTML, of the JavaScript gzipped, and how many responses."""
     loads = {}
     for path in KIOSK_PAGES:
-        context = _kiosk_context(browser, server, token)
-        try:
-            page = context.new_page()
-            responses = []
-            page.on("response", responses.append)
-            page.goto(path, wait_until="load")
-            page.wait_for_load_state("networkidle")
-            load = {"total": 0, "html": 0, "js_gzip": 0, "responses": len(responses)}
-            for response in responses:
-                if response.status not in (200, 204):
-                    raise BenchError(f"{server.name}: first load of {path}: {response.status} for {response.url}")
-                body = response.body() if response.status == 200 else b""
-                load["total"] += len(body)
-                if response.request.resource_type == "document":
-                    load["html"] += len(body)
-                if response.request.resource_type == "script":
-                    load["js_gzip"] += len(gzip.compress(body))
-            loads[path] = load
-        finally:
-            context.close()
+        responses = _first_load(_kiosk_context(browser, server, token), server, path)
+        load = {"total": 0, "html": 0, "js_gzip": 0, "responses": len(responses)}
+        for response, body in responses:
+            load["total"] += len(body)
+            if response.request.resource_type == "document":
+                load["html"] += len(body)
+            if response.request.resource_type == "script":
+                load["js_gzip"] += len(gzip.compress(body))
+        loads[path] = load
     return loads
 
 
@@ -637,6 +691,32 @@ def first_load_rows(table: Table, loads: dict) -> None:
               js <= JS_GZIP_BYTES)
 
 
+PHONE_GZIP_BYTES = 50 * 1024
+
+
+def phone_first_loads(browser, server: Server, phone: tuple[str, int]) -> dict[str, dict]:
+    """Per phone page, as a bound phone's browser (360 px wide, WeChat's) receives it the first
+    time: every response body gzipped, as a phone network carries it."""
+    token, course_id = phone
+    loads = {}
+    for path in ("/", "/classes/", f"/classes/{course_id}", "/wall/", "/experts/", "/friends/", "/notices/"):
+        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                      locale="zh-CN", base_url=server.url, user_agent=WECHAT,
+                                      service_workers="block")
+        context.add_cookies([{"name": PHONE_COOKIE, "value": token, "url": server.url, "httpOnly": True,
+                              "sameSite": "Lax"}])
+        responses = _first_load(context, server, path, fits=True)
+        loads[path] = {"gzip": sum(len(gzip.compress(body)) for _, body in responses), "responses": len(responses)}
+    return loads
+
+
+def phone_first_load_rows(table: Table, loads: dict) -> None:
+    table.section("First load on a bound phone, 360 px wide, WeChat's browser (every response body gzipped)")
+    for path, load in loads.items():
+        table.add(f"{path}, gzipped", f"{load['gzip']:,} B", f"≤ {PHONE_GZIP_BYTES // 1024} KB",
+                  load["gzip"] <= PHONE_GZIP_BYTES, f"{load['responses']} responses; no sideways scrolling")
+
+
 def memory_rows(table: Table, servers: dict[int, Server], hello: Server) -> None:
     table.section("Worker memory after the warm-up (every kiosk page), the load runs and the taps")
     for size, server in servers.items():
@@ -675,6 +755,7 @@ def main() -> None:
         progress(f"instances: flask init --no-demo; flask seed --posts N {' '.join(OTHER_CONTENT)}")
         instances = build_instances(base, sizes)
         tokens = {size: enroll(instance) for size, instance in instances.items()}
+        phones = {size: bind_phone(instance) for size, instance in instances.items()}
         servers = {size: Server(f"linli {size:,} posts", "wsgi:app", base / f"gunicorn-{size}.log",
                                 instance=instances[size], cpu=SERVER_CPU) for size in sizes}
         hello = Server("hello", "benchmarks.hello_app:app", base / "gunicorn-hello.log", cpu=SERVER_CPU)
@@ -685,9 +766,11 @@ def main() -> None:
                 raise BenchError(f"the hello app did not say hello:\n{hello.log_text()[-3000:]}")
             small = servers[SMALL_POSTS]
             cookies = {size: kiosk_cookie(servers[size], tokens[size]) for size in sizes}
-            targets = read_targets(small, cookies[SMALL_POSTS])
+            phone_cookies = {size: phone_cookie(servers[size], phones[size][0]) for size in sizes}
+            targets = read_targets(small, cookies[SMALL_POSTS], phone_cookies[SMALL_POSTS], phones[SMALL_POSTS][1])
             for size in sizes:
-                warm_up(servers[size], cookies[size], read_targets(servers[size], cookies[size]))
+                warm_up(servers[size], cookies[size],
+                        read_targets(servers[size], cookies[size], phone_cookies[size], phones[size][1]))
             progress(f"served by gunicorn {gunicorn_conf.worker_class}, {workers} workers x {threads} threads "
                      f"(app.gunicorn_conf) on CPU {SERVER_CPU}; {wrk_version} on CPU {LOAD_CPU}")
 
@@ -695,7 +778,9 @@ def main() -> None:
             busiest_wrk = throughput(table, hello, small, cookies[SMALL_POSTS], targets, options.seconds, connections,
                                      base)
             progress(f"latency, 8 runs of {options.latency_seconds} s")
-            latency(table, servers, cookies, {"page": targets[0], "fragment": targets[1]}, options.latency_seconds,
+            wall = {kind: next(target for target in targets if target.label == label)
+                    for kind, label in (("page", "/wall/ page"), ("fragment", "/wall/ #wall-list"))}
+            latency(table, servers, cookies, wall, options.latency_seconds,
                     base)
 
             progress(f"Chromium: taps at {THROTTLE}x CPU throttling, then first loads")
@@ -709,7 +794,7 @@ def main() -> None:
                     Tap("home: wall tile → wall page (#main)", "/", "#tile-wall", "#main",
                         undo=(".kiosk-bar a.brand", "#main")),
                     Tap("wall: kind chip → #wall-list", "/wall/", "#filter-thanks", "#wall-list",
-                        undo=('nav.filters a[href="/wall/"]', "#wall-list")),
+                        undo=('nav.filters a[href="/c/main/wall/"]', "#wall-list")),
                     Tap("experts: letter S → #expert-list", "/experts/", '[data-key="s"]', "#expert-list",
                         undo=('[data-key="clear"]', "#expert-list"), delay=True),
                 ]
@@ -717,9 +802,11 @@ def main() -> None:
                 painted = measure_taps(browser, [(baseline, hello, None), *((tap, small, token) for tap in taps)],
                                        rounds, max(1, options.taps // rounds))
                 loads = first_loads(browser, small, token)
+                phone_loads = phone_first_loads(browser, small, phones[SMALL_POSTS])
                 browser.close()
             tap_rows(table, painted, baseline, taps)
             first_load_rows(table, loads)
+            phone_first_load_rows(table, phone_loads)
             memory_rows(table, servers, hello)
             for server in (*servers.values(), hello):
                 no_tracebacks(server)

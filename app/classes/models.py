@@ -202,6 +202,8 @@ class Survey(CommunityScoped, db.Model):
     question_en: Mapped[str] = mapped_column(String(lengths.SURVEY_QUESTION_EN), default="")
     state: Mapped[str] = mapped_column(String(10), default="draft")
     responses: Mapped[int] = mapped_column(default=0)
+    # One answer per household from residents' bound phones (SurveyHousehold holds who answered).
+    one_per_household: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 
@@ -218,3 +220,14 @@ class SurveyOption(CommunityScoped, db.Model):
     label: Mapped[str] = mapped_column(String(lengths.SURVEY_OPTION))
     label_en: Mapped[str] = mapped_column(String(lengths.SURVEY_OPTION_EN), default="")
     votes: Mapped[int] = mapped_column(default=0)
+
+
+class SurveyHousehold(CommunityScoped, db.Model):
+    """That a household answered a one-per-household survey; never what it answered."""
+
+    __tablename__ = "class_survey_households"
+    __table_args__ = (UniqueConstraint("survey_id", "household_id", name="uq_class_survey_households"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("class_surveys.id", ondelete="CASCADE"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))

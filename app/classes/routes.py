@@ -6,6 +6,7 @@ from ..communities.routing import code_from_link
 from ..clock import site_today, utcnow
 from ..experts import services as experts
 from ..kiosk import handoff
+from ..households.services import acting_household
 from ..kiosk.page_cache import cached_page
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, phone_layout, resident_key
 from ..limits import rate_limited
@@ -215,7 +216,7 @@ def answer_survey(survey_id: int):
     try:
         if None in chosen:
             raise Refused(_("Please tap only the choices shown."), "options")
-        services.answer_survey(survey_id, chosen)
+        services.answer_survey(survey_id, chosen, household_id=acting_household())
     except Refused as error:
         return page_or_fragment("classes/survey.html", {"survey-form": "classes/_survey_form.html"},
                                 survey=services.get_survey(survey_id), error=str(error),

@@ -81,6 +81,8 @@ class SurveyForm(Form):
                             validators=[DataRequired(), Length(max=lengths.SURVEY_OPTIONS_TYPED)])
     options_en = TextAreaField(_l("Choices in English, one per line, same order (optional)"),
                                validators=[Optional(), Length(max=lengths.SURVEY_OPTIONS_EN_TYPED)])
+    one_per_household = BooleanField(_l("One answer per household"),
+                                     description=_l("Phones bound to the same household code can answer only once."))
     submit = SubmitField(_l("Create survey"))
 
 
@@ -399,7 +401,8 @@ def create_survey():
         try:
             classes.save_survey(form.question.data, (form.options.data or "").splitlines(),
                                 question_en=form.question_en.data or "",
-                                options_en=(form.options_en.data or "").splitlines())
+                                options_en=(form.options_en.data or "").splitlines(),
+                                one_per_household=bool(form.one_per_household.data))
         except Refused as error:
             getattr(form, error.field, form.question).errors.append(str(error))
         else:

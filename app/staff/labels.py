@@ -216,6 +216,7 @@ TARGET_LABELS = {
     "class_ratings": _l("Course rating"),
     "class_sessions": _l("Meeting"),
     "class_survey_options": _l("Survey option"),
+    "class_survey_households": _l("Household that answered a survey"),
     "community_code_aliases": _l("Former code"),
     "community_slugs": _l("Community address"),
     "directory_expert_weeks": _l("Expert's weekly count"),

@@ -257,3 +257,20 @@ def test_household_phones_are_named_in_the_console(app, run_in_app, staff_client
     queue = staff_client("mod", "moderator").get("/staff/wall").get_data(as_text=True)
     assert "household:" not in queue
     assert f"3号楼 2单元 · {household_id}" in queue
+
+
+def test_a_survey_takes_one_answer_per_household(app, run_in_app):
+    def survey():
+        made = classes.save_survey("下学期想学什么？", ["书法", "智能手机"], one_per_household=True)
+        classes.set_survey_state(made.id, "published")
+        return made.id, [option.id for option in made.options]
+
+    survey_id, options = run_in_app(survey)
+    [(_id, code, _token)] = run_in_app(issue)
+    first, second = bound_phone(app, code), bound_phone(app, code)
+    url = f"/c/main/classes/survey/{survey_id}"
+    assert first.post(url, data={"option": options[0]}, headers={**HTMX, **PHONE_UA}).status_code == 200
+    refused = second.post(url, data={"option": options[1]}, headers={**HTMX, **PHONE_UA, "Accept-Language": "en"})
+    assert refused.status_code == 422 and "one answer per household" in refused.get_data(as_text=True)
+    counted = run_in_app(lambda: [(option.label, option.votes) for option in classes.get_survey(survey_id).options])
+    assert counted == [("书法", 1), ("智能手机", 0)]

@@ -2,16 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ... import audit, lengths
 from ...clock import utcnow
 from ...extensions import db
-from ..models import Survey, SurveyOption
+from ..models import Survey, SurveyHousehold, SurveyOption
 from .common import ClassError
 
 
 def save_survey(question: str, options: list[str], *, question_en: str = "",
-                options_en: list[str] | None = None) -> Survey:
+                options_en: list[str] | None = None, one_per_household: bool = False) -> Survey:
     question = " ".join((question or "").split())
     options = [" ".join(option.split()) for option in options if option.strip()]
     options_en = [" ".join(option.split()) for option in (options_en or [])]
@@ -22,7 +23,8 @@ def save_survey(question: str, options: list[str], *, question_en: str = "",
     if any(len(option) > lengths.SURVEY_OPTION for option in options):
         raise ClassError(_l("A choice has at most %(n)d characters.", n=lengths.SURVEY_OPTION), "options")
     survey = Survey(question=question[:lengths.SURVEY_QUESTION],
-                    question_en=(question_en or "").strip()[:lengths.SURVEY_QUESTION_EN])
+                    question_en=(question_en or "").strip()[:lengths.SURVEY_QUESTION_EN],
+                    one_per_household=one_per_household)
     survey.options = [SurveyOption(position=index, label=label,
                                    label_en=(options_en[index][:lengths.SURVEY_OPTION_EN]
                                              if index < len(options_en) else ""))
@@ -60,14 +62,23 @@ def get_survey(survey_id: int) -> Survey | None:
     return db.session.get(Survey, survey_id)
 
 
-def answer_survey(survey_id: int, option_ids: list[int]) -> Survey:
-    """Count one anonymous answer: the chosen options' votes and the survey's responses."""
+def answer_survey(survey_id: int, option_ids: list[int], *, household_id: int | None = None) -> Survey:
+    """Count one anonymous answer: the chosen options' votes and the survey's responses. A
+    one-per-household survey notes that the household answered (not what), once."""
     survey = db.session.get(Survey, survey_id)
     if survey is None or survey.state != "published":
         raise ClassError(_l("This survey is closed."), "options")
     chosen = {option.id for option in survey.options} & set(option_ids)
     if not chosen:
         raise ClassError(_l("Please tap at least one choice."), "options")
+    if survey.one_per_household and household_id is not None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(SurveyHousehold(survey_id=survey_id, household_id=household_id))
+        except IntegrityError:
+            db.session.rollback()
+            raise ClassError(_l("This survey takes one answer per household, and your household has already "
+                                "answered. Thank you!"), "options") from None
     db.session.execute(update(SurveyOption).where(SurveyOption.id.in_(chosen)).values(votes=SurveyOption.votes + 1))
     db.session.execute(update(Survey).where(Survey.id == survey_id).values(responses=Survey.responses + 1))
     db.session.commit()

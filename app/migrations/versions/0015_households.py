@@ -1,4 +1,4 @@
-"""Households (户码) and their phones; courses that take one sign-up per household.
+"""Households (户码) and their phones; courses and surveys that take one per household.
 
 Revision ID: 0015_households
 Revises: 0014_kiosk_days
@@ -65,12 +65,29 @@ def upgrade():
     with op.batch_alter_table('class_signups') as batch_op:
         batch_op.add_column(sa.Column('household_once', sa.String(length=30), nullable=True))
         batch_op.create_unique_constraint('uq_class_signups_course_household', ['course_id', 'household_once'])
+    with op.batch_alter_table('class_surveys') as batch_op:
+        batch_op.add_column(sa.Column('one_per_household', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_table('class_survey_households',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_class_survey_households_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_class_survey_households_household_id_households'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['survey_id'], ['class_surveys.id'], name=op.f('fk_class_survey_households_survey_id_class_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_class_survey_households')),
+    sa.UniqueConstraint('survey_id', 'household_id', name='uq_class_survey_households')
+    )
     if op.get_bind().dialect.name == "postgresql":
         _row_security('households')
         _row_security('household_phones')
+        _row_security('class_survey_households')
 
 
 def downgrade():
+    op.drop_table('class_survey_households')
+    with op.batch_alter_table('class_surveys') as batch_op:
+        batch_op.drop_column('one_per_household')
     with op.batch_alter_table('class_signups') as batch_op:
         batch_op.drop_constraint('uq_class_signups_course_household', type_='unique')
         batch_op.drop_column('household_once')
