@@ -10,7 +10,6 @@ from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import share
 from ..cases import services as cases
 from ..cases.labels import PUBLIC_STATE_LABELS
 from ..cases.models import Case
@@ -30,6 +29,13 @@ from .labels import LABEL_COLON, LIST_SEPARATOR
 KINDS = {"course": ("coordinator",), "survey": ("coordinator",), "notice": ("moderator", "coordinator"),
          "case": ("moderator",)}
 GROUP_LOCALE = "zh_Hans"
+
+
+def _drawing():
+    """app/share.py: Pillow loads with the first poster a worker draws, not in every worker."""
+    from .. import share
+
+    return share
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def _made(kind: str, record_id: int) -> Share | None:
 
 
 def _text(made: Share, url: str) -> str:
-    return share.share_text(title=made.title, detail=str(LIST_SEPARATOR).join(made.lines), url=url)
+    return _drawing().share_text(title=made.title, detail=str(LIST_SEPARATOR).join(made.lines), url=url)
 
 
 _RULE = "<any(course,notice,survey,case):what>/<int:record_id>"
@@ -135,7 +141,7 @@ def share_card(what: str, record_id: int):
     else:
         try:
             _poster(made, url)
-        except share.PosterUnavailable:
+        except _drawing().PosterUnavailable:
             problem = _("This server has no Chinese font for the poster (install fonts-noto-cjk), or the text has "
                         "characters the font cannot show. The text below can still be pasted.")
     return render_template("staff/share.html", what=what, record_id=record_id, made=made, text=text,
@@ -144,7 +150,7 @@ def share_card(what: str, record_id: int):
 
 def _poster(made: Share, url: str) -> bytes:
     with force_locale(GROUP_LOCALE):
-        return share.poster_png(community=community_name(), title=made.title, lines=made.lines, url=url,
+        return _drawing().poster_png(community=community_name(), title=made.title, lines=made.lines, url=url,
                                 caption=made.caption)
 
 
@@ -157,7 +163,7 @@ def share_poster(what: str, record_id: int):
         abort(404)
     try:
         png = _poster(made, url)
-    except share.PosterUnavailable:
+    except _drawing().PosterUnavailable:
         abort(404)
     return Response(png, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="{what}-{record_id}.png"',
