@@ -59,6 +59,8 @@ KIOSK_NAME = 60
 # A household's building and unit ("3号楼", "2单元"): all a household record holds about it.
 BUILDING = 20
 UNIT = 20
+# What staff type to find a household (building, unit or number).
+HOUSEHOLD_SEARCH = 40
 # A staff account's sign-in name, and the name the console shows for it.
 USERNAME = 40
 STAFF_NAME = 80

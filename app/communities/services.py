@@ -7,6 +7,7 @@ so links already pasted in WeChat groups keep working; it is never given to anot
 
 import re
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -87,3 +88,4 @@ def rename_community(community_id: int, *, slug: str, name: str, name_en: str = 
         if changes:
             audit.record("staff", "community-renamed", community, changes)
         db.session.commit()
+    g.pop("community", None)  # the request's view of its community: read again

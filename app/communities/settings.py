@@ -188,6 +188,7 @@ def save_community_settings(community_id: int, values: dict[str, str]) -> None:
             audit.record("staff", "community-settings-changed", community, changed)
         db.session.commit()
     g.pop("community_settings", None)
+    g.pop("community", None)  # the request's view of its community: read again
 
 
 def save_district_settings(values: dict[str, str]) -> None:

@@ -9,8 +9,9 @@ answers the rest from memory. The key holds everything the page shows that can d
 - the screen: kiosk or phone layout, an enrolled kiosk or not, whether it may act, and for a
   kiosk whether its session is "fresh" (what the idle reset compares);
 - the minute (the clock, "meets next", a sign-up window opening on the minute);
-- the urgent notices' version, and the view's own versions (a course's revision, the
-  classes' version): every change a page shows bumps one of them.
+- what every page shows from a board above (the urgent notices' version, registered with
+  `shown_on_every_page`), and the view's own versions (a course's revision, the classes'
+  version): every change a page shows bumps one of them.
 
 Each answer still goes through everything a request does (session, device token, security
 headers, no-store), and carries the request's own CSRF token: the stored body holds a
@@ -67,15 +68,24 @@ def minute() -> int:
     return int(time.time() // 60)
 
 
+# What the boards above draw on every page (the urgent notices' banner): each registers the
+# version of what it draws, so the kiosk base needs no board.
+_EVERY_PAGE: list[Callable[[], object]] = []
+
+
+def shown_on_every_page(version: Callable[[], object]) -> Callable[[], object]:
+    """Register the version of something every kiosk and phone page shows."""
+    _EVERY_PAGE.append(version)
+    return version
+
+
 def page_key(endpoint: str, versions: tuple) -> tuple:
     """Everything the page shows that can differ between two requests (see the module's words)."""
-    from ..notices.services import urgent_version
-
     community = current_community()
     return (endpoint, request.path, request.query_string, request.headers.get("HX-Request"),
             request.headers.get("HX-Target"), community, json.dumps(settings._district(), sort_keys=True, default=str),
             current_locale(), bool(session.get("large_text")), _screen(), minute(),
-            urgent_version(current_locale()), versions)
+            tuple(version() for version in _EVERY_PAGE), versions)
 
 
 def _stored(key):

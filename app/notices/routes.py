@@ -1,6 +1,7 @@
 from flask import abort, render_template
 
 from ..i18n import current_locale
+from ..kiosk.page_cache import shown_on_every_page
 from ..web import page_or_fragment, poll
 from . import bp, services
 
@@ -24,6 +25,12 @@ def urgent():
     locale = current_locale()
     return poll(services.urgent_version(locale),
                 lambda: render_template("notices/_urgent.html", urgent=services.urgent_banner(locale)))
+
+
+@shown_on_every_page
+def _urgent_banner_version():
+    """Every kiosk and phone page draws the banner: kept pages are keyed by its version."""
+    return services.urgent_version(current_locale())
 
 
 @bp.app_context_processor

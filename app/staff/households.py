@@ -37,7 +37,7 @@ class MoveForm(Form):
 
 
 def _list_page(form=None, status: int = 200):
-    search = request.args.get("q", "")[:40]
+    search = request.args.get("q", "")[:lengths.HOUSEHOLD_SEARCH]
     return render_template("staff/households.html", form=form or IssueForm(formdata=None), search=search,
                            rows=households.households(search), action_form=ActionForm()), status
 
