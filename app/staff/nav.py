@@ -42,7 +42,7 @@ NAV = (
     NavItem("staff.experts_index", _l("Experts"), ("coordinator",)),
     NavItem("staff.expert_requests", _l("Help requests"), ("coordinator",), experts.open_request_count, _l("new")),
     NavItem("staff.friends_cards", _l("Matchmaking"), ("matchmaker",), friends.pending_count, _l("to review")),
-    NavItem("staff.households_index", _l("Households"), ("coordinator", "moderator")),
+    NavItem("staff.households_index", _l("Household codes"), ("coordinator", "moderator")),
     NavItem("staff.kiosks", _l("Kiosks"), ("admin",), devices.offline_count, _l("offline")),
     NavItem("staff.accounts", _l("Staff accounts"), ("admin",)),
     NavItem("staff.audit_log", _l("Audit log"), ("admin",)),
