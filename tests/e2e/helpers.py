@@ -169,3 +169,13 @@ def look_up_code(page, path: str, code: str, button: str):
     with page.expect_response(lambda r: path_is(path)(r) and "code=" in r.url) as looked:
         page.locator(button).tap()
     return looked.value
+
+
+def send_case_form(page) -> str:
+    """Send the problem report form on this page (its fields filled in); the receipt code shown."""
+    with page.expect_response(lambda r: path_is("/c/main/cases/")(r) and r.request.method == "POST") as sent:
+        page.locator("form#case-form #send-case").tap()
+    assert sent.value.status == 200, sent.value.text()
+    shown = page.locator("#case-form #receipt-code")
+    expect(shown).to_have_text(RECEIPT_SHOWN)
+    return shown.inner_text().replace(" ", "")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app.classes import services as classes
 from app.clock import site_today, to_site, utcnow
-from tests.e2e.helpers import PHONE, RECEIPT_SHOWN, in_server_db, open_course, path_is, read_qr
+from tests.e2e.helpers import PHONE, RECEIPT_SHOWN, in_server_db, open_course, read_qr, send_case_form
 
 # WeChat's built-in browser on Android, as it names itself.
 WECHAT = ("Mozilla/5.0 (Linux; Android 13; V2148A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -123,12 +123,7 @@ def test_a_household_card_from_print_to_revocation(browser, staff, live_server, 
     report.locator("label.kind-option").first.tap()
     report.locator("input#place").fill("3号楼2单元门口")
     report.locator("textarea#text").fill("单元门的门禁坏了，关不上")
-    with phone.expect_response(lambda r: path_is("/c/main/cases/")(r) and r.request.method == "POST") as sent:
-        report.locator("#send-case").tap()
-    assert sent.value.status == 200, sent.value.text()
-    shown = phone.locator("#case-form #receipt-code")
-    expect(shown).to_have_text(RECEIPT_SHOWN)
-    receipt = shown.inner_text().replace(" ", "")
+    receipt = send_case_form(phone)
     phone.goto(f"/c/main/cases/receipt?code={receipt}")
     expect(phone.locator("#case-receipt")).to_contain_text("3号楼2单元门口")
     _fits(phone)
