@@ -113,13 +113,20 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_rows: int) -> 
     return rows
 
 
-def poster_png(*, community: str, title: str, lines: list[str], url: str, caption: str) -> bytes:
-    """The poster as PNG bytes, WIDTH x HEIGHT; PosterUnavailable if it cannot be drawn readably."""
+def check_text(*, community: str, title: str, lines: list[str], caption: str) -> tuple:
+    """The poster's fonts (band, title, lines), or PosterUnavailable: no font, or a character
+    the font cannot show. Cheap: a page can ask before offering the poster."""
     band_font, title_font = load_font(BAND_SIZE, bold=True), load_font(TITLE_SIZE, bold=True)
     line_font = load_font(LINE_SIZE)
     for text, font in ((community, band_font), (title, title_font), ("".join(lines), line_font), (caption, line_font)):
         if missing := missing_glyphs(text, font):
             raise PosterUnavailable(f"the font {font.path} has no glyph for {''.join(missing)!r}", missing)
+    return band_font, title_font, line_font
+
+
+def poster_png(*, community: str, title: str, lines: list[str], url: str, caption: str) -> bytes:
+    """The poster as PNG bytes, WIDTH x HEIGHT; PosterUnavailable if it cannot be drawn readably."""
+    band_font, title_font, line_font = check_text(community=community, title=title, lines=lines, caption=caption)
 
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)

@@ -140,7 +140,9 @@ def share_card(what: str, record_id: int):
                     "address.")
     else:
         try:
-            _poster(made, url)
+            with force_locale(GROUP_LOCALE):
+                _drawing().check_text(community=community_name(), title=made.title, lines=made.lines,
+                                      caption=made.caption)
         except _drawing().PosterUnavailable:
             problem = _("This server has no Chinese font for the poster (install fonts-noto-cjk), or the text has "
                         "characters the font cannot show. The text below can still be pasted.")
