@@ -44,7 +44,7 @@ def _list_context(category):
 
 
 @bp.get("/")
-@cached_page(lambda: _week_version())
+@cached_page(_week_version)
 def index():
     return page_or_fragment("classes/index.html", {"week": "classes/_week.html"}, **_week_context())
 

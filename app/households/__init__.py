@@ -5,10 +5,6 @@ from flask import Blueprint
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
-from . import routes
+from . import routes, services
 
-
-@bp.app_template_global()
-def household_place(record) -> str:
-    """A household as a resident reads it: its building and unit."""
-    return " ".join(part for part in (record.building, record.unit) if part)
+bp.add_app_template_global(services.place, "household_place")

@@ -46,10 +46,10 @@ def _bound(token: str):
     return response
 
 
-def _join_page(form=None, status: int = 200, **context):
+def _join_page(form=None, status: int = 200):
     return render_template("households/join.html", form=form or JoinForm(formdata=None),
                            phone=services.current_phone(), is_kiosk=current_kiosk() is not None,
-                           linked=request.args.get("linked") == "1", **context), status
+                           linked=request.args.get("linked") == "1"), status
 
 
 @bp.get("/")
@@ -85,7 +85,7 @@ def join_link(token: str):
 @rate_limited("household-code-address", "30 per 10 minutes", _address_key)
 def join_with_link(token: str):
     form = LinkForm()
-    if current_kiosk() is not None or not form.validate_on_submit():
+    if current_kiosk() is not None:
         return render_template("households/join_link.html", household=None, form=form, is_kiosk=True, error=None), 403
     try:
         return _bound(services.bind_with_link(token))

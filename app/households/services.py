@@ -317,12 +317,13 @@ def names(household_ids) -> dict[int, str]:
     ids = set(household_ids)
     if not ids:
         return {}
-    return {hid: place_name(building, unit, hid) for hid, building, unit in db.session.execute(
+    return {household.id: f"{place(household)} · {household.id}" for household in db.session.execute(
         select(Household.id, Household.building, Household.unit).where(Household.id.in_(ids)))}
 
 
-def place_name(building: str, unit: str, household_id: int) -> str:
-    return " ".join(part for part in (building, unit) if part) + f" · {household_id}"
+def place(record) -> str:
+    """A household (or a bound phone) as a resident reads it: its building and unit."""
+    return " ".join(part for part in (record.building, record.unit) if part)
 
 
 SEEN_RESOLUTION = timedelta(hours=1)

@@ -36,7 +36,6 @@ from ..households.services import current_phone
 from ..i18n import current_locale
 from . import handoff
 from .access import can_act, phone_layout
-from .devices import current_kiosk
 
 MAX_ENTRIES = 512
 # Where the request's CSRF token goes in a stored body (no token can hold a NUL).
@@ -57,10 +56,12 @@ def _cacheable() -> bool:
 
 
 def _screen() -> tuple:
-    kiosk = current_kiosk() is not None
-    fresh = kiosk and not session.get("locale") and not session.get("large_text")
+    from .routes import idle_settings
+
+    idle = idle_settings()  # what an enrolled kiosk's page carries for its idle reset
     phone = current_phone()
-    return (phone_layout(), kiosk, bool(can_act()), fresh, phone is not None and phone.live)
+    return (phone_layout(), tuple(sorted(idle.items())) if idle else None, bool(can_act()),
+            phone is not None and phone.live)
 
 
 def minute() -> int:

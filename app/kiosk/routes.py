@@ -158,7 +158,7 @@ def health():
     return {"ok": True}
 
 
-def _idle_settings() -> dict | None:
+def idle_settings() -> dict | None:
     """Idle reset and attract loop timings, for enrolled kiosks only: a phone or a home
     computer reading the boards never starts over by itself."""
     if current_kiosk() is None:
@@ -174,7 +174,7 @@ def _idle_settings() -> dict | None:
 @bp.app_context_processor
 def kiosk_context():
     return {
-        "idle_settings": _idle_settings,
+        "idle_settings": idle_settings,
         "large_text": services.large_text(),
         "now": utcnow(),
         "here": request.full_path.rstrip("?") if request else "/",

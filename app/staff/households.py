@@ -19,21 +19,21 @@ from .forms import ActionForm, confirm_page
 DESK = ("coordinator", "moderator")
 
 
-class IssueForm(Form):
+class MoveForm(Form):
+    """A household's building and unit, as staff type them."""
+
     building = StringField(_l("Building"), validators=[DataRequired(), Length(max=lengths.BUILDING)],
                            description=_l("e.g. 3号楼"))
     unit = StringField(_l("Unit (optional)"), validators=[Optional(), Length(max=lengths.UNIT)],
                        description=_l("e.g. 2单元"))
+    submit = SubmitField(_l("Save"))
+
+
+class IssueForm(MoveForm):
     count = IntegerField(_l("How many households"), default=1,
                          validators=[DataRequired(), NumberRange(min=1, max=households.BATCH_MAX)],
                          description=_l("More than one prints a batch of cards for door-to-door visits."))
     submit = SubmitField(_l("Issue household codes"))
-
-
-class MoveForm(Form):
-    building = StringField(_l("Building"), validators=[DataRequired(), Length(max=lengths.BUILDING)])
-    unit = StringField(_l("Unit (optional)"), validators=[Optional(), Length(max=lengths.UNIT)])
-    submit = SubmitField(_l("Save"))
 
 
 def _list_page(form=None, status: int = 200):

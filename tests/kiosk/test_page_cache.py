@@ -160,7 +160,7 @@ def test_each_answer_carries_its_own_csrf_token_and_the_usual_headers(apps, run_
     assert len(cached_app.extensions["linli_page_cache"]) == 1
 
 
-def test_staff_and_refusals_are_never_kept(apps, run_in_app, make_app):
+def test_refusals_are_never_kept(apps, run_in_app):
     cached_app, _fresh = apps
     course_id = run_in_app(new_course)
     client = cached_app.test_client()
