@@ -63,9 +63,10 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     settings.init_app(app)
     _register_blueprints(app)
 
-    from . import assets, cli, errors, labels, security, web
+    from . import assets, cli, errors, labels, polls, security, web
 
     web.init_app(app)
+    polls.init_app(app)  # before security's proxy fix: it sees the scheme Flask sees
     labels.init_app(app)
     assets.init_app(app)
     security.init_app(app)

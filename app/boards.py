@@ -1,6 +1,6 @@
 """Board versions: a counter per board that kiosks poll to learn whether anything changed."""
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ColumnElement, ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .communities.models import CommunityScoped
@@ -27,3 +27,14 @@ def bump_version(board: str) -> None:
 
 def board_version(board: str) -> int:
     return db.session.scalar(select(BoardVersion.version).where(BoardVersion.board == board)) or 0
+
+
+def board_version_of(board: str):
+    """`board_version(board)` as a scalar subquery of a community's id: what app/polls.py
+    compares an unchanged poll with, before Flask."""
+
+    def version(community_id) -> ColumnElement:
+        return func.coalesce(select(BoardVersion.version).where(
+            BoardVersion.community_id == community_id, BoardVersion.board == board).scalar_subquery(), 0)
+
+    return version

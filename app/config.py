@@ -33,6 +33,12 @@ class Config:
     RATE_LIMITS: dict = {}
     # Prefix of the counters in Redis: installs that share one Redis keep apart by it.
     RATE_LIMIT_NAMESPACE = "linli"
+    # argon2id's parameters for staff passwords (argon2-cffi's PasswordHasher arguments);
+    # empty: the library's own, RFC 9106's low-memory profile (about 0.15 s a hash here).
+    PASSWORD_HASH_PARAMETERS: dict = {}
+    # Unchanged kiosk polls answered before Flask (app/polls.py); the page cache (app/kiosk/page_cache.py).
+    FAST_POLLS = True
+    PAGE_CACHE = True
     # How often an enrolled kiosk reports that it is alive, in seconds.
     KIOSK_HEARTBEAT_SECONDS = 30
     KIOSK_PAIRING_POLL_SECONDS = 5

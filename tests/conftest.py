@@ -59,6 +59,9 @@ def _app_config(url: str, **extra) -> dict:
         # With REDIS_URL set (the district mode), each app counts in a namespace of its own:
         # every test's database numbers its kiosks from 1.
         "RATE_LIMIT_NAMESPACE": f"test-{uuid.uuid4().hex}",
+        # argon2id at its cheapest: a test signs staff in by the hundred (each hash at the
+        # default parameters takes 0.15 s); the parameters themselves are argon2-cffi's to test.
+        "PASSWORD_HASH_PARAMETERS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
         **extra,
     }
 

@@ -10,6 +10,7 @@ from ..households.services import acting_household
 from ..kiosk.page_cache import cached_page
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, phone_layout, resident_key
 from ..limits import rate_limited
+from ..polls import fast_poll
 from ..people import normalise_code
 from ..errors import Refused
 from ..inputs import int_or_none
@@ -83,6 +84,9 @@ def _course_context(course):
 def course(course_id: int):
     course = _course_or_404(course_id)
     return page_or_fragment("classes/course.html", {"seats": "classes/_seats.html"}, **_course_context(course))
+
+
+fast_poll("/classes/(?P<course_id>[0-9]+)/seats", services.revision_of)
 
 
 @bp.get("/<int:course_id>/seats")

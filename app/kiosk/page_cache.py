@@ -51,7 +51,7 @@ def _entries() -> OrderedDict:
 
 
 def _cacheable() -> bool:
-    return (current_app.config.get("PAGE_CACHE", True) and request.method == "GET"
+    return (current_app.config["PAGE_CACHE"] and request.method == "GET"
             and not current_user.is_authenticated and not handoff.on_phone())
 
 

@@ -1,9 +1,17 @@
-from flask import abort, render_template
+import re
+from typing import NamedTuple
 
+from flask import abort, render_template
+from sqlalchemy import and_, bindparam, select
+
+from ..clock import utcnow
+from ..communities.models import Community
 from ..i18n import current_locale
 from ..kiosk.page_cache import shown_on_every_page
+from ..polls import FastPoll, register
 from ..web import page_or_fragment, poll
 from . import bp, services
+from .models import Notice
 
 
 @bp.get("/")
@@ -25,6 +33,33 @@ def urgent():
     locale = current_locale()
     return poll(services.urgent_version(locale),
                 lambda: render_template("notices/_urgent.html", urgent=services.urgent_banner(locale)))
+
+
+class _Stamp(NamedTuple):
+    id: int
+    updated_at: object
+
+
+def _urgent_statement(elsewhere):
+    """The community's urgent notices showing now: a row each, one with none when none is."""
+    now = bindparam("now", type_=Notice.starts_at.type)
+    showing = and_(Notice.community_id == Community.id, services.urgent_at(now))
+    return (select(elsewhere, Notice.id, Notice.updated_at).select_from(Community).outerjoin(Notice, showing)
+            .where(Community.slug == bindparam("slug")))
+
+
+def _urgent_now(dialect) -> dict:
+    to_database = Notice.starts_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return {"now": to_database(utcnow()) if to_database else utcnow()}
+
+
+def _urgent_read(rows, locale, dialect) -> str:
+    from_database = Notice.updated_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    return services.urgent_hash(locale(), [
+        _Stamp(row[1], from_database(row[2]) if from_database else row[2]) for row in rows if row[1] is not None])
+
+
+register(FastPoll(re.compile("/notices/urgent"), _urgent_statement, _urgent_read, frozenset(), _urgent_now))
 
 
 @shown_on_every_page

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from .. import audit, lengths
 from ..clock import from_site, to_site, utcnow
@@ -47,9 +47,11 @@ def _view(notice: Notice, locale: str) -> NoticeView:
 
 
 def _showing(now: datetime):
-    return select(Notice).where(
-        Notice.starts_at <= now, or_(Notice.ends_at.is_(None), Notice.ends_at > now)
-    )
+    return select(Notice).where(_showing_at(now))
+
+
+def _showing_at(now):
+    return and_(Notice.starts_at <= now, or_(Notice.ends_at.is_(None), Notice.ends_at > now))
 
 
 def current_notices(locale: str, limit: int | None = None, now: datetime | None = None) -> list[NoticeView]:
@@ -82,10 +84,17 @@ def add_notice(title: str, body: str = "", *, title_en: str | None = None, body_
 
 
 def _urgent(now: datetime | None):
-    return _showing(now or utcnow()).where(Notice.urgency == "urgent")
+    return select(Notice).where(urgent_at(now or utcnow()))
 
 
-def _urgent_hash(locale: str, rows) -> str:
+def urgent_at(now):
+    """The urgent notices showing at `now` (a time, or a bindparam: app/polls.py)."""
+    return and_(_showing_at(now), Notice.urgency == "urgent")
+
+
+def urgent_hash(locale: str, rows) -> str:
+    """The urgent banner's version from its notices' ids and update times (rows with .id and
+    .updated_at), for one language."""
     text = locale + "|" + "|".join(f"{row.id}@{row.updated_at.isoformat()}" for row in sorted(rows, key=lambda r: r.id))
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -98,13 +107,13 @@ def urgent_notices(locale: str, now: datetime | None = None) -> list[NoticeView]
 def urgent_banner(locale: str, now: datetime | None = None) -> tuple[str, list[NoticeView]]:
     """The banner's version and notices, from one query (a full kiosk page draws both)."""
     notices = list(db.session.scalars(_urgent(now).order_by(Notice.starts_at.desc(), Notice.id.desc())))
-    return _urgent_hash(locale, notices), [_view(notice, locale) for notice in notices]
+    return urgent_hash(locale, notices), [_view(notice, locale) for notice in notices]
 
 
 def urgent_version(locale: str, now: datetime | None = None) -> str:
     """Changes when an urgent notice starts, ends or is edited, or the language changes:
     kiosks' banner polls get 204 while it stays the same. Reads two columns only."""
-    return _urgent_hash(locale, db.session.execute(_urgent(now).with_only_columns(Notice.id, Notice.updated_at)).all())
+    return urgent_hash(locale, db.session.execute(_urgent(now).with_only_columns(Notice.id, Notice.updated_at)).all())
 
 
 # --- the staff console ---------------------------------------------------------------------

@@ -38,7 +38,18 @@ MAX_FAILURES_PER_WINDOW = 100
 FREE_FAILURES = 3
 MAX_DELAY_SECONDS = 300
 POLL_HEADER = "X-Linli-Poll"
-hasher = PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the config's PASSWORD_HASH_PARAMETERS: argon2-cffi's own (RFC 9106's
+    low-memory profile) unless set. A hash records its parameters, so a hash made with others
+    still verifies, and is made again with these at the next sign-in."""
+    return _hasher_with(tuple(sorted((current_app.config.get("PASSWORD_HASH_PARAMETERS") or {}).items())))
+
+
+@cache
+def _hasher_with(parameters: tuple) -> PasswordHasher:
+    return PasswordHasher(**dict(parameters))
 
 
 class StaffError(ValueError):
@@ -55,9 +66,13 @@ class SignInResult:
     refused: bool = False
 
 
-@cache
 def _unknown_user_hash() -> str:
     """Verifying against this when the username is unknown keeps both answers equally slow."""
+    return _unknown_hash_for(_hasher())
+
+
+@cache
+def _unknown_hash_for(hasher: PasswordHasher) -> str:
     return hasher.hash(secrets.token_hex(16))
 
 
@@ -110,7 +125,7 @@ def create_staff(username: str, password: str, roles=("admin",), display_name: s
     member = StaffMember(
         username=username,
         display_name=(display_name or username).strip()[:lengths.STAFF_NAME],
-        password_hash=hasher.hash(password),
+        password_hash=_hasher().hash(password),
         roles=district,
         must_change_password=handed_out,
     )
@@ -289,7 +304,7 @@ def sign_in(username: str, password: str, *, now: datetime | None = None) -> Sig
         return SignInResult(retry_after=wait, refused=True)
     member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     try:
-        hasher.verify(member.password_hash if member else _unknown_user_hash(), password)
+        _hasher().verify(member.password_hash if member else _unknown_user_hash(), password)
         valid = member is not None and member.enabled
     except (VerificationError, InvalidHashError):
         valid = False
@@ -299,8 +314,8 @@ def sign_in(username: str, password: str, *, now: datetime | None = None) -> Sig
                      actor=("system", None, ""))
         db.session.commit()
         return SignInResult(retry_after=sign_in_wait(username, address, now))
-    if hasher.check_needs_rehash(member.password_hash):
-        member.password_hash = hasher.hash(password)
+    if _hasher().check_needs_rehash(member.password_hash):
+        member.password_hash = _hasher().hash(password)
     key = secrets.token_urlsafe(32)
     member.last_sign_in_at = utcnow()
     # Where the sign-in happens (a kiosk's community, or the first) if the person works there.
@@ -415,7 +430,7 @@ def set_password(member_id: int, password: str, *, keep_session: str | None = No
     admin's reset) must be changed at the next sign-in."""
     member = db.session.get(StaffMember, member_id)
     check_password_strength(password, member.username, member.display_name)
-    member.password_hash = hasher.hash(password)
+    member.password_hash = _hasher().hash(password)
     member.must_change_password = handed_out
     conditions = [StaffSession.member_id == member.id]
     if keep_session:
@@ -427,7 +442,7 @@ def set_password(member_id: int, password: str, *, keep_session: str | None = No
 
 def change_own_password(member: StaffMember, current: str, new: str) -> None:
     try:
-        hasher.verify(member.password_hash, current)
+        _hasher().verify(member.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise StaffError(_l("The current password is not right.")) from None
     set_password(member.id, new, keep_session=member.session_key)

@@ -4,8 +4,10 @@ from htmx_flask import make_response
 from ..communities.routing import code_from_link
 from ..clock import utcnow
 from ..inputs import int_or_none
+from ..boards import board_version_of
 from ..kiosk import handoff
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
+from ..polls import fast_poll
 from ..web import events, page_or_fragment, poll
 from . import bp, services
 from .forms import PostForm, ReceiptForm, ReportForm
@@ -27,6 +29,9 @@ def _list_context(kind):
 def index():
     kind = _kind_filter()
     return page_or_fragment("wall/index.html", {"wall-list": "wall/_list.html"}, **_list_context(kind))
+
+
+fast_poll("/wall/live", board_version_of(services.BOARD), params=("kind",))
 
 
 @bp.get("/live")

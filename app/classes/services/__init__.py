@@ -12,8 +12,8 @@ from .signups import (ACTIVE_STATES, CODE_DIGITS, SIGNUP_ACTIONS, Outcome, allow
                       waitlist_position)
 from .lottery import close_entries, draw, draw_due, draw_order, draw_result, entries, seed_commitment, verify_draw
 from .reading import (LISTED_AFTER_TERM, Day, Slot, category_counts, counts, get_course, meetings_held,
-                      page_version, public_course, public_courses, revision, taught_by, upcoming_meetings, version,
-                      waitlist_counts, week)
+                      page_version, public_course, public_courses, revision, revision_of, taught_by, upcoming_meetings,
+                      version, waitlist_counts, week)
 from .courses import (MAX_MEETINGS, CourseData, form_data, meeting_times, save_course, schedule, set_status,
                       staff_courses, sync_statuses)
 from .rosters import (MARKS, attendance, get_meeting, mark_all_present, move_on_waitlist, record_roster_view, roster,
@@ -31,7 +31,7 @@ __all__ = [
     "close_entries", "draw", "draw_due", "draw_order", "draw_result", "entries", "seed_commitment", "verify_draw",
     "LISTED_AFTER_TERM", "Day", "Slot", "category_counts", "counts", "get_course", "meetings_held", "page_version",
     "public_course",
-    "public_courses", "revision", "taught_by", "upcoming_meetings", "version", "waitlist_counts", "week",
+    "public_courses", "revision", "revision_of", "taught_by", "upcoming_meetings", "version", "waitlist_counts", "week",
     "MAX_MEETINGS", "CourseData", "form_data", "meeting_times", "save_course", "schedule", "set_status",
     "staff_courses", "sync_statuses",
     "MARKS", "attendance", "get_meeting", "mark_all_present", "move_on_waitlist", "record_roster_view", "roster",

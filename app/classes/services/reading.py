@@ -112,6 +112,12 @@ def revision(course_id: int) -> int | None:
     return db.session.scalar(select(Course.revision).where(Course.id == course_id))
 
 
+def revision_of(community_id, course_id):
+    """`revision` as a scalar subquery of a community's id: what app/polls.py compares an
+    unchanged seat poll with, before Flask."""
+    return select(Course.revision).where(Course.community_id == community_id, Course.id == course_id).scalar_subquery()
+
+
 _PAGE_VERSION = select(Course.revision, Course.status, Course.teacher_expert_id).where(
     Course.id == bindparam("course_id"))
 

@@ -1,0 +1,226 @@
+"""Unchanged polls answered before Flask.
+
+Every kiosk showing the wall or a course asks every few seconds whether it changed
+(app/web.py's `poll`), and almost always it has not. Such a poll is answered here, in the
+WSGI layer in front of Flask, with one indexed read and the same 204 and headers Flask
+would send: no request context, session, routing or ORM.
+
+A board registers a poll it wants answered here with `fast_poll`: the path after
+``/c/<slug>``, the query parameters the path may carry besides ``v``, and the version as a
+scalar subquery of the community's id and the path's parameters, the same value its view
+compares. The read also checks what Flask's community routing checks: the slug names a
+community, and the device cookie is not that of a live kiosk of another community (its
+pages are a 404 to that kiosk).
+
+Anything this layer is not sure of goes on to Flask, which answers as it always did: a
+version that differs, a slug or course that does not exist, a kiosk of another community, a
+query or header with anything unexpected in it, a method but GET. So it can only ever
+answer what Flask would have answered, sooner.
+
+The read runs on the app's engine outside the ORM, so the session's community scope does
+not apply: the statement names the community itself. On PostgreSQL it runs as the
+district role (it reads a kiosk's row, in whichever community it was enrolled, and the
+community's version), as `scope.across` does.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from itsdangerous import BadSignature
+from sqlalchemy import ColumnElement, Dialect, Select, bindparam, exists, select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
+
+from .communities.models import Community
+from .communities.scope import DISTRICT_ROLE
+from .communities.services import SLUG_PATTERN
+from .inputs import unusable
+from .security import SECURITY_HEADERS, token_digest
+
+# What a query parameter of a poll may hold (versions, ids, filter names).
+_VALUE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_COMMUNITY_PATH = re.compile(r"/c/([^/]+)(/.*)")
+
+# A board's statement, given the `elsewhere` column (first in its select) and a bindparam
+# per group of the path; what it reads as the version, given the rows, the request's locale
+# (a function: read only when asked) and the database's dialect.
+Statement = Callable[..., Select]
+Version = Callable[[list, Callable[[], str], Dialect], str | None]
+
+
+@dataclass
+class FastPoll:
+    path: re.Pattern
+    statement: Statement
+    version: Version
+    extra_params: frozenset[str]
+    # Values of the statement's own bindparams at this moment (the clock), for the dialect.
+    values: Callable[[Dialect], dict] = lambda _dialect: {}
+    _compiled: dict = field(default_factory=dict)
+
+
+_POLLS: list[FastPoll] = []
+
+
+def register(poll: FastPoll) -> None:
+    """Answer the unchanged polls of ``/c/<slug>`` + ``poll.path`` before Flask. The path is a
+    regular expression whose named groups are integers; its statement selects from
+    Community (the slug's, named by ``bindparam("slug")``) and yields no row when no
+    community goes by the slug."""
+    _POLLS.append(poll)
+
+
+def fast_poll(path: str, version: Callable[..., ColumnElement], *, params: tuple[str, ...] = ()) -> None:
+    """A poll whose version is one value: ``version(community_id, **groups)`` builds it as
+    a scalar subquery (groups as bindparams), and its text is the poll's current ``v``.
+    ``params`` are other query parameters the poll URL may carry that do not change the
+    answer to an unchanged poll."""
+
+    def statement(elsewhere, **groups) -> Select:
+        return select(elsewhere, version(Community.id, **groups)).where(Community.slug == bindparam("slug"))
+
+    register(FastPoll(re.compile(path), statement, _one_value, frozenset(params)))
+
+
+def _one_value(rows, _locale, _dialect) -> str | None:
+    return None if rows[0][1] is None else str(rows[0][1])
+
+
+def _elsewhere() -> ColumnElement:
+    """Whether the device cookie is a live kiosk of another community (its pages are a 404)."""
+    from .kiosk.models import Kiosk
+
+    return exists().where(Kiosk.token_hash == bindparam("token"), Kiosk.revoked_at.is_(None),
+                          Kiosk.community_id != Community.id)
+
+
+def _driver_statement(statement, dialect: Dialect) -> tuple[str, tuple | None, dict]:
+    """The statement as the database driver takes it: its SQL, the order of its parameters
+    (None where the driver takes them by name), and the values of its constants."""
+    compiled = statement.compile(dialect=dialect)
+    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    return str(compiled), tuple(compiled.positiontup) if compiled.positional else None, constants
+
+
+def _locale_of(app, env, serializer) -> str:
+    """The request's language as app/i18n.py's select_locale decides it: the session's
+    choice (read with Flask's session serializer), else the browser's Accept-Language, else
+    the site's."""
+    from .i18n import LOCALES, locale_from_accept_language
+
+    chosen = None
+    cookie = parse_cookie(env.get("HTTP_COOKIE", "")).get(app.config["SESSION_COOKIE_NAME"])
+    if cookie and serializer is not None:
+        try:
+            chosen = serializer.loads(cookie, max_age=int(app.permanent_session_lifetime.total_seconds())).get("locale")
+        except BadSignature:
+            chosen = None
+    if chosen in LOCALES:
+        return chosen
+    return (locale_from_accept_language(parse_accept_header(env.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept))
+            or app.config["BABEL_DEFAULT_LOCALE"])
+
+
+class UnchangedPolls:
+    """WSGI middleware in front of the Flask app (inside any proxy fix, so the scheme is the
+    one Flask sees)."""
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._engine = None
+        from .kiosk.devices import DEVICE_COOKIE
+
+        self._device_cookie = DEVICE_COOKIE + "="
+        self._serializer = None
+
+    def __call__(self, env, start_response):
+        if (self.app.config["FAST_POLLS"] and env.get("REQUEST_METHOD") == "GET"
+                and self._unchanged(env)):
+            start_response("204 NO CONTENT", self._headers(env))
+            return []
+        return self.wsgi_app(env, start_response)
+
+    def _unchanged(self, env) -> bool:
+        found = _COMMUNITY_PATH.fullmatch(env.get("PATH_INFO", ""))
+        if found is None or not SLUG_PATTERN.fullmatch(found[1]):
+            return False
+        for poll in _POLLS:
+            matched = poll.path.fullmatch(found[2])
+            if matched is not None:
+                break
+        else:
+            return False
+        # name=value pairs of plain characters only: anything encoded is Flask's to read.
+        pairs = dict(part.split("=", 1) for part in env.get("QUERY_STRING", "").split("&") if "=" in part)
+        if (len(pairs) != env.get("QUERY_STRING", "").count("&") + 1 or "v" not in pairs
+                or not pairs.keys() <= poll.extra_params | {"v"} or not all(map(_VALUE.fullmatch, pairs.values()))
+                or unusable(env.get("HTTP_HX_CURRENT_URL", ""))):
+            return False
+        groups = matched.groupdict()
+        if any(len(value) > 9 for value in groups.values()):
+            return False  # an id past PostgreSQL's INTEGER: Flask's 404
+        cookies = env.get("HTTP_COOKIE", "")
+        token = None
+        if self._device_cookie in cookies:
+            token = parse_cookie(cookies).get(self._device_cookie[:-1])
+        rows = self._read(poll, found[1], token, {name: int(value) for name, value in groups.items()})
+        if not rows or rows[0][0]:
+            return False  # no such community, or a kiosk of another one: Flask's answer
+        version = poll.version(rows, lambda: _locale_of(self.app, env, self._session_serializer()),
+                               self._engine.dialect)
+        return version is not None and version == pairs["v"]
+
+    def _session_serializer(self):
+        if self._serializer is None:
+            self._serializer = (self.app.session_interface.get_signing_serializer(self.app),)
+        return self._serializer[0]
+
+    def _read(self, poll: FastPoll, slug: str, token: str | None, groups: dict):
+        engine = self._engine
+        if engine is None:
+            from .extensions import db
+
+            with self.app.app_context():
+                engine = self._engine = db.engine
+        compiled = poll._compiled.get(engine.dialect.name)
+        if compiled is None:
+            statement = poll.statement(_elsewhere(), **{name: bindparam(name) for name in groups})
+            compiled = poll._compiled[engine.dialect.name] = _driver_statement(statement, engine.dialect)
+        sql, names, constants = compiled
+        values = {**constants, **poll.values(engine.dialect), "slug": slug,
+                  "token": token_digest(token) if token else "", **groups}
+        # The driver's own connection from the engine's pool: the statement is a handful of
+        # integers to compare, and SQLAlchemy's execution would cost more than the read.
+        try:
+            connection = engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                if connection.info.get("linli_rls"):
+                    cursor.execute("SELECT set_config('role', %s, true)", (DISTRICT_ROLE,))
+                cursor.execute(sql, [values[name] for name in names] if names is not None else values)
+                rows = cursor.fetchall()
+                cursor.close()
+            finally:
+                connection.close()  # back to the pool, its transaction rolled back
+        except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
+            return []  # Flask meets the same trouble, and answers it as it does
+        return rows
+
+    def _headers(self, env) -> list[tuple[str, str]]:
+        """What Flask's 204 carries: app/security.py's headers, and Vary: Cookie, as the
+        request's session was looked at."""
+        headers = [("Content-Type", "text/html; charset=utf-8"), *SECURITY_HEADERS.items(),
+                   ("Vary", "HX-Request, Cookie"), ("Cache-Control", "no-store")]
+        if env.get("wsgi.url_scheme") == "https":
+            from .security import HSTS_SECONDS
+
+            headers.append(("Strict-Transport-Security", f"max-age={HSTS_SECONDS}"))
+        return headers
+
+
+def init_app(app) -> None:
+    """Before app/security.py's proxy fix wraps the app."""
+    app.wsgi_app = UnchangedPolls(app, app.wsgi_app)
