@@ -24,8 +24,10 @@ community's version), as `scope.across` does.
 """
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from itsdangerous import BadSignature
 from sqlalchemy import ColumnElement, Dialect, Select, bindparam, exists, select
@@ -104,23 +106,42 @@ def _driver_statement(statement, dialect: Dialect) -> tuple[str, tuple | None, d
     return str(compiled), tuple(compiled.positiontup) if compiled.positional else None, constants
 
 
-def _locale_of(app, env, serializer) -> str:
+@lru_cache(maxsize=1024)
+def _accepted_locale(header: str | None) -> str | None:
+    """The catalog a browser's Accept-Language header picks (the same header, every poll)."""
+    from .i18n import locale_from_accept_language
+
+    return locale_from_accept_language(parse_accept_header(header, LanguageAccept))
+
+
+class _Languages:
     """The request's language as app/i18n.py's select_locale decides it: the session's
     choice (read with Flask's session serializer), else the browser's Accept-Language, else
-    the site's."""
-    from .i18n import LOCALES, locale_from_accept_language
+    the site's. A kiosk sends the same session cookie poll after poll: what it says is kept,
+    with the time it was signed, so it stops counting when Flask would refuse it as too old."""
 
-    chosen = None
-    cookie = parse_cookie(env.get("HTTP_COOKIE", "")).get(app.config["SESSION_COOKIE_NAME"])
-    if cookie and serializer is not None:
+    def __init__(self, app):
+        self.app = app
+        self.serializer = app.session_interface.get_signing_serializer(app)
+        self.max_age = int(app.permanent_session_lifetime.total_seconds())
+        self.chosen = lru_cache(maxsize=4096)(self._chosen)
+
+    def _chosen(self, cookie: str) -> tuple[object, float]:
         try:
-            chosen = serializer.loads(cookie, max_age=int(app.permanent_session_lifetime.total_seconds())).get("locale")
+            data, signed = self.serializer.loads(cookie, max_age=self.max_age, return_timestamp=True)
         except BadSignature:
-            chosen = None
-    if chosen in LOCALES:
-        return chosen
-    return (locale_from_accept_language(parse_accept_header(env.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept))
-            or app.config["BABEL_DEFAULT_LOCALE"])
+            return None, float("inf")
+        return data.get("locale"), signed.timestamp()
+
+    def of(self, env) -> str:
+        from .i18n import LOCALES
+
+        cookie = parse_cookie(env.get("HTTP_COOKIE", "")).get(self.app.config["SESSION_COOKIE_NAME"])
+        if cookie and self.serializer is not None:
+            chosen, signed = self.chosen(cookie)
+            if chosen in LOCALES and time.time() - signed <= self.max_age:
+                return chosen
+        return _accepted_locale(env.get("HTTP_ACCEPT_LANGUAGE")) or self.app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class UnchangedPolls:
@@ -134,7 +155,7 @@ class UnchangedPolls:
         from .kiosk.devices import DEVICE_COOKIE
 
         self._device_cookie = DEVICE_COOKIE + "="
-        self._serializer = None
+        self._languages = _Languages(app)
 
     def __call__(self, env, start_response):
         if (self.app.config["FAST_POLLS"] and env.get("REQUEST_METHOD") == "GET"
@@ -169,14 +190,8 @@ class UnchangedPolls:
         rows = self._read(poll, found[1], token, {name: int(value) for name, value in groups.items()})
         if not rows or rows[0][0]:
             return False  # no such community, or a kiosk of another one: Flask's answer
-        version = poll.version(rows, lambda: _locale_of(self.app, env, self._session_serializer()),
-                               self._engine.dialect)
+        version = poll.version(rows, lambda: self._languages.of(env), self._engine.dialect)
         return version is not None and version == pairs["v"]
-
-    def _session_serializer(self):
-        if self._serializer is None:
-            self._serializer = (self.app.session_interface.get_signing_serializer(self.app),)
-        return self._serializer[0]
 
     def _read(self, poll: FastPoll, slug: str, token: str | None, groups: dict):
         engine = self._engine

@@ -2,6 +2,7 @@
 (FAST_POLLS off, same database), and the unchanged ones never reach Flask."""
 
 import re
+import time
 
 import pytest
 from flask import request_started
@@ -160,3 +161,19 @@ def test_the_urgent_banners_poll_in_each_language(apps):
         assert (answer[0] == 204) is not through_flask, path
     with fast.app_context(), scope.within(2):
         assert notices.urgent_version("zh_Hans") != quiet
+
+
+def test_a_session_too_old_for_flask_no_longer_chooses_the_language(make_app):
+    fast = make_app(PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
+    flask_only = make_app(FAST_POLLS=False, PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
+    with fast.app_context():
+        notices.add_notice("停水通知", title_en="Water off", urgent=True)
+        en = _urgent("en")
+    path, chinese = f"/c/main/notices/urgent?v={en}", {**HTMX, "Accept-Language": "zh-CN"}
+    client, flask_client = fast.test_client(), flask_only.test_client()
+    for each in (client, flask_client):
+        with each.session_transaction() as session:
+            session["locale"] = "en"
+    assert client.get(path, headers=chinese).status_code == flask_client.get(path, headers=chinese).status_code == 204
+    time.sleep(2.1)
+    assert client.get(path, headers=chinese).status_code == flask_client.get(path, headers=chinese).status_code == 200

@@ -1,4 +1,5 @@
 import re
+from functools import cache
 from typing import NamedTuple
 
 from flask import abort, render_template
@@ -48,13 +49,21 @@ def _urgent_statement(elsewhere):
             .where(Community.slug == bindparam("slug")))
 
 
+@cache
+def _converters(dialect) -> tuple:
+    """How the driver takes a time, and gives one back (SQLite: as text)."""
+    column = Notice.__table__.c.updated_at
+    return (column.type.dialect_impl(dialect).bind_processor(dialect),
+            column.type.dialect_impl(dialect).result_processor(dialect, None))
+
+
 def _urgent_now(dialect) -> dict:
-    to_database = Notice.starts_at.type.dialect_impl(dialect).bind_processor(dialect)
+    to_database = _converters(dialect)[0]
     return {"now": to_database(utcnow()) if to_database else utcnow()}
 
 
 def _urgent_read(rows, locale, dialect) -> str:
-    from_database = Notice.updated_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    from_database = _converters(dialect)[1]
     return services.urgent_hash(locale(), [
         _Stamp(row[1], from_database(row[2]) if from_database else row[2]) for row in rows if row[1] is not None])
 
