@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from blinker import Namespace
 from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, lengths
@@ -53,13 +53,16 @@ class KioskStatus:
     enrolled_at: datetime | None
 
 
+_BY_TOKEN = select(Kiosk).where(Kiosk.token_hash == bindparam("token_hash"))  # built once: every request
+
+
 def kiosk_for_token(token: str | None) -> Kiosk | None:
     """The kiosk holding this device token, in whichever community it was enrolled: the
     token is what tells which community the request is for."""
     if not token:
         return None
     with scope.across("a kiosk's device token names its community"):
-        return db.session.scalar(select(Kiosk).where(Kiosk.token_hash == token_digest(token)))
+        return db.session.scalar(_BY_TOKEN, {"token_hash": token_digest(token)})
 
 
 def current_kiosk() -> Kiosk | None:
