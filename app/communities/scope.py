@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, has_app_context
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Integer, bindparam, event
 from sqlalchemy.orm import with_loader_criteria
 
 from ..extensions import db
@@ -124,10 +124,24 @@ def _scope_statement(state) -> None:
         state.statement = state.statement.options(with_loader_criteria(
             CommunityScoped, lambda cls: cls.community_id.is_(None), include_aliases=True))
         return
-    community_id = scope.community_id
-    state.statement = state.statement.options(with_loader_criteria(
-        CommunityScoped, lambda cls: cls.community_id == community_id,
-        include_aliases=True, track_closure_variables=True))
+    state.statement = state.statement.options(_ONE_COMMUNITY)
+    state.parameters = _with_scope_parameter(state.parameters, scope.community_id)
+
+
+# The first wall's criterion, made once: the community is a bound parameter of every scoped
+# statement, given with each execution (a lambda closing over the community's id is analysed
+# again for every statement, and cost more than most reads). Relationship loads do not
+# inherit it: each passes through this hook itself, in the scope it runs in.
+SCOPE_PARAMETER = "linli_scope_community"
+_SCOPE_COMMUNITY = bindparam(SCOPE_PARAMETER, type_=Integer())
+_ONE_COMMUNITY = with_loader_criteria(CommunityScoped, lambda cls: cls.community_id == _SCOPE_COMMUNITY,
+                                      include_aliases=True, propagate_to_loaders=False)
+
+
+def _with_scope_parameter(parameters, community_id: int):
+    if isinstance(parameters, list):
+        return [{**row, SCOPE_PARAMETER: community_id} for row in parameters]
+    return {**(parameters or {}), SCOPE_PARAMETER: community_id}
 
 
 def _insert_into_scope(state) -> None:
