@@ -117,21 +117,31 @@ def _accepted_locale(header: str | None) -> str | None:
 class _Languages:
     """The request's language as app/i18n.py's select_locale decides it: the session's
     choice (read with Flask's session serializer), else the browser's Accept-Language, else
-    the site's. A kiosk sends the same session cookie poll after poll: what it says is kept,
-    with the time it was signed, so it stops counting when Flask would refuse it as too old."""
+    the site's. A kiosk sends the same session cookie poll after poll: what it says is kept
+    (under the cookie's digest, not the cookie), with the time it was signed, so it stops
+    counting when Flask would refuse it as too old."""
+
+    KEPT = 4096
 
     def __init__(self, app):
         self.app = app
         self.serializer = app.session_interface.get_signing_serializer(app)
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
-        self.chosen = lru_cache(maxsize=4096)(self._chosen)
+        self.kept: dict[str, tuple[object, float]] = {}
 
-    def _chosen(self, cookie: str) -> tuple[object, float]:
-        try:
-            data, signed = self.serializer.loads(cookie, max_age=self.max_age, return_timestamp=True)
-        except BadSignature:
-            return None, float("inf")
-        return data.get("locale"), signed.timestamp()
+    def chosen(self, cookie: str) -> tuple[object, float]:
+        key = token_digest(cookie)
+        found = self.kept.get(key)
+        if found is None:
+            try:
+                data, signed = self.serializer.loads(cookie, max_age=self.max_age, return_timestamp=True)
+                found = (data.get("locale"), signed.timestamp())
+            except BadSignature:
+                found = (None, float("inf"))
+            if len(self.kept) >= self.KEPT:
+                self.kept.clear()
+            self.kept[key] = found
+        return found
 
     def of(self, env) -> str:
         from .i18n import LOCALES
