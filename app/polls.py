@@ -8,9 +8,11 @@ would send: no request context, session, routing or ORM.
 A board registers a poll it wants answered here with `fast_poll`: the path after
 ``/c/<slug>``, the query parameters the path may carry besides ``v``, and the version as a
 scalar subquery of the community's id and the path's parameters, the same value its view
-compares. The read also checks what Flask's community routing checks: the slug names a
-community, and the device cookie is not that of a live kiosk of another community (its
-pages are a 404 to that kiosk).
+compares (the wall's counter, a course's revision). A version worked out from several rows
+registers a `FastPoll` of its own (the urgent banner: a hash of the notices showing now, in
+the request's language, which this layer reads as app/i18n.py does). The read also checks
+what Flask's community routing checks: the slug names a community, and the device cookie
+is not that of a live kiosk of another community (its pages are a 404 to that kiosk).
 
 Anything this layer is not sure of goes on to Flask, which answers as it always did: a
 version that differs, a slug or course that does not exist, a kiosk of another community, a
