@@ -43,8 +43,7 @@ class _Stamp(NamedTuple):
 
 def _urgent_statement(elsewhere):
     """The community's urgent notices showing now: a row each, one with none when none is."""
-    now = bindparam("now", type_=Notice.starts_at.type)
-    showing = and_(Notice.community_id == Community.id, services.urgent_at(now))
+    showing = and_(Notice.community_id == Community.id, services.urgent_at(services.NOW))
     return (select(elsewhere, Notice.id, Notice.updated_at).select_from(Community).outerjoin(Notice, showing)
             .where(Community.slug == bindparam("slug")))
 
@@ -52,9 +51,8 @@ def _urgent_statement(elsewhere):
 @cache
 def _converters(dialect) -> tuple:
     """How the driver takes a time, and gives one back (SQLite: as text)."""
-    column = Notice.__table__.c.updated_at
-    return (column.type.dialect_impl(dialect).bind_processor(dialect),
-            column.type.dialect_impl(dialect).result_processor(dialect, None))
+    times = services.NOW.type.dialect_impl(dialect)
+    return times.bind_processor(dialect), times.result_processor(dialect, None)
 
 
 def _urgent_now(dialect) -> dict:

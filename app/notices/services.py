@@ -110,8 +110,10 @@ def urgent_banner(locale: str, now: datetime | None = None) -> tuple[str, list[N
     return urgent_hash(locale, notices), [_view(notice, locale) for notice in notices]
 
 
-# Built once: every kiosk page and banner poll reads it.
-_URGENT_STAMPS = select(Notice.id, Notice.updated_at).where(urgent_at(bindparam("now", type_=Notice.starts_at.type)))
+# "Now" as a bound parameter of statements built once (this one, read by every kiosk page
+# and banner poll, and the urgent poll's in app/notices/routes.py).
+NOW = bindparam("now", type_=Notice.starts_at.type)
+_URGENT_STAMPS = select(Notice.id, Notice.updated_at).where(urgent_at(NOW))
 
 
 def urgent_version(locale: str, now: datetime | None = None) -> str:
