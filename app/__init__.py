@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, request
 from jinja2 import StrictUndefined
 
-from . import db as _db_events  # noqa: F401  (registers the SQLite connection pragmas)
+from .connections import sqlite_engine_options  # (importing it registers the SQLite connection pragmas)
 from .config import Config, from_environment, instance_secret_key, normalise_database_url
 from .extensions import babel, csrf, db, htmx, init_migrations, login
 
@@ -46,8 +46,7 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file on this machine does not drop connections: no "SELECT 1" before each request's first query.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(instance_path)
 

@@ -14,7 +14,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent.parent / "translations")
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: app/connections.py pings only connections that sat idle in the pool.
+    SQLALCHEMY_ENGINE_OPTIONS = {}
     # A kiosk page may stay open for days: its CSRF token must not expire under it.
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]

@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, String, delete
+from sqlalchemy import ForeignKey, Integer, String, bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -72,15 +72,24 @@ settings.register(settings.Setting("RATE_LIMITS", _l("Per-kiosk limits"), _limit
                                    _l("One per line, such as: class-signup = 60 per 10 minutes")))
 
 
+def _counting(insert):
+    """Count one hit in a key's window, made once per dialect: an upsert returning the count."""
+    return (insert(RateCounter)
+            .values(community_id=bindparam("community_id"), key=bindparam("key"), window=bindparam("window"), hits=1)
+            .on_conflict_do_update(index_elements=["community_id", "key", "window"],
+                                   set_={"hits": RateCounter.hits + 1})
+            .returning(RateCounter.hits))
+
+
+_COUNT = {"postgresql": _counting(pg_insert), "sqlite": _counting(sqlite_insert)}
+_OLD_WINDOWS = delete(RateCounter).where(RateCounter.key == bindparam("key"), RateCounter.window < bindparam("window"))
+
+
 def _hit_database(key: str, window: int) -> int:
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RateCounter).values(community_id=scope.current_community_id(), key=key, window=window, hits=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["community_id", "key", "window"], set_={"hits": RateCounter.hits + 1}
-    ).returning(RateCounter.hits)
-    hits = db.session.execute(statement).scalar_one()
+    params = {"community_id": scope.current_community_id(), "key": key, "window": window}
+    hits = db.session.execute(_COUNT[db.engine.dialect.name], params).scalar_one()
     if hits == 1:  # a new window: the old ones are of no further use, and clearing them keeps the table small
-        db.session.execute(delete(RateCounter).where(RateCounter.key == key, RateCounter.window < window))
+        db.session.execute(_OLD_WINDOWS, params, execution_options={"synchronize_session": False})
     db.session.commit()
     return hits
 

@@ -129,7 +129,7 @@ def _source(actor: str) -> str:
 @bp.post("/<int:course_id>/sign-up")
 @acting_device_required("class-signup", "60 per 10 minutes")
 def sign_up(course_id: int):
-    course = _course_or_404(course_id)
+    course = found_or_404(services.public_course_as_read(course_id))
     form = SignupForm()
     if form.validate_on_submit():
         try:

@@ -46,6 +46,17 @@ def device_community_loader(lookup: Lookup) -> Lookup:
     return lookup
 
 
+_device_readers: list[Callable[[], object]] = []
+
+
+def device_reader(read: Callable[[], object]) -> Callable[[], object]:
+    """A device whose row names its own community (a household's phone) registers how it
+    is read; routing reads it with the kiosk and the community, in one pass across
+    communities, so the database's scope changes once for all of them."""
+    _device_readers.append(read)
+    return read
+
+
 def staff_community_loader(lookup: Lookup) -> Lookup:
     """The staff area registers how to find the community a signed-in session works in."""
     global _staff_community
@@ -131,11 +142,14 @@ def _use(community: CommunityView) -> None:
 def _resolve():
     scope.set_request_scope(None)
     slug = g.pop("community_slug", None)
-    device = _device_community()
-    if slug is not None and not SLUG_PATTERN.fullmatch(slug):
-        slug, community = "", None  # no community's (a NUL byte, say, never reaches a query)
-    elif slug is not None:
-        community = _view(db.session.execute(_BY_SLUG, {"slug": slug}).first())
+    with scope.across("routing: the device's community, and the community the path names"):
+        device = _device_community()
+        for read in _device_readers:
+            read()
+        if slug is not None and not SLUG_PATTERN.fullmatch(slug):
+            slug, community = "", None  # no community's (a NUL byte, say, never reaches a query)
+        elif slug is not None:
+            community = _view(db.session.execute(_BY_SLUG, {"slug": slug}).first())
     if slug:
         if community is not None and device in (None, community.id):
             return _use(community)

@@ -16,6 +16,7 @@ transaction): a second wall that holds on its own when the first is switched off
 The district tier reads across communities only inside ``across(reason)``.
 """
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -124,7 +125,7 @@ def _scope_statement(state) -> None:
         state.statement = state.statement.options(with_loader_criteria(
             CommunityScoped, lambda cls: cls.community_id.is_(None), include_aliases=True))
         return
-    state.statement = state.statement.options(_ONE_COMMUNITY)
+    state.statement = _scoped(state.statement)
     state.parameters = _with_scope_parameter(state.parameters, scope.community_id)
 
 
@@ -136,6 +137,19 @@ SCOPE_PARAMETER = "linli_scope_community"
 _SCOPE_COMMUNITY = bindparam(SCOPE_PARAMETER, type_=Integer())
 _ONE_COMMUNITY = with_loader_criteria(CommunityScoped, lambda cls: cls.community_id == _SCOPE_COMMUNITY,
                                       include_aliases=True, propagate_to_loaders=False)
+
+
+# A statement built once and run often (a module's prebuilt statements) gets its scoped copy
+# made once too: SQLAlchemy then finds the copy's compiled form by a key it computed once,
+# where a fresh copy per execution has its key computed again each time.
+_scoped_copies: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement):
+    copy = _scoped_copies.get(statement)
+    if copy is None:
+        copy = _scoped_copies[statement] = statement.options(_ONE_COMMUNITY)
+    return copy
 
 
 def _with_scope_parameter(parameters, community_id: int):
@@ -191,20 +205,47 @@ def _note_row_security(dbapi_connection, record) -> None:
         dbapi_connection.rollback()
 
 
-def _set_database_scope(connection) -> None:
-    if not connection.info.get("linli_rls"):
-        return
+_SET_SCOPE = "SELECT set_config('role', %s, true), set_config('linli.community', %s, true)"
+
+
+def _wanted() -> tuple[str, str]:
+    """The role and community setting the current scope runs as."""
     scope = current_scope()
     across_all = scope is not None and scope.across is not None
     community = "" if scope is None or scope.community_id is None else str(scope.community_id)
-    connection.exec_driver_sql(
-        "SELECT set_config('role', %s, true), set_config('linli.community', %s, true)",
-        (DISTRICT_ROLE if across_all else SCOPED_ROLE, community))
+    return (DISTRICT_ROLE if across_all else SCOPED_ROLE, community)
+
+
+def _scope_due(connection) -> None:
+    if connection.info.get("linli_rls"):
+        connection.info["linli_scope_due"] = True
 
 
 @event.listens_for(Session, "after_begin")
 def _transaction_scope(_session, _transaction, connection) -> None:
-    _set_database_scope(connection)
+    connection.info.pop("linli_scope_set", None)
+    _scope_due(connection)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _set_database_scope(connection, cursor, _statement, _parameters, _context, _executemany) -> None:
+    """The scope is set in the database just before the statement that first runs in it:
+    a transaction that changes scope several times between two statements (the request's
+    community chosen, then a device looked up across communities) sets it once, as the next
+    statement needs it, and one that runs no statement sets nothing."""
+    if connection.info.get("linli_scope_due"):
+        connection.info["linli_scope_due"] = False
+        wanted = _wanted()
+        if connection.info.get("linli_scope_set") != wanted:
+            cursor.execute(_SET_SCOPE, wanted)
+            connection.info["linli_scope_set"] = wanted
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _scope_ends_with_the_transaction(connection) -> None:
+    connection.info.pop("linli_scope_due", None)
+    connection.info.pop("linli_scope_set", None)
 
 
 def _apply_to_open_transaction() -> None:
@@ -213,4 +254,4 @@ def _apply_to_open_transaction() -> None:
         return
     session = db.session()
     if session.in_transaction():
-        _set_database_scope(session.connection())
+        _scope_due(session.connection())

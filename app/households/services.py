@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from .. import audit, lengths
 from ..clock import utcnow
-from ..communities import scope
+from ..communities import routing, scope
 from ..extensions import db
 from ..security import token_digest
 from .models import Household, HouseholdPhone
@@ -251,6 +251,7 @@ def phone_for_token(token: str | None) -> BoundPhone | None:
                       last_seen_at=row[7])
 
 
+@routing.device_reader
 def current_phone() -> BoundPhone | None:
     """The bound phone making this request (live or revoked), read once per request."""
     if not has_request_context():

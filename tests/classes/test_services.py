@@ -178,40 +178,54 @@ def test_closing_sign_up_before_it_opened_shows_closed_not_opening_soon(app):
         assert services.phase(db.session.get(Course, course.id)) == "closed"
 
 
-def test_a_seat_freed_while_someone_signs_up_for_a_full_course_is_theirs(app, monkeypatch):
-    """A cancellation commits between a sign-up's "no seat left" and its "join the
-    waitlist": the sign-up must end with the seat, not waiting beside it. On PostgreSQL
-    the first UPDATE matched nothing and locked nothing, and the sign-up used to join the
-    waitlist with the seat free (taken 0 of 1). On SQLite the sign-up's first UPDATE holds
-    the write lock, so the cancellation waits and then promotes it: the same end state."""
+def _between_read_and_first_update(monkeypatch, app, change):
+    """Run ``change`` on another thread, committed, after a sign-up has read the course and
+    before its first UPDATE: the sign-up then acts on a course that is no longer as read."""
     import threading
 
+    original, done, signing_up = signups._take, threading.Event(), threading.get_ident()
+
+    def in_another_request():
+        with app.app_context():
+            change()
+            db.session.remove()
+        done.set()
+
+    def take_after_the_change(statement, params):
+        if threading.get_ident() == signing_up and not done.is_set():
+            threading.Thread(target=in_another_request).start()
+            assert done.wait(timeout=10), "the other request never finished"
+        return original(statement, params)
+
+    monkeypatch.setattr(signups, "_take", take_after_the_change)
+
+
+def test_a_seat_freed_while_someone_signs_up_for_a_full_course_is_theirs(app, monkeypatch):
+    """The sign-up reads the course full, so it tries the waitlist first; a cancellation
+    commits just before. It must end with the seat, not waiting beside it (the waitlist
+    takes only while every seat is taken, and the seat is tried next)."""
     with app.app_context():
         course_id = new_course(capacity=1)
         holder = sign_up(course_id, 1)
-    original, calls, cancelled = signups._take, [], threading.Event()
-
-    def cancel_in_between():
-        with app.app_context():
-            services.cancel(holder.code, mobile(1)[-4:])
-            db.session.remove()
-        cancelled.set()
-
-    def take_then_let_the_cancellation_in(statement, params):
-        arrival = original(statement, params)
-        calls.append(arrival)
-        if len(calls) == 2 and arrival is None:  # not a lottery (1), no seat left (2)
-            threading.Thread(target=cancel_in_between).start()
-            cancelled.wait(timeout=1.5)  # SQLite: it waits for this transaction instead
-        return arrival
-
-    monkeypatch.setattr(signups, "_take", take_then_let_the_cancellation_in)
+    _between_read_and_first_update(monkeypatch, app, lambda: services.cancel(holder.code, mobile(1)[-4:]))
     with app.app_context():
-        sign_up(course_id, 2)
-        db.session.remove()
-    assert cancelled.wait(timeout=10), "the cancellation never finished"
-    with app.app_context():
+        outcome = sign_up(course_id, 2)
+        assert outcome.state == "confirmed"
         assert course_row(course_id)[:2] == (1, "full")
         assert services.waitlist(course_id) == []
         states = {mobile_: state for mobile_, state, _key, _code in rows(course_id)}
         assert states == {None: "cancelled", mobile(2): "confirmed"}, states  # a cancellation forgets the number
+
+
+def test_a_last_seat_taken_while_someone_signs_up_sends_them_to_the_waitlist(app, monkeypatch):
+    """The sign-up reads a seat free, so it tries the seat first; another sign-up takes the
+    last seat just before. It joins the waitlist, first in line."""
+    with app.app_context():
+        course_id = new_course(capacity=1)
+    _between_read_and_first_update(monkeypatch, app, lambda: sign_up(course_id, 1))
+    with app.app_context():
+        outcome = sign_up(course_id, 2)
+        assert (outcome.state, outcome.position) == ("waitlisted", 1)
+        assert course_row(course_id) == (1, "full", 2)
+        states = {mobile_: state for mobile_, state, _key, _code in rows(course_id)}
+        assert states == {mobile(1): "confirmed", mobile(2): "waitlisted"}, states

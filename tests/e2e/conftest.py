@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine
 
-import app.db  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
+import app.connections  # noqa: F401  (SQLite pragmas: busy_timeout while the server writes too)
 from app.config import normalise_database_url
 from tests.conftest import empty_tables
 from tests.e2e.helpers import (HEARTBEAT_SECONDS, PAIRING_CODE, WALL_POLL_SECONDS, new_kiosk_context,

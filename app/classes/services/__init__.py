@@ -12,7 +12,8 @@ from .signups import (ACTIVE_STATES, CODE_DIGITS, SIGNUP_ACTIONS, Outcome, allow
                       waitlist_position)
 from .lottery import close_entries, draw, draw_due, draw_order, draw_result, entries, seed_commitment, verify_draw
 from .reading import (LISTED_AFTER_TERM, Day, Slot, category_counts, counts, get_course, meetings_held,
-                      page_version, public_course, public_courses, revision, revision_of, taught_by, upcoming_meetings,
+                      page_version, public_course, public_course_as_read, public_courses,
+                      revision, revision_of, taught_by, upcoming_meetings,
                       version, waitlist_counts, week)
 from .courses import (MAX_MEETINGS, CourseData, form_data, meeting_times, save_course, schedule, set_status,
                       staff_courses, sync_statuses)
@@ -30,7 +31,7 @@ __all__ = [
     "waitlist_position",
     "close_entries", "draw", "draw_due", "draw_order", "draw_result", "entries", "seed_commitment", "verify_draw",
     "LISTED_AFTER_TERM", "Day", "Slot", "category_counts", "counts", "get_course", "meetings_held", "page_version",
-    "public_course",
+    "public_course", "public_course_as_read",
     "public_courses", "revision", "revision_of", "taught_by", "upcoming_meetings", "version", "waitlist_counts", "week",
     "MAX_MEETINGS", "CourseData", "form_data", "meeting_times", "save_course", "schedule", "set_status",
     "staff_courses", "sync_statuses",

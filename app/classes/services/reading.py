@@ -28,6 +28,15 @@ def public_course(course_id: int) -> Course | None:
     return course if course is not None and course.status != "draft" else None
 
 
+def public_course_as_read(course_id: int) -> Course | None:
+    """A published course as read now, apart from the session: what an answer shows after
+    a commit (a sign-up's), which would otherwise expire the course and cost a second read."""
+    course = public_course(course_id)
+    if course is not None:
+        db.session.expunge(course)
+    return course
+
+
 # A finished course stays listed this long after its term, while attendees rate it.
 LISTED_AFTER_TERM = timedelta(days=60)
 

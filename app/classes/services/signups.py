@@ -57,7 +57,8 @@ def _new_code() -> str:
 
 # The statements of a sign-up, built once: a rush of sign-ups spends its time on the seats,
 # not on putting SQL together. They name the models, so the community scope applies to each.
-_COURSE = select(Course.status, Course.one_per_household).where(Course.id == bindparam("course_id"))
+_COURSE = select(Course.status, Course.one_per_household, Course.mode, Course.drawn_at, Course.taken,
+                 Course.capacity).where(Course.id == bindparam("course_id"))
 _EXISTING = select(Signup).where(Signup.course_id == bindparam("course_id"), Signup.mobile == bindparam("mobile"),
                                  Signup.state.in_(ACTIVE_STATES))
 _HOUSEHOLD_HAS = select(Signup.id).where(Signup.course_id == bindparam("course_id"),
@@ -80,6 +81,33 @@ _AHEAD = select(func.count()).select_from(Signup).where(
                                                     & (Signup.id < bindparam("signup_id"))))
 # No session objects to bring up to date: the course row is read again where it is needed.
 _NO_SYNC = {"synchronize_session": False}
+# The UPDATEs a sign-up tries in turn until one takes. Their conditions exclude each other
+# (an entry only while a lottery awaits its draw; seats and the waitlist only in a sign-up
+# window, which a lottery has only after its draw; a seat only while one is free, the
+# waitlist only while none is), so the order changes only how many are tried: the one the
+# course's state suggests comes first, and a seat freed or taken between two statements (a
+# cancellation, another sign-up committing) is caught on the next turn.
+_SEAT_FIRST = (("confirmed", _SEAT), ("waitlisted", _WAIT)) * 3 + (("entered", _ENTER),)
+_TRIES = {
+    "entry": (("entered", _ENTER),) + _SEAT_FIRST[:-1],
+    "seat": _SEAT_FIRST,
+    "waitlist": (("waitlisted", _WAIT),) + _SEAT_FIRST,
+}
+
+
+def _first_taken(tries, params: dict) -> tuple[str, int] | None:
+    """The state and arrival number of the first UPDATE that takes, or None if none does."""
+    for state, statement in tries:
+        arrival = _take(statement, params)
+        if arrival is not None:
+            return state, arrival
+    return None
+
+
+def _likeliest(course) -> str:
+    if course.mode == "lottery" and course.drawn_at is None:
+        return "entry"
+    return "waitlist" if course.taken >= course.capacity else "seat"
 
 
 def _existing(course_id: int, mobile: str) -> Signup | None:
@@ -143,22 +171,11 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
             raise refusal
 
     params = {"course_id": course_id, "now": now, "today": to_site(now).date()}
-    state = "entered"
-    arrival = _take(_ENTER, params)
-    # A seat, else the waitlist, but the waitlist only while every seat is taken: a seat
-    # freed between the two statements (a cancellation committing in between) is taken
-    # on the next turn instead of leaving this sign-up waiting beside an empty seat.
-    for _turn in range(3):
-        if arrival is not None:
-            break
-        state = "confirmed"
-        arrival = _take(_SEAT, params)
-        if arrival is None:
-            state = "waitlisted"
-            arrival = _take(_WAIT, params)
-    if arrival is None:
+    taken = _first_taken(_TRIES[_likeliest(course)], params)
+    if taken is None:
         db.session.rollback()
         raise ClassError(_l("Sign-up for this course is not open now."), "course")
+    state, arrival = taken
 
     row = {"course_id": course_id, "name": name, "mobile": mobile, "mobile_tail": mobile[-4:],
            "masked_name": mask_name(name), "code": _new_code(),
@@ -169,11 +186,14 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
     if source == "assisted":
         audit.record("classes", "signup-assisted", db.session.get(Signup, signup_id),
                      {"course": course_id, "state": state})
+    db.session.commit()
+    # Counted after the commit, which keeps the write short. Every arrival before this one was
+    # handed out, and its row written, by a transaction that held the course row (or the
+    # database's write lock) until it committed: the count misses none of them.
     position = None
     if state == "waitlisted":
         position = db.session.scalar(_AHEAD, {"course_id": course_id, "queue_key": arrival,
                                               "signup_id": signup_id}) + 1
-    db.session.commit()
     return Outcome(code=row["code"], state=state, course_id=course_id, masked_name=row["masked_name"],
                    position=position, entry_ref=row["entry_ref"])
 
