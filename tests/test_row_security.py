@@ -114,6 +114,33 @@ def test_row_security_refuses_writing_into_another_community(pg_app):
         db.session.rollback()
 
 
+def test_the_database_scope_follows_each_change_inside_one_transaction(pg_app):
+    """The scope is set just before the statement that needs it: changes with no statement
+    between them set it once, and a savepoint rolled back, which undoes what was set after
+    it, has it set again."""
+    _seed(pg_app)
+
+    def database_scope() -> tuple:
+        return tuple(db.session.execute(text("SELECT current_user, current_setting('linli.community')")).one())
+
+    with pg_app.app_context(), scope.within(1):
+        assert database_scope() == (scope.SCOPED_ROLE, "1")
+        with scope.across("the test changes scope twice with no statement between"):
+            with scope.within(2):
+                pass
+            assert database_scope() == (scope.DISTRICT_ROLE, "")
+        assert database_scope() == (scope.SCOPED_ROLE, "1")
+        savepoint = db.session.begin_nested()
+        with scope.within(2):
+            assert database_scope() == (scope.SCOPED_ROLE, "2")
+            savepoint.rollback()
+            assert database_scope() == (scope.SCOPED_ROLE, "2")
+            assert db.session.scalars(select(Post.text)).all() == [TEXT[2]]
+        assert database_scope() == (scope.SCOPED_ROLE, "1")
+        assert db.session.scalars(select(Post.text)).all() == [TEXT[1]]
+        db.session.rollback()
+
+
 def test_the_app_works_as_a_role_that_row_security_binds(pg_app):
     with pg_app.app_context(), scope.within(1):
         user, community, bypass = db.session.execute(text(

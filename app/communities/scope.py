@@ -206,6 +206,7 @@ def _note_row_security(dbapi_connection, record) -> None:
 
 
 _SET_SCOPE = "SELECT set_config('role', %s, true), set_config('linli.community', %s, true)"
+_SAVEPOINT_STATEMENTS = ("SAVEPOINT", "ROLLBACK TO SAVEPOINT", "RELEASE SAVEPOINT")
 
 
 def _wanted() -> tuple[str, str]:
@@ -228,12 +229,13 @@ def _transaction_scope(_session, _transaction, connection) -> None:
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _set_database_scope(connection, cursor, _statement, _parameters, _context, _executemany) -> None:
+def _set_database_scope(connection, cursor, statement, _parameters, _context, _executemany) -> None:
     """The scope is set in the database just before the statement that first runs in it:
     a transaction that changes scope several times between two statements (the request's
     community chosen, then a device looked up across communities) sets it once, as the next
-    statement needs it, and one that runs no statement sets nothing."""
-    if connection.info.get("linli_scope_due"):
+    statement needs it, and one that runs no statement sets nothing. Savepoint statements
+    read nothing, and a rollback to one would undo a scope set just before it."""
+    if connection.info.get("linli_scope_due") and not statement.startswith(_SAVEPOINT_STATEMENTS):
         connection.info["linli_scope_due"] = False
         wanted = _wanted()
         if connection.info.get("linli_scope_set") != wanted:
@@ -246,6 +248,13 @@ def _set_database_scope(connection, cursor, _statement, _parameters, _context, _
 def _scope_ends_with_the_transaction(connection) -> None:
     connection.info.pop("linli_scope_due", None)
     connection.info.pop("linli_scope_set", None)
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _savepoint_undoes_the_scope(connection, _name, _context) -> None:
+    """Rolling back to a savepoint undoes a scope set after it: set it again when next needed."""
+    connection.info.pop("linli_scope_set", None)
+    _scope_due(connection)
 
 
 def _apply_to_open_transaction() -> None:
