@@ -116,43 +116,54 @@ def _accepted_locale(header: str | None) -> str | None:
     return locale_from_accept_language(parse_accept_header(header, LanguageAccept))
 
 
-class _Languages:
-    """The request's language as app/i18n.py's select_locale decides it: the session's
-    choice (read with Flask's session serializer), else the browser's Accept-Language, else
-    the site's. A kiosk sends the same session cookie poll after poll: what it says is kept
-    (under the cookie's digest, not the cookie), with the time it was signed, so it stops
-    counting when Flask would refuse it as too old."""
+class _Cookies:
+    """What this layer reads of a request's Cookie header: the device token (as its digest,
+    the form the database keeps), and the language the session chose, read with Flask's
+    session serializer as app/i18n.py's select_locale reads it, with the time it was
+    signed, so that the choice stops counting when Flask would refuse the session as too old.
+    A kiosk sends the same header poll after poll: what it says is kept under the header's
+    digest (not the header), and the header is parsed only the first time."""
 
     KEPT = 4096
 
-    def __init__(self, app):
+    def __init__(self, app, device_cookie: str):
         self.app = app
+        self.device_cookie = device_cookie
         self.serializer = app.session_interface.get_signing_serializer(app)
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
-        self.kept: dict[str, tuple[object, float]] = {}
+        self.kept: dict[str, tuple[str, object, float]] = {}
 
-    def chosen(self, cookie: str) -> tuple[object, float]:
-        key = token_digest(cookie)
+    def said(self, header: str) -> tuple[str, object, float]:
+        """(the device token's digest or "", the session's locale or None, when it was signed)."""
+        key = token_digest(header)
         found = self.kept.get(key)
         if found is None:
-            try:
-                data, signed = self.serializer.loads(cookie, max_age=self.max_age, return_timestamp=True)
-                found = (data.get("locale"), signed.timestamp())
-            except BadSignature:
-                found = (None, float("inf"))
+            cookies = parse_cookie(header)
+            token = cookies.get(self.device_cookie)
+            found = (token_digest(token) if token else "", *self._chosen(cookies))
             if len(self.kept) >= self.KEPT:
                 self.kept.clear()
             self.kept[key] = found
         return found
 
-    def of(self, env) -> str:
+    def _chosen(self, cookies) -> tuple[object, float]:
+        session = cookies.get(self.app.config["SESSION_COOKIE_NAME"])
+        if not session or self.serializer is None:
+            return None, float("inf")
+        try:
+            data, signed = self.serializer.loads(session, max_age=self.max_age, return_timestamp=True)
+        except BadSignature:
+            return None, float("inf")
+        return data.get("locale"), signed.timestamp()
+
+    def language(self, said: tuple[str, object, float], env) -> str:
+        """The request's language: the session's choice, else the browser's Accept-Language,
+        else the site's."""
         from .i18n import LOCALES
 
-        cookie = parse_cookie(env.get("HTTP_COOKIE", "")).get(self.app.config["SESSION_COOKIE_NAME"])
-        if cookie and self.serializer is not None:
-            chosen, signed = self.chosen(cookie)
-            if chosen in LOCALES and time.time() - signed <= self.max_age:
-                return chosen
+        _token, chosen, signed = said
+        if chosen in LOCALES and time.time() - signed <= self.max_age:
+            return chosen
         return _accepted_locale(env.get("HTTP_ACCEPT_LANGUAGE")) or self.app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -166,8 +177,7 @@ class UnchangedPolls:
         self._engine = None
         from .kiosk.devices import DEVICE_COOKIE
 
-        self._device_cookie = DEVICE_COOKIE + "="
-        self._languages = _Languages(app)
+        self._cookies = _Cookies(app, DEVICE_COOKIE)
 
     def __call__(self, env, start_response):
         if (self.app.config["FAST_POLLS"] and env.get("REQUEST_METHOD") == "GET"
@@ -195,17 +205,14 @@ class UnchangedPolls:
         groups = matched.groupdict()
         if any(len(value) > 9 for value in groups.values()):
             return False  # an id past PostgreSQL's INTEGER: Flask's 404
-        cookies = env.get("HTTP_COOKIE", "")
-        token = None
-        if self._device_cookie in cookies:
-            token = parse_cookie(cookies).get(self._device_cookie[:-1])
-        rows = self._read(poll, found[1], token, {name: int(value) for name, value in groups.items()})
+        said = self._cookies.said(env.get("HTTP_COOKIE", ""))
+        rows = self._read(poll, found[1], said[0], {name: int(value) for name, value in groups.items()})
         if not rows or rows[0][0]:
             return False  # no such community, or a kiosk of another one: Flask's answer
-        version = poll.version(rows, lambda: self._languages.of(env), self._engine.dialect)
+        version = poll.version(rows, lambda: self._cookies.language(said, env), self._engine.dialect)
         return version is not None and version == pairs["v"]
 
-    def _read(self, poll: FastPoll, slug: str, token: str | None, groups: dict):
+    def _read(self, poll: FastPoll, slug: str, device: str, groups: dict):
         engine = self._engine
         if engine is None:
             from .extensions import db
@@ -217,8 +224,7 @@ class UnchangedPolls:
             statement = poll.statement(_elsewhere(), **{name: bindparam(name) for name in groups})
             compiled = poll._compiled[engine.dialect.name] = _driver_statement(statement, engine.dialect)
         sql, names, constants = compiled
-        values = {**constants, **poll.values(engine.dialect), "slug": slug,
-                  "token": token_digest(token) if token else "", **groups}
+        values = {**constants, **poll.values(engine.dialect), "slug": slug, "token": device, **groups}
         # The driver's own connection from the engine's pool: the statement is a handful of
         # integers to compare, and SQLAlchemy's execution would cost more than the read.
         try:

@@ -44,11 +44,11 @@ def _world(app):
         second = create_community("second", "第二社区")
         _here, here_token = enrolled_kiosk("大厅")
         with scope.within(second):
-            _there, there_token = enrolled_kiosk("二社区大厅")
+            there_id, there_token = enrolled_kiosk("二社区大厅")
             gone_id, gone_token = enrolled_kiosk("已停用")
             devices.revoke(gone_id)
         return {"wall": wall.version(), "course": course, "revision": classes.revision(course),
-                "here": here_token, "there": there_token, "gone": gone_token}
+                "here": here_token, "there": there_token, "there_id": there_id, "gone": gone_token}
 
 
 # A page Flask renders carries a CSRF token of its own, and its session cookie with it.
@@ -120,6 +120,36 @@ def test_a_change_is_seen_at_the_next_poll(apps):
     assert changed.status_code == 200 and "晚上广场有电影" in changed.get_data(as_text=True) and reached
     seats = client.get(f"/c/main/classes/{world['course']}/seats?v={world['revision']}", headers=HTMX)
     assert seats.status_code == 200
+
+
+def test_a_kiosk_polling_with_the_same_cookies_is_read_afresh_each_time(apps):
+    """The layer keeps what a Cookie header says (the device token's digest, the session's
+    language), never what the database said of it: another community's kiosk, revoked
+    between two polls with the same cookies, reads as a passer-by at the next one; an
+    urgent notice edited between two polls changes the banner's version at the next one."""
+    fast, _flask_only, reached = apps
+    world = _world(fast)
+    client = fast.test_client()
+    client.set_cookie(DEVICE_COOKIE, world["there"])
+    wall_poll = f"/c/main/wall/live?v={world['wall']}"
+    assert client.get(wall_poll, headers=HTMX).status_code == 404 and reached
+    with fast.app_context(), scope.within(2):
+        devices.revoke(world["there_id"])
+    reached.clear()
+    assert client.get(wall_poll, headers=HTMX).status_code == 204 and not reached
+    with fast.app_context():
+        notice_id = notices.add_notice("停水通知", urgent=True, starts_at=utcnow() - timedelta(hours=1),
+                                       ends_at=utcnow() + timedelta(hours=2))
+        before = _urgent("zh_Hans")
+    urgent_poll = f"/c/main/notices/urgent?v={before}"
+    assert client.get(urgent_poll, headers=HTMX).status_code == 204
+    with fast.app_context(), scope.within(1):
+        data = notices.form_data(notices.get_notice(notice_id))
+        notices.save_notice(notice_id, notices.NoticeData(title="停水通知（延长）", urgency="urgent",
+                                                          starts_at=data["starts_at"], ends_at=data["ends_at"]))
+        assert _urgent("zh_Hans") != before
+    reached.clear()
+    assert client.get(urgent_poll, headers=HTMX).status_code == 200 and reached
 
 
 def _urgent(locale):

@@ -1,5 +1,5 @@
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from flask import abort, render_template
@@ -61,9 +61,16 @@ def _urgent_now(dialect) -> dict:
 
 
 def _urgent_read(rows, locale, dialect) -> str:
+    return _urgent_hash(locale(), tuple((row[1], row[2]) for row in rows if row[1] is not None), dialect)
+
+
+@lru_cache(maxsize=256)
+def _urgent_hash(locale: str, stamps: tuple, dialect) -> str:
+    """The banner's version from the rows as the driver gives them: the same rows, poll after
+    poll, until a notice starts, ends or is edited."""
     from_database = _converters(dialect)[1]
-    return services.urgent_hash(locale(), [
-        _Stamp(row[1], from_database(row[2]) if from_database else row[2]) for row in rows if row[1] is not None])
+    return services.urgent_hash(locale, [_Stamp(notice_id, from_database(updated_at) if from_database else updated_at)
+                                         for notice_id, updated_at in stamps])
 
 
 register(FastPoll(re.compile("/notices/urgent"), _urgent_statement, _urgent_read, frozenset(), _urgent_now))
