@@ -134,8 +134,7 @@ def sign_up(course_id: int):
     if form.validate_on_submit():
         try:
             outcome = services.sign_up(course_id, form.name.data, form.mobile.data,
-                                       source=_source(actor_key()),
-                                       created_by=actor_key())
+                                       source=_source(actor_key()), created_by=actor_key(), as_read=course)
         except Refused as error:
             if error.field == "course":
                 form.form_errors.append(str(error))

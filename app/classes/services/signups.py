@@ -79,6 +79,12 @@ _AHEAD = select(func.count()).select_from(Signup).where(
     Signup.course_id == bindparam("course_id"), Signup.state == "waitlisted",
     (Signup.queue_key < bindparam("queue_key")) | ((Signup.queue_key == bindparam("queue_key"))
                                                     & (Signup.id < bindparam("signup_id"))))
+# The waitlisted rows ahead of a sign-up about to be written: every row there is has a
+# smaller id than the new one will, so a key equal to its own is ahead of it too.
+_AHEAD_OF_NEW = select(func.count()).select_from(Signup).where(
+    Signup.course_id == bindparam("course_id"), Signup.state == "waitlisted",
+    Signup.queue_key <= bindparam("queue_key"))
+
 # No session objects to bring up to date: the course row is read again where it is needed.
 _NO_SYNC = {"synchronize_session": False}
 # The UPDATEs a sign-up tries in turn until one takes. Their conditions exclude each other
@@ -137,14 +143,17 @@ def _take(statement, params: dict) -> int | None:
 
 
 def sign_up(course_id: int, name: str, mobile: str, *, source: str = "kiosk", created_by: str,
-            now: datetime | None = None) -> Outcome:
-    """Give a seat, a waitlist place or a lottery entry, in one transaction."""
+            now: datetime | None = None, as_read: Course | None = None) -> Outcome:
+    """Give a seat, a waitlist place or a lottery entry, in one transaction. ``as_read`` is
+    the course as the caller has just read it in this request, if it has, so that it is not
+    read twice: either read takes no lock, and the conditional UPDATEs check again what
+    decides a seat."""
     now = now or utcnow()
     name = normalise_name(name)
     mobile = normalise_mobile(mobile)
     for _attempt in range(3):
         try:
-            return _sign_up_once(course_id, name, mobile, source, created_by, now)
+            return _sign_up_once(course_id, name, mobile, source, created_by, now, as_read)
         except IntegrityError:
             # The same number raced itself (one row won), or, rarely, the code was taken.
             db.session.rollback()
@@ -157,8 +166,9 @@ def sign_up(course_id: int, name: str, mobile: str, *, source: str = "kiosk", cr
     raise ClassError(_l("That did not work. Please try again."), "course")
 
 
-def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_by: str, now: datetime) -> Outcome:
-    course = db.session.execute(_COURSE, {"course_id": course_id}).first()
+def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_by: str, now: datetime,
+                  as_read: Course | None) -> Outcome:
+    course = as_read or db.session.execute(_COURSE, {"course_id": course_id}).first()
     if course is None or course.status in ("draft", "dropped"):
         raise ClassError(_l("This course does not take sign-ups."), "course")
     existing = _existing(course_id, mobile)
@@ -182,18 +192,17 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
            "entry_ref": secrets.token_hex(4) if state == "entered" else None, "state": state, "source": source,
            "queue_key": arrival, "arrival": arrival, "created_by": created_by, "household_once": household_once,
            "created_at": now, "confirmed_at": now if state == "confirmed" else None}
+    # Counted under the course row's lock (or the database's write lock), which every earlier
+    # arrival held until its row was committed: the count misses none of them, and costs no
+    # transaction of its own.
+    position = None
+    if state == "waitlisted":
+        position = db.session.scalar(_AHEAD_OF_NEW, {"course_id": course_id, "queue_key": arrival}) + 1
     signup_id = db.session.execute(insert(Signup).returning(Signup.id), [row]).scalar_one()
     if source == "assisted":
         audit.record("classes", "signup-assisted", db.session.get(Signup, signup_id),
                      {"course": course_id, "state": state})
     db.session.commit()
-    # Counted after the commit, which keeps the write short. Every arrival before this one was
-    # handed out, and its row written, by a transaction that held the course row (or the
-    # database's write lock) until it committed: the count misses none of them.
-    position = None
-    if state == "waitlisted":
-        position = db.session.scalar(_AHEAD, {"course_id": course_id, "queue_key": arrival,
-                                              "signup_id": signup_id}) + 1
     return Outcome(code=row["code"], state=state, course_id=course_id, masked_name=row["masked_name"],
                    position=position, entry_ref=row["entry_ref"])
 
