@@ -65,8 +65,8 @@ THROTTLE = 4
 CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run",
                  "--disable-sync", "--disable-gpu"]
 KIOSK_PAGES = ("/", "/wall/", "/classes/", "/experts/", "/friends/", "/notices/")
-# Targets, as issue 9 sets them.
-PAGE_RATIO, POLL_RATIO, SCALE_RATIO = 0.5, 0.8, 1.2
+# Targets, as issue 9 sets them; issue 18 raised the unchanged polls' to 0.9 of hello.
+PAGE_RATIO, POLL_RATIO, SCALE_RATIO = 0.5, 0.9, 1.2
 PAINT_MS, PAINT_RATIO = 100, 1.5
 PAGE_BYTES, JS_GZIP_BYTES, WORKER_MB = 80 * 1024, 20 * 1024, 80
 
