@@ -612,14 +612,25 @@ def _ratio(figure: float, target: float, at_least: bool) -> tuple[str, str, bool
 def throughput(table: Table, hello: Server, server: Server, cookie: str, targets: list[Target], seconds: int,
                connections: int, scratch: Path) -> float:
     """Rows for each target's req/s as a ratio to hello's; hello runs before, between and
-    after, so drift shows and is shared. The busiest the load generator was (share of a CPU)."""
-    hello_runs, loads = [], {}
+    after, so drift shows and is shared. The polls, whose figures sit near their target,
+    run three times (after the pages, between hello's runs) and count their median, as
+    hello's does. The busiest the load generator was (share of a CPU)."""
+    hello_runs, loads = [], {target.label: [] for target in targets}
+    polls = [target for target in targets if target.kind == "poll"]
+
+    def load(target: Target) -> None:
+        loads[target.label].append(wrk(server, target.path, target.headers(cookie), target.status, seconds,
+                                       connections, scratch))
+
     for number, target in enumerate(targets):
         if number in (0, len(targets) // 2):
             hello_runs.append(wrk(hello, "/", {}, 200, seconds, connections, scratch))
-        loads[target.label] = wrk(server, target.path, target.headers(cookie), target.status, seconds, connections,
-                                  scratch)
+        load(target)
+    for target in polls:
+        load(target)
     hello_runs.append(wrk(hello, "/", {}, 200, seconds, connections, scratch))
+    for target in polls:
+        load(target)
     hello_rps = statistics.median(run.rps for run in hello_runs)
     hello_cpu = statistics.median(run.cpu_ms_per_request for run in hello_runs)
     table.section(f"Throughput at {SMALL_POSTS:,} posts, as a ratio to a bare Flask 'hello' served by the same "
@@ -627,12 +638,17 @@ def throughput(table: Table, hello: Server, server: Server, cookie: str, targets
     table.add("hello, req/s (median of 3 runs)", f"{hello_rps:,.0f}", detail=(
         "runs " + " / ".join(f"{run.rps:,.0f}" for run in hello_runs) + f"; {hello_cpu:.2f} ms worker CPU/request"))
     for target in targets:
-        load = loads[target.label]
-        figure, goal, met = _ratio(load.rps / hello_rps, POLL_RATIO if target.kind == "poll" else PAGE_RATIO,
+        runs = loads[target.label]
+        rps = statistics.median(run.rps for run in runs)
+        cpu = statistics.median(run.cpu_ms_per_request for run in runs)
+        figure, goal, met = _ratio(rps / hello_rps, POLL_RATIO if target.kind == "poll" else PAGE_RATIO,
                                    at_least=True)
-        table.add(target.label, figure, goal, met, f"{load.rps:,.0f} req/s; {load.cpu_ms_per_request:.2f} ms worker "
-                                                   f"CPU/request (CPU ratio {hello_cpu / load.cpu_ms_per_request:.2f})")
-    return max(run.wrk_busy for run in [*hello_runs, *loads.values()])
+        each = ""
+        if len(runs) > 1:
+            each = f" (median of {len(runs)}: " + " / ".join(f"{run.rps:,.0f}" for run in runs) + ")"
+        table.add(target.label, figure, goal, met, f"{rps:,.0f} req/s{each}; {cpu:.2f} ms worker "
+                                                   f"CPU/request (CPU ratio {hello_cpu / cpu:.2f})")
+    return max(run.wrk_busy for runs in [[*hello_runs], *loads.values()] for run in runs)
 
 
 def latency(table: Table, servers: dict[int, Server], cookies: dict[int, str], wall: dict[str, Target], seconds: int,
@@ -774,7 +790,8 @@ def main() -> None:
             progress(f"served by gunicorn {gunicorn_conf.worker_class}, {workers} workers x {threads} threads "
                      f"(app.gunicorn_conf) on CPU {SERVER_CPU}; {wrk_version} on CPU {LOAD_CPU}")
 
-            progress(f"throughput, {len(targets) + 3} runs of {options.seconds} s")
+            progress(f"throughput, {len(targets) + 3 + 2 * sum(t.kind == 'poll' for t in targets)} runs of "
+                     f"{options.seconds} s")
             busiest_wrk = throughput(table, hello, small, cookies[SMALL_POSTS], targets, options.seconds, connections,
                                      base)
             progress(f"latency, 8 runs of {options.latency_seconds} s")
