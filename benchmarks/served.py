@@ -648,7 +648,7 @@ def throughput(table: Table, hello: Server, server: Server, cookie: str, targets
             each = f" (median of {len(runs)}: " + " / ".join(f"{run.rps:,.0f}" for run in runs) + ")"
         table.add(target.label, figure, goal, met, f"{rps:,.0f} req/s{each}; {cpu:.2f} ms worker "
                                                    f"CPU/request (CPU ratio {hello_cpu / cpu:.2f})")
-    return max(run.wrk_busy for runs in [[*hello_runs], *loads.values()] for run in runs)
+    return max(run.wrk_busy for runs in [hello_runs, *loads.values()] for run in runs)
 
 
 def latency(table: Table, servers: dict[int, Server], cookies: dict[int, str], wall: dict[str, Target], seconds: int,

@@ -79,12 +79,6 @@ _AHEAD = select(func.count()).select_from(Signup).where(
     Signup.course_id == bindparam("course_id"), Signup.state == "waitlisted",
     (Signup.queue_key < bindparam("queue_key")) | ((Signup.queue_key == bindparam("queue_key"))
                                                     & (Signup.id < bindparam("signup_id"))))
-# The waitlisted rows ahead of a sign-up about to be written: every row there is has a
-# smaller id than the new one will, so a key equal to its own is ahead of it too.
-_AHEAD_OF_NEW = select(func.count()).select_from(Signup).where(
-    Signup.course_id == bindparam("course_id"), Signup.state == "waitlisted",
-    Signup.queue_key <= bindparam("queue_key"))
-
 # No session objects to bring up to date: the course row is read again where it is needed.
 _NO_SYNC = {"synchronize_session": False}
 # The UPDATEs a sign-up tries in turn until one takes. Their conditions exclude each other
@@ -192,13 +186,11 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
            "entry_ref": secrets.token_hex(4) if state == "entered" else None, "state": state, "source": source,
            "queue_key": arrival, "arrival": arrival, "created_by": created_by, "household_once": household_once,
            "created_at": now, "confirmed_at": now if state == "confirmed" else None}
-    # Counted under the course row's lock (or the database's write lock), which every earlier
-    # arrival held until its row was committed: the count misses none of them, and costs no
-    # transaction of its own.
-    position = None
-    if state == "waitlisted":
-        position = db.session.scalar(_AHEAD_OF_NEW, {"course_id": course_id, "queue_key": arrival}) + 1
     signup_id = db.session.execute(insert(Signup).returning(Signup.id), [row]).scalar_one()
+    # Counted before the commit, under the course row's lock (or the database's write lock),
+    # which every earlier arrival held until its row was committed: the count misses none of
+    # them, and costs no transaction of its own.
+    position = _place(course_id, arrival, signup_id) if state == "waitlisted" else None
     if source == "assisted":
         audit.record("classes", "signup-assisted", db.session.get(Signup, signup_id),
                      {"course": course_id, "state": state})
@@ -210,8 +202,12 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
 def waitlist_position(signup: Signup) -> int | None:
     if signup.state != "waitlisted":
         return None
-    return db.session.scalar(_AHEAD, {"course_id": signup.course_id, "queue_key": signup.queue_key,
-                                      "signup_id": signup.id}) + 1
+    return _place(signup.course_id, signup.queue_key, signup.id)
+
+
+def _place(course_id: int, queue_key: int, signup_id: int) -> int:
+    """A waitlisted sign-up's place: one more than the waitlisted rows ahead of it."""
+    return db.session.scalar(_AHEAD, {"course_id": course_id, "queue_key": queue_key, "signup_id": signup_id}) + 1
 
 
 def waitlist(course_id: int) -> list[Signup]:
