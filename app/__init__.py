@@ -61,6 +61,9 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     routing.init_app(app)  # first: every later step of a request works in its community
     settings.init_app(app)
     _register_blueprints(app)
+    from .kiosk import page_cache
+
+    page_cache.init_app(app)  # after the routing: a kept page's key is read ahead of it
 
     from . import assets, cli, errors, labels, polls, security, web
 

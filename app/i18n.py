@@ -6,6 +6,8 @@ from functools import lru_cache
 from babel.dates import format_date, format_datetime, format_timedelta
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, gettext
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from .clock import to_site
 from .config import LOCALES
@@ -31,6 +33,13 @@ def locale_from_accept_language(accept_languages) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def accepted_locale(header: str | None) -> str | None:
+    """The catalog a browser's Accept-Language header picks (a screen sends the same header
+    request after request: it is read once)."""
+    return locale_from_accept_language(parse_accept_header(header, LanguageAccept))
+
+
 def select_locale() -> str:
     if not has_request_context():  # the command line speaks the site's language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -38,7 +47,7 @@ def select_locale() -> str:
     if chosen in LOCALES:
         return chosen
     return (
-        locale_from_accept_language(request.accept_languages)
+        accepted_locale(request.headers.get("Accept-Language"))
         or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
 

@@ -19,28 +19,24 @@ version that differs, a slug or course that does not exist, a kiosk of another c
 query or header with anything unexpected in it, a method but GET. So it can only ever
 answer what Flask would have answered, sooner.
 
-The read runs on the app's engine outside the ORM, so the session's community scope does
-not apply: the statement names the community itself. On PostgreSQL it runs as the
-district role (it reads a kiosk's row, in whichever community it was enrolled, and the
-community's version), as `scope.across` does.
+The read runs on the driver's own connection (app/driver_reads.py), outside the ORM, so the
+session's community scope does not apply: the statement names the community itself.
 """
 
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from itsdangerous import BadSignature
 from sqlalchemy import ColumnElement, Dialect, Select, bindparam, exists, select
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header, parse_cookie
+from werkzeug.http import parse_cookie
 
+from . import driver_reads
 from .communities.models import Community
-from .communities.scope import DISTRICT_ROLE
 from .communities.services import SLUG_PATTERN
 from .inputs import unusable
+from .driver_reads import Statement
 from .security import SECURITY_HEADERS, token_digest
 
 # What a query parameter of a poll may hold (versions, ids, filter names).
@@ -50,19 +46,26 @@ _COMMUNITY_PATH = re.compile(r"/c/([^/]+)(/.*)")
 # A board's statement, given the `elsewhere` column (first in its select) and a bindparam
 # per group of the path; what it reads as the version, given the rows, the request's locale
 # (a function: read only when asked) and the database's dialect.
-Statement = Callable[..., Select]
+Built = Callable[..., Select]
 Version = Callable[[list, Callable[[], str], Dialect], str | None]
 
 
 @dataclass
 class FastPoll:
     path: re.Pattern
-    statement: Statement
+    statement: Built
     version: Version
     extra_params: frozenset[str]
     # Values of the statement's own bindparams at this moment (the clock), for the dialect.
     values: Callable[[Dialect], dict] = lambda _dialect: {}
-    _compiled: dict = field(default_factory=dict)
+    _driver: Statement | None = field(default=None, repr=False)
+
+    def driver(self) -> Statement:
+        """The statement for the driver: the `elsewhere` column and a bindparam per group."""
+        if self._driver is None:
+            self._driver = Statement(lambda: self.statement(
+                _elsewhere(), **{name: bindparam(name) for name in self.path.groupindex}))
+        return self._driver
 
 
 _POLLS: list[FastPoll] = []
@@ -98,22 +101,6 @@ def _elsewhere() -> ColumnElement:
 
     return exists().where(Kiosk.token_hash == bindparam("token"), Kiosk.revoked_at.is_(None),
                           Kiosk.community_id != Community.id)
-
-
-def _driver_statement(statement, dialect: Dialect) -> tuple[str, tuple | None, dict]:
-    """The statement as the database driver takes it: its SQL, the order of its parameters
-    (None where the driver takes them by name), and the values of its constants."""
-    compiled = statement.compile(dialect=dialect)
-    constants = {name: value for name, value in compiled.params.items() if value is not None}
-    return str(compiled), tuple(compiled.positiontup) if compiled.positional else None, constants
-
-
-@lru_cache(maxsize=1024)
-def _accepted_locale(header: str | None) -> str | None:
-    """The catalog a browser's Accept-Language header picks (the same header, every poll)."""
-    from .i18n import locale_from_accept_language
-
-    return locale_from_accept_language(parse_accept_header(header, LanguageAccept))
 
 
 class _Cookies:
@@ -159,12 +146,12 @@ class _Cookies:
     def language(self, said: tuple[str, object, float], env) -> str:
         """The request's language: the session's choice, else the browser's Accept-Language,
         else the site's."""
-        from .i18n import LOCALES
+        from .i18n import LOCALES, accepted_locale
 
         _token, chosen, signed = said
         if chosen in LOCALES and time.time() - signed <= self.max_age:
             return chosen
-        return _accepted_locale(env.get("HTTP_ACCEPT_LANGUAGE")) or self.app.config["BABEL_DEFAULT_LOCALE"]
+        return accepted_locale(env.get("HTTP_ACCEPT_LANGUAGE")) or self.app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class UnchangedPolls:
@@ -212,35 +199,17 @@ class UnchangedPolls:
         version = poll.version(rows, lambda: self._cookies.language(said, env), self._engine.dialect)
         return version is not None and version == pairs["v"]
 
-    def _read(self, poll: FastPoll, slug: str, device: str, groups: dict):
+    def _read(self, poll: FastPoll, slug: str, device: str, groups: dict) -> list:
         engine = self._engine
         if engine is None:
             from .extensions import db
 
             with self.app.app_context():
                 engine = self._engine = db.engine
-        compiled = poll._compiled.get(engine.dialect.name)
-        if compiled is None:
-            statement = poll.statement(_elsewhere(), **{name: bindparam(name) for name in groups})
-            compiled = poll._compiled[engine.dialect.name] = _driver_statement(statement, engine.dialect)
-        sql, names, constants = compiled
-        values = {**constants, **poll.values(engine.dialect), "slug": slug, "token": device, **groups}
-        # The driver's own connection from the engine's pool: the statement is a handful of
-        # integers to compare, and SQLAlchemy's execution would cost more than the read.
-        try:
-            connection = engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                if connection.info.get("linli_rls"):
-                    cursor.execute("SELECT set_config('role', %s, true)", (DISTRICT_ROLE,))
-                cursor.execute(sql, [values[name] for name in names] if names is not None else values)
-                rows = cursor.fetchall()
-                cursor.close()
-            finally:
-                connection.close()  # back to the pool, its transaction rolled back
-        except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
-            return []  # Flask meets the same trouble, and answers it as it does
-        return rows
+        # A handful of integers to compare: SQLAlchemy's execution would cost more than the read.
+        found = driver_reads.read(engine, [(poll.driver(), {**poll.values(engine.dialect), "slug": slug,
+                                                            "token": device, **groups})])
+        return found[0] if found else []
 
     def _headers(self, env) -> list[tuple[str, str]]:
         """What Flask's 204 carries: app/security.py's headers, and Vary: Cookie, as the

@@ -1,10 +1,13 @@
 """Response headers every answer carries, and the CSRF rule's recovery for open kiosk pages."""
 
+import copy
 import hashlib
+import time
 
 from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature
 from htmx_flask import make_response
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -40,10 +43,40 @@ def token_digest(token: str) -> str:
 
 class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
     """Mark the session cookie Secure whenever the request came over HTTPS
-    (behind a proxy, set PROXY_FIX_HOPS so the scheme is believed)."""
+    (behind a proxy, set PROXY_FIX_HOPS so the scheme is believed).
+
+    A screen sends the same session cookie request after request: what it says once its
+    signature is checked is kept, with the time it was signed, so that it is read once and
+    stops counting when Flask would refuse it as too old (or signed in the future)."""
+
+    KEPT = 4096
+
+    def __init__(self):
+        self._verified: dict[tuple, tuple[dict, int]] = {}
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def open_session(self, app, request):
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value or not app.secret_key:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (app.secret_key, value)
+        found = self._verified.get(key)
+        if found is None:
+            try:
+                data, signed = self.get_signing_serializer(app).loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            found = (data, int(signed.timestamp()))
+            if len(self._verified) >= self.KEPT:
+                self._verified.clear()
+            self._verified[key] = found
+        data, signed = found
+        if not 0 <= int(time.time()) - signed <= max_age:
+            return self.session_class()
+        return self.session_class(copy.deepcopy(data))
 
 
 HSTS_SECONDS = 365 * 24 * 3600
@@ -59,15 +92,16 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        present = {name.lower() for name, _value in response.headers}  # one pass over the answer's headers
+        response.headers.extend([(name, value) for name, value in SECURITY_HEADERS.items()
+                                 if name.lower() not in present])
         # Pages answer htmx with fragments and browsers with whole pages: caches must tell them apart.
         response.vary.add("HX-Request")
         # Over HTTPS (directly, or behind a proxy that says so), browsers keep to HTTPS.
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure and "strict-transport-security" not in present:
+            response.headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+        if response.mimetype == "text/html" and "cache-control" not in present:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(CSRFError)

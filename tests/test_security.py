@@ -179,3 +179,15 @@ def test_hsts_only_over_https(client, make_app):
     forwarded = proxied.get("/c/main/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"})
     assert forwarded.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in proxied.get("/c/main/").headers
+
+
+def test_a_session_signed_too_long_ago_counts_for_nothing_though_it_was_read_before(client, monkeypatch):
+    """The session interface keeps what a cookie said once its signature was checked; it
+    stops counting when Flask's own check would refuse the cookie as too old."""
+    import time
+
+    assert client.post("/language", data={"locale": "en"}).status_code == 303
+    assert '<html lang="en"' in client.get("/c/main/notices/").get_data(as_text=True)
+    later = time.time() + 32 * 24 * 3600  # past PERMANENT_SESSION_LIFETIME (31 days)
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert '<html lang="zh-Hans"' in client.get("/c/main/notices/").get_data(as_text=True)

@@ -45,13 +45,13 @@ def _list_context(category):
 
 
 @bp.get("/")
-@cached_page(_week_version)
+@cached_page(services.version_of)  # today: the minute and the community's zone are in the key
 def index():
     return page_or_fragment("classes/index.html", {"week": "classes/_week.html"}, **_week_context())
 
 
 @bp.get("/all")
-@cached_page(services.version)
+@cached_page(services.version_of)
 def courses():
     category = _category()
     return page_or_fragment("classes/courses.html", {"course-list": "classes/_course_list.html"},
@@ -80,7 +80,7 @@ def _course_context(course):
 
 
 @bp.get("/<int:course_id>")
-@cached_page(services.page_version)
+@cached_page(services.revision_of, services.status_of, services.teacher_state_of)
 def course(course_id: int):
     course = _course_or_404(course_id)
     return page_or_fragment("classes/course.html", {"seats": "classes/_seats.html"}, **_course_context(course))

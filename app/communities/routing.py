@@ -68,7 +68,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(community_name)
     app.url_value_preprocessor(_take_slug)
     app.url_defaults(_add_slug)
-    # First of every request's steps: nothing may read a board before the scope is set.
+    # First of every request's steps (but for app/kiosk/page_cache.py's key, read on the driver's
+    # connection with the community named in its SQL): nothing may read a board before the scope is set.
     app.before_request_funcs.setdefault(None, []).insert(0, _resolve)
 
 

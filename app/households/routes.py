@@ -14,7 +14,6 @@ from ..limits import rate_limited
 from . import bp, services
 
 TWO_YEARS = 2 * 365 * 24 * 3600
-PHONE_KEY = "phone_key"
 
 
 class JoinForm(Form):
@@ -30,9 +29,9 @@ class LinkForm(Form):
 
 def _phone_key() -> str:
     """Who a typed code counts against before the phone is bound: this browser's session."""
-    if PHONE_KEY not in session:
-        session[PHONE_KEY] = secrets.token_urlsafe(9)
-    return f"phone:{session[PHONE_KEY]}"
+    if services.PHONE_KEY not in session:
+        session[services.PHONE_KEY] = secrets.token_urlsafe(9)
+    return f"phone:{session[services.PHONE_KEY]}"
 
 
 def _address_key() -> str:

@@ -29,6 +29,8 @@ from ..security import token_digest
 from .models import Household, HouseholdPhone
 
 PHONE_COOKIE = "linli_phone"
+# The session entry a phone's typed household codes are counted under before it is bound.
+PHONE_KEY = "phone_key"
 # No 0/O, 1/I/L: the code is read off a card and typed on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10  # 31**10 ≈ 2**49.5

@@ -39,8 +39,13 @@ def phone_layout() -> bool:
     shows its pairing code there)."""
     if "phone_layout" not in g:
         g.phone_layout = current_kiosk() is None and (
-            current_phone() is not None or bool(_PHONE_BROWSER.search(request.user_agent.string)))
+            current_phone() is not None or says_phone())
     return g.phone_layout
+
+
+def says_phone() -> bool:
+    """Whether the browser says it is a phone's."""
+    return bool(_PHONE_BROWSER.search(request.user_agent.string))
 
 
 def resident_key() -> str:

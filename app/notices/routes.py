@@ -73,13 +73,9 @@ def _urgent_hash(locale: str, stamps: tuple, dialect) -> str:
                                          for notice_id, updated_at in stamps])
 
 
-register(FastPoll(re.compile("/notices/urgent"), _urgent_statement, _urgent_read, frozenset(), _urgent_now))
-
-
-@shown_on_every_page
-def _urgent_banner_version():
-    """Every kiosk and phone page draws the banner: kept pages are keyed by its version."""
-    return services.urgent_version(current_locale())
+# Every kiosk and phone page draws the banner: kept pages are keyed by its version too.
+register(shown_on_every_page(FastPoll(re.compile("/notices/urgent"), _urgent_statement, _urgent_read, frozenset(),
+                                      _urgent_now)))
 
 
 @bp.app_context_processor

@@ -6,6 +6,7 @@ from ..clock import utcnow
 from ..inputs import int_or_none
 from ..boards import board_version_of
 from ..kiosk import handoff
+from ..kiosk.page_cache import cached_page
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
 from ..polls import fast_poll
 from ..web import events, page_or_fragment, poll
@@ -26,6 +27,7 @@ def _list_context(kind):
 
 
 @bp.get("/")
+@cached_page(board_version_of(services.BOARD))  # every change the wall shows bumps it, as its poll needs
 def index():
     kind = _kind_filter()
     return page_or_fragment("wall/index.html", {"wall-list": "wall/_list.html"}, **_list_context(kind))

@@ -7,7 +7,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from flask import template_rendered
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import select, update
 
 from app.classes import services as classes
 from app.classes.models import Course
@@ -166,3 +168,128 @@ def test_refusals_are_never_kept(apps, run_in_app):
     client = cached_app.test_client()
     assert client.get(f"/c/main/classes/{course_id + 99}").status_code == 404
     assert cached_app.extensions.get("linli_page_cache", {}) == {}
+
+
+def test_every_change_the_wall_shows_reaches_it(apps):
+    """The wall is kept by its board's version: a post approved, a problem's case moving on
+    and a post taken down each reach the kept page and its list, for each kind of screen."""
+    from app.cases import services as cases
+    from app.cases.models import Case, Category
+    from app.cases.services import Step
+    from app.staff.models import StaffMember
+    from app.wall import services as wall
+    from tests.factories import staff_member
+
+    cached_app, fresh_app = apps
+    with cached_app.app_context():
+        kiosk_token = enrolled_kiosk("大厅")[1]
+        card = households.issue("3号楼", "2单元")[0]
+        phone_token = households._bind(db.session.get(households.Household, card.household.id), "code")
+        lighting = db.session.scalar(select(Category.id).where(Category.key == "lighting"))
+        moderator = staff_member("mod", "moderator")
+    screens = {"kiosk": ({DEVICE_COOKIE: kiosk_token}, {}), "phone": ({PHONE_COOKIE: phone_token},
+                                                                     {"User-Agent": WECHAT}),
+               "passer-by": ({}, {})}
+    asks = {"page": ("/c/main/wall/", {}), "list": ("/c/main/wall/", {"HX-Request": "true", "HX-Target": "wall-list"}),
+            "problems": ("/c/main/wall/?kind=problem", {})}
+    seen = {}
+    for screen, (cookies, headers) in screens.items():
+        cached, fresh = _twin(cached_app, fresh_app, cookies)
+        for ask, (url, extra) in asks.items():
+            _page(cached, url, {**headers, **extra})
+            seen[(screen, ask)] = (cached, fresh, url, {**headers, **extra},
+                                   _page(cached, url, {**headers, **extra}).get_data(as_text=True))
+    kiosk = seen[("kiosk", "page")][0]
+
+    def change(description, do, asked=tuple(asks)):
+        with cached_app.app_context():
+            do()
+        for (screen, ask), (cached, fresh, url, headers, before) in list(seen.items()):
+            if ask not in asked:
+                continue
+            served = _page(cached, url, headers).get_data(as_text=True)
+            assert _without_tokens(served) == _without_tokens(_page(fresh, url, headers).get_data(as_text=True)), \
+                f"{description}: {screen} {ask} stale"
+            assert _without_tokens(served) != _without_tokens(before), f"{description}: {screen} {ask} same"
+            seen[(screen, ask)] = (cached, fresh, url, headers, served)
+
+    assert kiosk.post("/c/main/wall/posts", data={"kind": "wish", "text": "希望楼下多放几张长椅"},
+                      headers={"HX-Request": "true", "HX-Target": "wall-form"}).status_code == 200
+    change("a wish is approved", lambda: wall.approve(db.session.scalar(select(wall.Post.id)), None), ("page", "list"))
+    assert kiosk.post("/c/main/cases/", data={"category": lighting, "text": "单元门禁坏了", "place": "9号楼"},
+                      headers={"HX-Request": "true", "HX-Target": "case-form"}).status_code == 200
+
+    def problem_approved():
+        case = db.session.scalar(select(Case))
+        wall.approve(wall.receipt(case.receipt_code).id, None)
+
+    change("a problem goes up", problem_approved)
+
+    def case_moves_on():
+        case_id = db.session.scalar(select(Case.id))
+        cases.act(case_id, db.session.get(StaffMember, moderator), Step(action="route", level="committee",
+                                                                        reply="已通知物业维修"))
+
+    change("its case is routed, with a reply", case_moves_on)
+    change("the wish is taken down", lambda: wall.hide(db.session.scalar(select(wall.Post.id).where(
+        wall.Post.kind == "wish")), None), ("page", "list"))
+
+
+def test_a_kept_answer_costs_no_orm_statement_and_no_render(apps, run_in_app, monkeypatch):
+    cached_app, _fresh = apps
+    course_id = run_in_app(new_course)
+    with cached_app.app_context():
+        kiosk_token = enrolled_kiosk("大厅")[1]
+        engine = db.engine
+    kiosk = cached_app.test_client()
+    kiosk.set_cookie(DEVICE_COOKIE, kiosk_token)
+    url = f"/c/main/classes/{course_id}"
+    first = _page(kiosk, url, {})
+    statements, renders = [], []
+    listen = lambda *_args, **_kwargs: statements.append(1)  # noqa: E731
+    sqlalchemy_event.listen(engine, "before_cursor_execute", listen)
+    original = page_cache.make_response
+    monkeypatch.setattr(page_cache, "make_response", lambda value: renders.append(1) or original(value))
+    try:
+        again = _page(kiosk, url, {})
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", listen)
+    assert statements == [] and renders == []
+    assert _without_tokens(again.get_data(as_text=True)) == _without_tokens(first.get_data(as_text=True))
+
+
+def test_what_the_key_cannot_tell_is_answered_afresh(apps, run_in_app):
+    """Signed-in staff, a kiosk of another community and a device token nobody holds are
+    never answered from the cache, though the page is kept for everyone else."""
+    from app.communities import scope
+    from app.communities import services as communities
+    from tests.factories import STAFF_PASSWORD, staff_member
+
+    cached_app, _fresh = apps
+    course_id = run_in_app(new_course)
+    url = f"/c/main/classes/{course_id}"
+    with cached_app.app_context():
+        east = communities.create_community("east", "东区社区")
+        with scope.within(east):
+            other_token = enrolled_kiosk("东区大厅")[1]
+        staff_member("mod", "moderator")
+    passer_by = cached_app.test_client()
+    _page(passer_by, url, {})
+    _page(passer_by, url, {})
+    renders = []
+    template_rendered.connect(lambda _app, template, **_: renders.append(template.name), cached_app, weak=False)
+    _page(passer_by, url, {})
+    assert renders == []
+    staff = cached_app.test_client()
+    assert staff.post("/staff/sign-in", data={"username": "mod", "password": STAFF_PASSWORD}).status_code == 303
+    _page(staff, url, {})
+    _page(staff, url, {})
+    assert renders == ["classes/course.html"] * 2
+    other = cached_app.test_client()
+    other.set_cookie(DEVICE_COOKIE, other_token)
+    assert other.get(url).status_code == 404
+    stranger = cached_app.test_client()
+    stranger.set_cookie(DEVICE_COOKIE, "nobody-holds-this")
+    _page(stranger, url, {})
+    _page(stranger, url, {})
+    assert renders == ["classes/course.html"] * 2 + ["errors.html"] + ["classes/course.html"] * 2

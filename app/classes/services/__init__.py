@@ -12,9 +12,9 @@ from .signups import (ACTIVE_STATES, CODE_DIGITS, SIGNUP_ACTIONS, Outcome, allow
                       waitlist_position)
 from .lottery import close_entries, draw, draw_due, draw_order, draw_result, entries, seed_commitment, verify_draw
 from .reading import (LISTED_AFTER_TERM, Day, Slot, category_counts, counts, get_course, meetings_held,
-                      page_version, public_course, public_course_as_read, public_courses,
-                      revision, revision_of, taught_by, upcoming_meetings,
-                      version, waitlist_counts, week)
+                      public_course, public_course_as_read, public_courses,
+                      revision, revision_of, status_of, taught_by, teacher_state_of, upcoming_meetings,
+                      version, version_of, waitlist_counts, week)
 from .courses import (MAX_MEETINGS, CourseData, form_data, meeting_times, save_course, schedule, set_status,
                       staff_courses, sync_statuses)
 from .rosters import (MARKS, attendance, get_meeting, mark_all_present, move_on_waitlist, record_roster_view, roster,
@@ -30,9 +30,10 @@ __all__ = [
     "cancel_by_staff", "find_signup", "get_signup", "promote_from_waitlist", "sign_up", "waitlist",
     "waitlist_position",
     "close_entries", "draw", "draw_due", "draw_order", "draw_result", "entries", "seed_commitment", "verify_draw",
-    "LISTED_AFTER_TERM", "Day", "Slot", "category_counts", "counts", "get_course", "meetings_held", "page_version",
+    "LISTED_AFTER_TERM", "Day", "Slot", "category_counts", "counts", "get_course", "meetings_held",
     "public_course", "public_course_as_read",
-    "public_courses", "revision", "revision_of", "taught_by", "upcoming_meetings", "version", "waitlist_counts", "week",
+    "public_courses", "revision", "revision_of", "status_of", "taught_by", "teacher_state_of", "upcoming_meetings",
+    "version", "version_of", "waitlist_counts", "week",
     "MAX_MEETINGS", "CourseData", "form_data", "meeting_times", "save_course", "schedule", "set_status",
     "staff_courses", "sync_statuses",
     "MARKS", "attendance", "get_meeting", "mark_all_present", "move_on_waitlist", "record_roster_view", "roster",

@@ -3,13 +3,19 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from ...clock import from_site, site_today, to_site, utcnow
 from ...extensions import db
 from ..models import Course, Meeting, Signup
 from .phases import phase
 from .signups import ACTIVE_STATES
+
+
+def version_of(community_id):
+    """`version` as a scalar subquery of a community's id (read outside the session's scope)."""
+    return (select(func.coalesce(func.sum(Course.revision), 0)).where(Course.community_id == community_id)
+            .scalar_subquery())
 
 
 def version() -> int:
@@ -127,19 +133,18 @@ def revision_of(community_id, course_id):
     return select(Course.revision).where(Course.community_id == community_id, Course.id == course_id).scalar_subquery()
 
 
-_PAGE_VERSION = select(Course.revision, Course.status, Course.teacher_expert_id).where(
-    Course.id == bindparam("course_id"))
+def status_of(community_id, course_id):
+    """A course's status as a scalar subquery of a community's id (a draft's page is a 404)."""
+    return select(Course.status).where(Course.community_id == community_id, Course.id == course_id).scalar_subquery()
 
 
-def page_version(course_id: int) -> tuple | None:
-    """What a course page's look depends on beyond the base: its revision, and the teacher's
-    directory card if it has one (the page links it while it is listed). One row, no objects."""
-    row = db.session.execute(_PAGE_VERSION, {"course_id": course_id}).first()
-    if row is None or row.status == "draft":
-        return None
-    from ...experts.services import public_expert
+def teacher_state_of(community_id, course_id):
+    """The state of the course's teacher's directory card, if it has one (the page links the
+    card while it is listed), as a scalar subquery of a community's id."""
+    from ...experts.models import Expert
 
-    return row.revision, bool(row.teacher_expert_id and public_expert(row.teacher_expert_id))
+    return (select(Expert.state).join(Course, Course.teacher_expert_id == Expert.id)
+            .where(Course.community_id == community_id, Course.id == course_id).scalar_subquery())
 
 
 def counts(course_id: int) -> dict[str, int]:
