@@ -3,7 +3,9 @@ from htmx_flask import make_response
 
 from ..communities.routing import code_from_link
 from ..i18n import localized
+from ..boards import board_version_of, follows
 from ..kiosk import handoff
+from ..kiosk.page_cache import cached_page
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited
 from ..errors import Refused
 from ..web import events, found_or_404, page_or_fragment, wants_fragment
@@ -11,6 +13,8 @@ from ..classes import services as classes
 from . import bp, services
 from .forms import AskForm, ReceiptForm
 from .models import CATEGORIES
+
+BOARD = "experts"
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -31,7 +35,14 @@ def _list_context():
             "teaching": classes.taught_by([expert.id for expert in experts])}
 
 
+follows(BOARD, "directory_skills", "directory_experts", "directory_expert_skills", "directory_search_keys",
+        "directory_requests", "directory_expert_weeks")
+# What the directory's pages show: its own tables, and the courses each expert teaches.
+_SHOWN = (board_version_of(BOARD), classes.version_of)
+
+
 @bp.get("/")
+@cached_page(*_SHOWN)
 def index():
     """Category tiles, the A–Z pad and the cards; each tap swaps only the cards."""
     if wants_fragment(("expert-list",)):  # a tap: only the cards, nothing that counts every expert
@@ -44,6 +55,7 @@ def _expert_or_404(expert_id: int):
 
 
 @bp.get("/<int:expert_id>")
+@cached_page(*_SHOWN)
 def expert(expert_id: int):
     found = _expert_or_404(expert_id)
     return page_or_fragment("experts/expert.html", expert=found, teaching=classes.taught_by([found.id]),

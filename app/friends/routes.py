@@ -5,13 +5,17 @@ from htmx_flask import make_response
 from ..communities.routing import code_from_link
 from ..communities.settings import setting
 from ..errors import Refused
+from ..boards import board_version_of, follows
 from ..kiosk import handoff
+from ..kiosk.page_cache import cached_page
 from ..kiosk.access import actor_key, acting_device_required, code_lookup_limited, resident_key
 from ..limits import rate_limited
 from ..web import events, found_or_404, page_or_fragment
 from . import bp, services
 from .forms import CardForm, CardPrivateForm, CodeForm, MeetForm
 from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR
+
+BOARD = "friends"
 
 FILTERS = {"gender": GENDERS, "age_band": AGE_BANDS, "looking_for": LOOKING_FOR, "interest": INTERESTS}
 
@@ -23,7 +27,11 @@ def _filters() -> dict:
     return chosen
 
 
+follows(BOARD, "friends_cards", "friends_interests")
+
+
 @bp.get("/")
+@cached_page(board_version_of(BOARD))  # the areas to filter by are the community's settings: in the key
 def index():
     filters = _filters()
     return page_or_fragment("friends/index.html", {"card-list": "friends/_cards.html"},
@@ -36,6 +44,7 @@ def _card_or_404(number: int):
 
 
 @bp.get("/<int:number>")
+@cached_page(board_version_of(BOARD))
 def card(number: int):
     return page_or_fragment("friends/card.html", card=_card_or_404(number))
 

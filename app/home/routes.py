@@ -2,7 +2,9 @@ from flask import render_template
 
 from .. import housekeeping
 from ..i18n import current_locale
+from ..boards import board_version_of
 from ..kiosk.devices import heartbeat_received
+from ..kiosk.page_cache import cached_page
 from ..notices import services as notices
 from ..web import page_or_fragment
 from . import attract as attract_loop, bp
@@ -12,6 +14,7 @@ NOTICES_ON_HOME = 3
 
 
 @bp.get("/")
+@cached_page(board_version_of(notices.BOARD))  # the tiles are the app's; the notices strip follows its board
 def index():
     return page_or_fragment(
         "home/index.html",

@@ -5,7 +5,7 @@ within a minute. A view decorated with `cached_page` renders once per distinct k
 answers the rest from memory. The key holds everything the page shows that can differ:
 
 - the request: host and scheme, path and query, and the htmx headers that pick a page or a
-  fragment;
+  fragment (its target, and whether it restores history);
 - the community (its name and settings), the district's settings, the language (and whether
   the session chose it), large text;
 - the screen: an enrolled kiosk of this community, a bound phone (of this community or not,
@@ -60,6 +60,8 @@ MAX_ENTRIES = 512
 # Where the request's CSRF token goes in a stored body (no token can hold a NUL).
 TOKEN_MARK = "\x00csrf\x00"
 _KEPT_HEADERS = ("Content-Type", "HX-Trigger", "HX-Reswap", "HX-Retarget", "Vary")
+# What htmx says that picks a page or a fragment (app/web.py's page_or_fragment).
+_HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
 # What a session may hold for its pages to be kept: what the key accounts for (the language
 # chosen, large text), the CSRF secret (each answer carries its own token), and the name a
 # phone's typed household codes are counted under (shown nowhere). Anything else (staff
@@ -165,7 +167,7 @@ def _read_key(view, slug: str):
               None if phone_community is None else (phone_community == row[0], phone_live),
               says_phone())
     return (request.endpoint, request.host, request.scheme, request.path, request.query_string,
-            request.headers.get("HX-Request"), request.headers.get("HX-Target"), tuple(row),
+            *map(request.headers.get, _HTMX_HEADERS), tuple(row),
             tuple(map(tuple, district)), locale, session.get("locale"), bool(session.get("large_text")), screen,
             minute(), tuple(poll.version(rows, lambda: locale, engine.dialect)
                             for poll, rows in zip(_EVERY_PAGE, shown, strict=True)))

@@ -8,19 +8,25 @@ from sqlalchemy import and_, bindparam, select
 from ..clock import utcnow
 from ..communities.models import Community
 from ..i18n import current_locale
-from ..kiosk.page_cache import shown_on_every_page
+from ..boards import board_version_of, follows
+from ..kiosk.page_cache import cached_page, shown_on_every_page
 from ..polls import FastPoll, register
 from ..web import page_or_fragment, poll
 from . import bp, services
 from .models import Notice
 
 
+follows(services.BOARD, "notices")
+
+
 @bp.get("/")
+@cached_page(board_version_of(services.BOARD))
 def index():
     return page_or_fragment("notices/index.html", notices=services.current_notices(current_locale()))
 
 
 @bp.get("/<int:notice_id>")
+@cached_page(board_version_of(services.BOARD))
 def show(notice_id: int):
     notice = services.showing_notice(notice_id, current_locale())
     if notice is None:

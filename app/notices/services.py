@@ -14,6 +14,9 @@ from ..errors import Refused
 from ..extensions import db
 from .models import URGENCIES, Notice
 
+# The board kept pages of notices (and the home screen's strip) are versioned by (app/boards.py).
+BOARD = "notices"
+
 ENDED_LISTED_DAYS = 30  # how far back the console lists ended notices
 STATES = ("showing", "scheduled", "ended")
 # Control characters but tab and newline: invisible, and PostgreSQL refuses NUL.

@@ -12,7 +12,7 @@ from .phases import phase
 from .signups import ACTIVE_STATES
 
 
-def version_of(community_id):
+def version_of(community_id, **_view_args):
     """`version` as a scalar subquery of a community's id (read outside the session's scope)."""
     return (select(func.coalesce(func.sum(Course.revision), 0)).where(Course.community_id == community_id)
             .scalar_subquery())
