@@ -25,12 +25,12 @@ keeps what it rendered. A key read before the page was rendered is never newer t
 page, so a page is only ever kept under a key at least as old as what it shows.
 
 Each answer still goes through everything a request does (session, security headers,
-no-store), and carries the request's own CSRF token: the stored body holds a marker in its
-place. What the key cannot tell is never kept: signed-in staff, a phone carrying on a kiosk
-form, any session entry or cookie the key does not account for, a query with anything but
-plain characters, a device or phone token the database does not know (or a kiosk of another
-community, revoked), and anything but a 200. PAGE_CACHE = False in the config turns the
-cache off (tests compare).
+no-store), and carries the request's own CSRF token: the stored body is kept as the bytes
+between the tokens it was rendered with. What the key cannot tell is never kept: signed-in
+staff, a phone carrying on a kiosk form, any session entry or cookie the key does not
+account for, a query with anything but plain characters, a device or phone token the
+database does not know (or a kiosk of another community, revoked), and anything but a 200.
+PAGE_CACHE = False in the config turns the cache off (tests compare).
 """
 
 import re
@@ -43,7 +43,7 @@ from functools import wraps
 from flask import Response, current_app, g, make_response, request, session
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, func, select
 
 from ..communities.models import Community, DistrictSetting
 from ..driver_reads import Statement, read
@@ -57,8 +57,6 @@ from .devices import DEVICE_COOKIE
 from .models import Kiosk
 
 MAX_ENTRIES = 512
-# Where the request's CSRF token goes in a stored body (no token can hold a NUL).
-TOKEN_MARK = "\x00csrf\x00"
 _KEPT_HEADERS = ("Content-Type", "HX-Trigger", "HX-Reswap", "HX-Retarget", "Vary")
 # What htmx says that picks a page or a fragment (app/web.py's page_or_fragment).
 _HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
@@ -72,9 +70,9 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
 _lock = threading.Lock()
 
 
-def _entries() -> OrderedDict:
+def _entries(app) -> OrderedDict:
     """This app's pages (an app of its own, as each test builds, keeps its own)."""
-    return current_app.extensions.setdefault("linli_page_cache", OrderedDict())
+    return app.extensions.setdefault("linli_page_cache", OrderedDict())
 
 
 def minute() -> int:
@@ -96,9 +94,6 @@ def shown_on_every_page(poll):
 
 # --- the key ----------------------------------------------------------------------------------
 
-_DISTRICT = Statement(lambda: select(DistrictSetting.name, DistrictSetting.value).order_by(DistrictSetting.name))
-
-
 def _screen_columns() -> list:
     """The device and the phone the request's cookies name, as columns of the community's row."""
     kiosk_here = exists().where(Kiosk.token_hash == bindparam("kiosk"), Kiosk.revoked_at.is_(None),
@@ -111,10 +106,17 @@ def _screen_columns() -> list:
             exists(phone_live).label("phone_live")]
 
 
+def _district_columns() -> list:
+    """The district's settings, as how many there are and when one was last written: a
+    setting saved, added or removed moves one of them on (app/communities/settings.py)."""
+    return [select(func.count()).select_from(DistrictSetting).scalar_subquery(),
+            select(func.max(DistrictSetting.updated_at)).scalar_subquery()]
+
+
 def _main_statement(versions: tuple, names: tuple[str, ...]) -> Select:
     groups = {name: bindparam(name) for name in names}
     return (select(Community.id, Community.name, Community.name_en, Community.settings, *_screen_columns(),
-                   *(version(Community.id, **groups) for version in versions))
+                   *_district_columns(), *(version(Community.id, **groups) for version in versions))
             .where(Community.slug == bindparam("slug")))
 
 
@@ -128,37 +130,37 @@ def _statement(view, names: tuple[str, ...]) -> Statement:
     return found
 
 
-def _unaccounted() -> bool:
+def _unaccounted(app, asked, held) -> bool:
     """Whether the request carries something the key does not hold (see the module's words)."""
-    if not current_app.config["PAGE_CACHE"] or request.method != "GET":
+    if not app.config["PAGE_CACHE"] or asked.method != "GET":
         return True
-    if not request.cookies.keys() <= {current_app.config["SESSION_COOKIE_NAME"], DEVICE_COOKIE, PHONE_COOKIE}:
+    if not asked.cookies.keys() <= {app.config["SESSION_COOKIE_NAME"], DEVICE_COOKIE, PHONE_COOKIE}:
         return True
-    if not session.keys() <= _SESSION_KEYS:
+    if not held.keys() <= _SESSION_KEYS:
         return True
-    if unusable(request.headers.get("HX-Current-URL", "")):
+    if unusable(asked.headers.get("HX-Current-URL", "")):
         return True
     return not all(_PLAIN.fullmatch(value) and _PLAIN.fullmatch(name)
-                   for name, values in request.args.lists() for value in values)
+                   for name, values in asked.args.lists() for value in values)
 
 
-def _read_key(view, slug: str):
-    engine = current_app.extensions.get("linli_engine")
+def _read_key(app, asked, held, view, slug: str):
+    """The key of this request's page (`asked` the request, `held` its session), or None."""
+    engine = app.extensions.get("linli_engine")
     if engine is None:
         from ..extensions import db
 
-        engine = current_app.extensions["linli_engine"] = db.engine
-    kiosk, phone = request.cookies.get(DEVICE_COOKIE), request.cookies.get(PHONE_COOKIE)
-    names = tuple(sorted(request.view_args))
+        engine = app.extensions["linli_engine"] = db.engine
+    kiosk, phone = asked.cookies.get(DEVICE_COOKIE), asked.cookies.get(PHONE_COOKIE)
+    names = tuple(sorted(asked.view_args))
     device = token_digest(kiosk) if kiosk else ""
-    asked = [(_statement(view, names), {"slug": slug, "kiosk": device,
-                                        "phone": token_digest(phone) if phone else "", **request.view_args}),
-             (_DISTRICT, {})]
-    asked += [(poll.driver(), {**poll.values(engine.dialect), "slug": slug, "token": device}) for poll in _EVERY_PAGE]
-    found = read(engine, asked)
+    reads = [(_statement(view, names), {"slug": slug, "kiosk": device, "phone": token_digest(phone) if phone else "",
+                                        **asked.view_args})]
+    reads += [(poll.driver(), {**poll.values(engine.dialect), "slug": slug, "token": device}) for poll in _EVERY_PAGE]
+    found = read(engine, reads)
     if not found or not found[0]:
         return None  # no community by this slug (a former one, a typo): the routing's answer
-    row, district, shown = found[0][0], found[1], found[2:]
+    row, shown = found[0][0], found[1:]
     kiosk_here, phone_community, phone_live = bool(row[4]), row[5], bool(row[6])
     if (kiosk and not kiosk_here) or (phone and phone_community is None):
         return None  # a token nobody holds, a revoked kiosk, another community's kiosk: Flask's answer
@@ -166,35 +168,32 @@ def _read_key(view, slug: str):
     screen = ("kiosk" if kiosk_here else None,
               None if phone_community is None else (phone_community == row[0], phone_live),
               says_phone())
-    return (request.endpoint, request.host, request.scheme, request.path, request.query_string,
-            *map(request.headers.get, _HTMX_HEADERS), tuple(row),
-            tuple(map(tuple, district)), locale, session.get("locale"), bool(session.get("large_text")), screen,
+    return (asked.endpoint, asked.host, asked.scheme, asked.path, asked.query_string,
+            *map(asked.headers.get, _HTMX_HEADERS), tuple(row), locale, held.get("locale"),
+            bool(held.get("large_text")), screen,
             minute(), tuple(poll.version(rows, lambda: locale, engine.dialect)
                             for poll, rows in zip(_EVERY_PAGE, shown, strict=True)))
-
-
-def _kept_view():
-    """The view of this request when it is a kept page, else None."""
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return view if getattr(view, "kept_versions", None) is not None else None
 
 
 def _take_key():
     """The first step of every request: a kept page's key, read before the routing takes the
     slug; the kept page itself when there is one and the session has its CSRF secret."""
-    view = _kept_view()
-    if view is None:
-        return None
-    slug = g.get("community_slug")
-    g.page_key = None if slug is None or _unaccounted() else _read_key(view, slug)
-    if g.page_key is None or "csrf_token" not in session:
+    app, asked = current_app._get_current_object(), request._get_current_object()
+    view = app.view_functions.get(asked.endpoint) if asked.endpoint else None
+    if getattr(view, "kept_versions", None) is None:
+        return None  # not a kept page
+    held, here = session._get_current_object(), g._get_current_object()
+    slug = here.get("community_slug")
+    key = here.page_key = None if slug is None or _unaccounted(app, asked, held) else _read_key(
+        app, asked, held, view, slug)
+    if key is None or "csrf_token" not in held:
         return None  # a session without its secret gets one from the view (a cookie to set)
-    entry = _stored(g.page_key)
+    entry = _stored(app, key)
     return _answer(entry) if entry is not None else None
 
 
-def _stored(key):
-    entries = _entries()
+def _stored(app, key):
+    entries = _entries(app)
     with _lock:
         entry = entries.get(key)
         if entry is not None:
@@ -202,8 +201,8 @@ def _stored(key):
         return entry
 
 
-def _store(key, entry) -> None:
-    entries = _entries()
+def _store(app, key, entry) -> None:
+    entries = _entries(app)
     with _lock:
         entries[key] = entry
         entries.move_to_end(key)
@@ -232,8 +231,8 @@ def _csrf_token() -> str:
 
 
 def _answer(entry) -> Response:
-    body, headers = entry
-    return Response(body.replace(TOKEN_MARK, _csrf_token()), 200, headers)
+    parts, headers = entry
+    return Response(_csrf_token().encode().join(parts), 200, headers)
 
 
 def cached_page(*versions: Callable[..., object]):
@@ -248,15 +247,15 @@ def cached_page(*versions: Callable[..., object]):
             key = g.get("page_key")
             if key is None:
                 return view(*args, **kwargs)
-            entry = _stored(key)
+            entry = _stored(current_app, key)
             if entry is not None:
                 return _answer(entry)
             token = generate_csrf()
             response = make_response(view(*args, **kwargs))
             if response.status_code == 200 and not response.is_streamed and "Set-Cookie" not in response.headers:
-                body = response.get_data(as_text=True)
-                _store(key, (body.replace(token, TOKEN_MARK),
-                             [(name, value) for name, value in response.headers if name in _KEPT_HEADERS]))
+                _store(current_app, key, (response.get_data().split(token.encode()),
+                                          [(name, value) for name, value in response.headers
+                                           if name in _KEPT_HEADERS]))
             return response
 
         wrapped.kept_versions = versions
