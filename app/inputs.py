@@ -71,11 +71,16 @@ def _refuse():
     return events(response, input_refused={})
 
 
+def unusable_request() -> bool:
+    """Whether the page htmx reports, or a query or form name or value, holds what no form sends."""
+    return unusable(request.headers.get("HX-Current-URL", "")) or any(unusable(value) for value in _values())
+
+
 def check_request():
     """Before every view: query and form names and values, and the page htmx reports."""
     if any(unusable(str(value)) for value in (request.view_args or {}).values()):
         abort(404)  # a path no link makes: /h/<NUL>
-    if unusable(request.headers.get("HX-Current-URL", "")) or any(unusable(value) for value in _values()):
+    if unusable_request():
         return _refuse()
     return None
 

@@ -28,12 +28,11 @@ Each answer still goes through everything a request does (session, security head
 no-store), and carries the request's own CSRF token: the stored body is kept as the bytes
 between the tokens it was rendered with. What the key cannot tell is never kept: signed-in
 staff, a phone carrying on a kiosk form, any session entry or cookie the key does not
-account for, a query with anything but plain characters, a device or phone token the
+account for, a query or htmx header that app/inputs.py refuses, a device or phone token the
 database does not know (or a kiosk of another community, revoked), and anything but a 200.
 PAGE_CACHE = False in the config turns the cache off (tests compare).
 """
 
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -50,7 +49,7 @@ from ..driver_reads import Statement, read
 from ..households.models import Household, HouseholdPhone
 from ..households.services import PHONE_COOKIE, PHONE_KEY
 from ..i18n import select_locale
-from ..inputs import unusable
+from ..inputs import unusable_request
 from ..security import token_digest
 from .access import says_phone
 from .devices import DEVICE_COOKIE
@@ -65,8 +64,6 @@ _HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
 # phone's typed household codes are counted under (shown nowhere). Anything else (staff
 # signed in, a kiosk form carried on on a phone) renders afresh.
 _SESSION_KEYS = frozenset({"csrf_token", "locale", "large_text", PHONE_KEY})
-# A query's values the key holds as they came: plain characters only (no escapes to read).
-_PLAIN = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
 _lock = threading.Lock()
 
 
@@ -138,10 +135,7 @@ def _unaccounted(app, asked, held) -> bool:
         return True
     if not held.keys() <= _SESSION_KEYS:
         return True
-    if unusable(asked.headers.get("HX-Current-URL", "")):
-        return True
-    return not all(_PLAIN.fullmatch(value) and _PLAIN.fullmatch(name)
-                   for name, values in asked.args.lists() for value in values)
+    return unusable_request()  # refused by app/inputs.py before any view
 
 
 def _read_key(app, asked, held, view, slug: str):

@@ -191,3 +191,20 @@ def test_a_boards_version_follows_every_write_to_its_tables(app):
         db.session.delete(db.session.get(Notice, notice_id))  # a row deleted
         db.session.commit()
         assert read(1) == before + 5
+
+
+def test_a_search_typed_in_chinese_is_kept_and_what_inputs_refuse_is_still_refused(apps):
+    cached_app, _fresh = apps
+    with cached_app.app_context():
+        skill = experts.save_skills([("手工", "crafts", "Crafts")])[0]
+        experts.save_experts([(None, experts.ExpertData(
+            name="李建华", mobile="13900000002", display_name="李老师", skill_ids=[skill.id],
+            consent_on=utcnow().date(), consent_scope="称呼和简介"))])
+    client = cached_app.test_client()
+    url = "/c/main/experts/?q=%E6%9D%8E"  # 李
+    first = _page(client, url, {}).get_data(as_text=True)
+    rendered, again = _renders(cached_app, lambda: _page(client, url, {}))
+    assert rendered == [] and "李老师" in first and _without_tokens(again.get_data(as_text=True)) == \
+        _without_tokens(first)
+    assert client.get("/c/main/experts/?q=%00").status_code == 422
+    assert client.get("/c/main/experts/", headers={"HX-Current-URL": "http://x/\x01"}).status_code == 422
