@@ -35,15 +35,16 @@ def community_path(path: str) -> str:
 
 
 def new_app(directory: Path):
-    """An app on a new, migrated SQLite database in `directory`; its own app contexts (seeding,
-    reading back) work in the first community, as `flask` commands do."""
+    """An app on a new, migrated SQLite database in `directory`, the page cache off; its own
+    app contexts (seeding, reading back) work in the first community, as `flask` commands do."""
     from flask import appcontext_pushed, g
 
     from app.communities.scope import Scope
 
     directory.mkdir(parents=True, exist_ok=True)
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.db'}"},
-                     instance_path=str(directory))
+    # The in-process benchmarks time what a view costs: rendered each time, not kept.
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.db'}",
+                      "PAGE_CACHE": False}, instance_path=str(directory))
     with app.app_context():
         upgrade()
     appcontext_pushed.connect(lambda _app, **_: setattr(g, "community_scope", Scope(1)), app, weak=False)

@@ -8,7 +8,8 @@ at the end unless --keep), through an autocommit connection to the `test` databa
 never reads or writes the `test` database's contents.
 
 One run:
-  1. builds two databases, each in its own instance folder (whose config.py names it):
+  1. builds two databases, each in its own instance folder (whose config.py names it, and
+     turns the page cache off: pages are rendered, their reads are what is compared):
      `flask init --no-demo`, then in-process, per community (scope.within) 4 kiosks
      enrolled as staff would and app.seed.seed(): 2,000 approved posts, 20 courses,
      30 experts, 20 friends cards.
@@ -117,7 +118,8 @@ def build(instance: Path, url: str, communities: int, measured: int, progress) -
 
     started = time.monotonic()
     instance.mkdir()
-    (instance / "config.py").write_text(f"SQLALCHEMY_DATABASE_URI = {url!r}\n")
+    # The page cache off: what is compared is what a page's reads cost, with one community or fifty.
+    (instance / "config.py").write_text(f"SQLALCHEMY_DATABASE_URI = {url!r}\nPAGE_CACHE = False\n")
     _finish(_flask(instance, "init", "--no-demo"), f"flask init --no-demo ({instance.name})")
     app = create_app(instance_path=str(instance))
     tokens = {}

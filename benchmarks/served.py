@@ -7,8 +7,11 @@ One run:
   2. serves each with `gunicorn --config python:app.gunicorn_conf wsgi:app` and
      benchmarks/hello_app.py with the same config (same workers, threads, worker class);
   3. throughput (wrk, keep-alive connections = workers x threads) of each kiosk read
-     page, its htmx fragment and the unchanged 204 polls, as a ratio to "hello";
-  4. /wall/ latency (page and #wall-list fragment), p50 and p99, at 10k and at 100k posts;
+     page, its htmx fragment and the unchanged 204 polls, as a ratio to "hello"; then of
+     the pages and fragments again, served from the same database with the page cache off
+     (PAGE_CACHE = False in a second instance folder): what a render costs;
+  4. /wall/ latency (page and #wall-list fragment), p50 and p99, at 10k and at 100k posts,
+     rendered (page cache off);
   5. tap -> content painted in Debian's Chromium at 4x CPU throttling, against a minimal
      htmx page swapping a tiny fragment;
   6. first-load bytes of each kiosk page as Chromium receives them, and its JavaScript gzipped;
@@ -121,6 +124,17 @@ def build_instances(base: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
         said = _finish(process, f"flask seed --posts {size}").strip().splitlines()
         print(f"  {instances[size].name}: {said[-1] if said else ''}")
     return instances
+
+
+def rendering_twin(instance: Path) -> Path:
+    """A second instance folder on the same database and secret key with the page cache off:
+    what pages cost when they are rendered (the "rendered" rows and the /wall/ latency)."""
+    twin = instance.with_name(f"{instance.name}-rendered")
+    twin.mkdir()
+    (twin / "secret_key").write_text((instance / "secret_key").read_text())
+    (twin / "config.py").write_text(f"PAGE_CACHE = False\nSQLALCHEMY_DATABASE_URI = "
+                                    f"{'sqlite:///' + str(instance / 'linli.db')!r}\n")
+    return twin
 
 
 def enroll(instance: Path) -> str:
@@ -610,7 +624,7 @@ def _ratio(figure: float, target: float, at_least: bool) -> tuple[str, str, bool
 
 
 def throughput(table: Table, hello: Server, server: Server, cookie: str, targets: list[Target], seconds: int,
-               connections: int, scratch: Path) -> float:
+               connections: int, scratch: Path, what: str = "") -> float:
     """Rows for each target's req/s as a ratio to hello's; hello runs before, between and
     after, so drift shows and is shared. The polls, whose figures sit near their target,
     run three times (after the pages, between hello's runs) and count their median, as
@@ -633,8 +647,8 @@ def throughput(table: Table, hello: Server, server: Server, cookie: str, targets
         load(target)
     hello_rps = statistics.median(run.rps for run in hello_runs)
     hello_cpu = statistics.median(run.cpu_ms_per_request for run in hello_runs)
-    table.section(f"Throughput at {SMALL_POSTS:,} posts, as a ratio to a bare Flask 'hello' served by the same "
-                  f"gunicorn settings (wrk, {connections} keep-alive connections, {seconds} s each)")
+    table.section(f"Throughput at {SMALL_POSTS:,} posts{what}, as a ratio to a bare Flask 'hello' served by the "
+                  f"same gunicorn settings (wrk, {connections} keep-alive connections, {seconds} s each)")
     table.add("hello, req/s (median of 3 runs)", f"{hello_rps:,.0f}", detail=(
         "runs " + " / ".join(f"{run.rps:,.0f}" for run in hello_runs) + f"; {hello_cpu:.2f} ms worker CPU/request"))
     for target in targets:
@@ -774,9 +788,13 @@ def main() -> None:
         phones = {size: bind_phone(instance) for size, instance in instances.items()}
         servers = {size: Server(f"linli {size:,} posts", "wsgi:app", base / f"gunicorn-{size}.log",
                                 instance=instances[size], cpu=SERVER_CPU) for size in sizes}
+        rendering = {size: Server(f"linli {size:,} posts, page cache off", "wsgi:app",
+                                  base / f"gunicorn-{size}-rendered.log", instance=rendering_twin(instances[size]),
+                                  cpu=SERVER_CPU) for size in sizes}
         hello = Server("hello", "benchmarks.hello_app:app", base / "gunicorn-hello.log", cpu=SERVER_CPU)
+        every = (*servers.values(), *rendering.values(), hello)
         try:
-            for server in (*servers.values(), hello):
+            for server in every:
                 server.start()
             if get(hello, "/")[2] != b"hello":
                 raise BenchError(f"the hello app did not say hello:\n{hello.log_text()[-3000:]}")
@@ -787,18 +805,28 @@ def main() -> None:
             for size in sizes:
                 warm_up(servers[size], cookies[size],
                         read_targets(servers[size], cookies[size], phone_cookies[size], phones[size][1]))
+            rendered_cookies = {size: kiosk_cookie(rendering[size], tokens[size]) for size in sizes}
+            for size in sizes:
+                warm_up(rendering[size], rendered_cookies[size], [target for target in read_targets(
+                    rendering[size], rendered_cookies[size], phone_cookies[size], phones[size][1])
+                    if target.kind != "poll"])
             progress(f"served by gunicorn {gunicorn_conf.worker_class}, {workers} workers x {threads} threads "
                      f"(app.gunicorn_conf) on CPU {SERVER_CPU}; {wrk_version} on CPU {LOAD_CPU}")
 
             progress(f"throughput, {len(targets) + 3 + 2 * sum(t.kind == 'poll' for t in targets)} runs of "
                      f"{options.seconds} s")
             busiest_wrk = throughput(table, hello, small, cookies[SMALL_POSTS], targets, options.seconds, connections,
-                                     base)
+                                     base, ", pages kept as rendered")
+            progress(f"throughput with the page cache off, {sum(t.kind != 'poll' for t in targets) + 2} runs of "
+                     f"{options.seconds} s")
+            busiest_wrk = max(busiest_wrk, throughput(
+                table, hello, rendering[SMALL_POSTS], rendered_cookies[SMALL_POSTS],
+                [target for target in targets if target.kind != "poll"], options.seconds, connections, base,
+                ", every page rendered (page cache off)"))
             progress(f"latency, 8 runs of {options.latency_seconds} s")
             wall = {kind: next(target for target in targets if target.label == label)
                     for kind, label in (("page", "/wall/ page"), ("fragment", "/wall/ #wall-list"))}
-            latency(table, servers, cookies, wall, options.latency_seconds,
-                    base)
+            latency(table, rendering, rendered_cookies, wall, options.latency_seconds, base)
 
             progress(f"Chromium: taps at {THROTTLE}x CPU throttling, then first loads")
             from playwright.sync_api import sync_playwright
@@ -825,10 +853,10 @@ def main() -> None:
             first_load_rows(table, loads)
             phone_first_load_rows(table, phone_loads)
             memory_rows(table, servers, hello)
-            for server in (*servers.values(), hello):
+            for server in every:
                 no_tracebacks(server)
         finally:
-            for server in (*servers.values(), hello):
+            for server in every:
                 server.stop()
 
     print()
