@@ -20,11 +20,9 @@ class BoardVersion(CommunityScoped, db.Model):
 
 
 def bump_version(board: str) -> None:
-    """Count one change to a board, in the caller's transaction (the caller commits)."""
-    if not db.session.execute(
-        update(BoardVersion).where(BoardVersion.board == board).values(version=BoardVersion.version + 1)
-    ).rowcount:
-        db.session.add(BoardVersion(board=board, version=1))
+    """Count one change to a board of the scope's community, in the caller's transaction
+    (the caller commits)."""
+    _bump_in(db.session, board, scope.current_community_id())
 
 
 def board_version(board: str) -> int:
@@ -111,10 +109,14 @@ def _forget_pending(session) -> None:
 
 
 def _bump_in(session, board: str, community_id) -> None:
+    """One more on the board's counter of a community (or of every community), which starts
+    at 1 where the community has none yet."""
     where = [BoardVersion.board == board]
     if community_id is not EVERY_COMMUNITY:
         where.append(BoardVersion.community_id == community_id)
-    session.execute(update(BoardVersion).where(*where).values(version=BoardVersion.version + 1))
+    bumped = session.execute(update(BoardVersion).where(*where).values(version=BoardVersion.version + 1)).rowcount
+    if bumped and community_id is not EVERY_COMMUNITY:
+        return
     missing = select(Community.id, literal(board), literal(1)).where(~exists().where(
         BoardVersion.community_id == Community.id, BoardVersion.board == board))
     if community_id is not EVERY_COMMUNITY:

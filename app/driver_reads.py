@@ -37,6 +37,17 @@ class Statement:
         return found
 
 
+def engine_of(app) -> Engine:
+    """The app's engine, looked up once (a request of its own, or none, may ask)."""
+    engine = app.extensions.get("linli_driver_engine")
+    if engine is None:
+        from .extensions import db
+
+        with app.app_context():
+            engine = app.extensions["linli_driver_engine"] = db.engine
+    return engine
+
+
 def read(engine: Engine, asked: list[tuple[Statement, dict]]) -> list[list] | None:
     """The rows of each statement with its values, read on one pooled connection (rolled
     back when it goes back to the pool); None when the database did not answer, which the

@@ -10,7 +10,8 @@ from .extensions import db
 
 
 class SiteFlag(db.Model):
-    """One-off facts about this install, e.g. when the demo content was loaded."""
+    """One-off facts about this install, e.g. when the demo content was loaded. The install's,
+    not a community's: no community_id."""
 
     __tablename__ = "site_flags"
 

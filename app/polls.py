@@ -24,11 +24,9 @@ session's community scope does not apply: the statement names the community itse
 """
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from itsdangerous import BadSignature
 from sqlalchemy import ColumnElement, Dialect, Select, bindparam, exists, select
 from werkzeug.http import parse_cookie
 
@@ -105,51 +103,41 @@ def _elsewhere() -> ColumnElement:
 
 class _Cookies:
     """What this layer reads of a request's Cookie header: the device token (as its digest,
-    the form the database keeps), and the language the session chose, read with Flask's
-    session serializer as app/i18n.py's select_locale reads it, with the time it was
-    signed, so that the choice stops counting when Flask would refuse the session as too old.
-    A kiosk sends the same header poll after poll: what it says is kept under the header's
-    digest (not the header), and the header is parsed only the first time."""
+    the form the database keeps), and the session cookie, whose language choice is read as
+    app/i18n.py's select_locale reads it, through the app's session interface (which checks
+    its signature once and its age each time, as Flask does). A kiosk sends the same header
+    poll after poll: what it names is kept under the header's digest (not the header), and
+    the header is parsed only the first time."""
 
     KEPT = 4096
 
     def __init__(self, app, device_cookie: str):
         self.app = app
         self.device_cookie = device_cookie
-        self.serializer = app.session_interface.get_signing_serializer(app)
-        self.max_age = int(app.permanent_session_lifetime.total_seconds())
-        self.kept: dict[str, tuple[str, object, float]] = {}
+        self.kept: dict[str, tuple[str, str | None]] = {}
 
-    def said(self, header: str) -> tuple[str, object, float]:
-        """(the device token's digest or "", the session's locale or None, when it was signed)."""
+    def said(self, header: str) -> tuple[str, str | None]:
+        """(the device token's digest or "", the session cookie or None)."""
         key = token_digest(header)
         found = self.kept.get(key)
         if found is None:
             cookies = parse_cookie(header)
             token = cookies.get(self.device_cookie)
-            found = (token_digest(token) if token else "", *self._chosen(cookies))
+            found = (token_digest(token) if token else "", cookies.get(self.app.config["SESSION_COOKIE_NAME"]))
             if len(self.kept) >= self.KEPT:
                 self.kept.clear()
             self.kept[key] = found
         return found
 
-    def _chosen(self, cookies) -> tuple[object, float]:
-        session = cookies.get(self.app.config["SESSION_COOKIE_NAME"])
-        if not session or self.serializer is None:
-            return None, float("inf")
-        try:
-            data, signed = self.serializer.loads(session, max_age=self.max_age, return_timestamp=True)
-        except BadSignature:
-            return None, float("inf")
-        return data.get("locale"), signed.timestamp()
-
-    def language(self, said: tuple[str, object, float], env) -> str:
+    def language(self, said: tuple[str, str | None], env) -> str:
         """The request's language: the session's choice, else the browser's Accept-Language,
         else the site's."""
         from .i18n import LOCALES, accepted_locale
 
-        _token, chosen, signed = said
-        if chosen in LOCALES and time.time() - signed <= self.max_age:
+        session = said[1]
+        data = self.app.session_interface.verified(self.app, session) if session and self.app.secret_key else None
+        chosen = data.get("locale") if data else None
+        if chosen in LOCALES:
             return chosen
         return accepted_locale(env.get("HTTP_ACCEPT_LANGUAGE")) or self.app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -200,12 +188,7 @@ class UnchangedPolls:
         return version is not None and version == pairs["v"]
 
     def _read(self, poll: FastPoll, slug: str, device: str, groups: dict) -> list:
-        engine = self._engine
-        if engine is None:
-            from .extensions import db
-
-            with self.app.app_context():
-                engine = self._engine = db.engine
+        engine = self._engine = driver_reads.engine_of(self.app)
         # A handful of integers to compare: SQLAlchemy's execution would cost more than the read.
         found = driver_reads.read(engine, [(poll.driver(), {**poll.values(engine.dialect), "slug": slug,
                                                             "token": device, **groups})])

@@ -61,6 +61,13 @@ class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
         value = request.cookies.get(self.get_cookie_name(app))
         if not value or not app.secret_key:
             return super().open_session(app, request)
+        data = self.verified(app, value)
+        return self.session_class() if data is None else self.session_class(copy.deepcopy(data))
+
+    def verified(self, app, value: str) -> dict | None:
+        """What a session cookie says, once its signature is checked, or None where Flask
+        would refuse it: a bad signature, or signed too long ago (or in the future). The
+        caller must not change what it is given (it is kept for the next request)."""
         max_age = int(app.permanent_session_lifetime.total_seconds())
         key = (app.secret_key, value)
         found = self._verified.get(key)
@@ -68,15 +75,13 @@ class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
             try:
                 data, signed = self.get_signing_serializer(app).loads(value, max_age=max_age, return_timestamp=True)
             except BadSignature:
-                return self.session_class()
+                return None
             found = (data, int(signed.timestamp()))
             if len(self._verified) >= self.KEPT:
                 self._verified.clear()
             self._verified[key] = found
         data, signed = found
-        if not 0 <= int(time.time()) - signed <= max_age:
-            return self.session_class()
-        return self.session_class(copy.deepcopy(data))
+        return data if 0 <= int(time.time()) - signed <= max_age else None
 
 
 HSTS_SECONDS = 365 * 24 * 3600

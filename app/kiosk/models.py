@@ -31,6 +31,8 @@ class KioskPairing(db.Model):
 
     The browser holds a claim cookie whose hash is stored here; staff who type the code
     attach a Kiosk to the pairing, and the browser collects its device token on the next poll.
+    No community_id: the browser belongs to none until staff enroll it, and the Kiosk they
+    attach carries its community.
     """
 
     __tablename__ = "kiosk_pairings"

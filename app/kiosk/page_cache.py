@@ -45,7 +45,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, exists, func, select
 
 from ..communities.models import Community, DistrictSetting
-from ..driver_reads import Statement, read
+from ..driver_reads import Statement, engine_of, read
 from ..households.models import Household, HouseholdPhone
 from ..households.services import PHONE_COOKIE, PHONE_KEY
 from ..i18n import select_locale
@@ -140,11 +140,7 @@ def _unaccounted(app, asked, held) -> bool:
 
 def _read_key(app, asked, held, view, slug: str):
     """The key of this request's page (`asked` the request, `held` its session), or None."""
-    engine = app.extensions.get("linli_engine")
-    if engine is None:
-        from ..extensions import db
-
-        engine = app.extensions["linli_engine"] = db.engine
+    engine = engine_of(app)
     kiosk, phone = asked.cookies.get(DEVICE_COOKIE), asked.cookies.get(PHONE_COOKIE)
     names = tuple(sorted(asked.view_args))
     device = token_digest(kiosk) if kiosk else ""

@@ -110,7 +110,9 @@ class StaffSession(db.Model):
 
 class SignInThrottle(db.Model):
     """Sign-in attempts charged to one username from one client address, in the window
-    that began with the first of them; a good sign-in from that address deletes the row."""
+    that began with the first of them; a good sign-in from that address deletes the row.
+    No community_id: staff sign in to the platform before any community is chosen, and a
+    username is the district's."""
 
     __tablename__ = "sign_in_throttles"
 

@@ -16,7 +16,7 @@ from app.clock import utcnow
 from app.communities import scope
 from app.communities import services as communities
 from app.experts import services as experts
-from app.experts.models import Expert
+from app.experts.models import Expert, Skill
 from app.extensions import db
 from app.friends import services as friends
 from app.households import services as households
@@ -128,9 +128,12 @@ def test_every_change_the_directory_shows_reaches_it(apps):
         db.session.commit()
 
     screens.change("the expert teaches a course", teaches, urls[:2])
-    screens.change("the skill is renamed", lambda: experts.save_skills([("剪纸", "crafts", "Paper cutting")]) and
-                   db.session.execute(update(Expert).where(Expert.id == expert_id).values(intro="擅长剪纸")) and
-                   db.session.commit(), urls[1:2])
+    screens.change("the expert's skill is renamed", lambda: (
+        db.session.execute(update(Skill).where(Skill.id == skill_id).values(name="剪纸")), db.session.commit()),
+        urls[1:2])
+    screens.change("the expert's intro is edited", lambda: (
+        db.session.execute(update(Expert).where(Expert.id == expert_id).values(intro="擅长剪纸")),
+        db.session.commit()), urls[1:2])
     screens.change("the expert leaves the directory", lambda: (
         db.session.execute(update(Expert).where(Expert.id == expert_id).values(state="hidden")),
         db.session.commit()), (urls[0], urls[2]))
