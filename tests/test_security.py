@@ -106,6 +106,11 @@ def test_a_valid_token_from_the_page_is_accepted(csrf_client):
     assert csrf_client.post("/language", data={"csrf_token": token, "locale": "en"}).status_code == 303
     htmx = csrf_client.post("/large-text", headers={"HX-Request": "true", "X-CSRFToken": header_token})
     assert htmx.status_code == 200 and htmx.headers["HX-Refresh"] == "true"
+    # The same page again, answered from the page cache with the session's token signed there.
+    csrf_client.get("/c/main/")  # kept for this session's language and type size
+    kept = csrf_client.get("/c/main/").get_data(as_text=True)
+    kept_token = re.search(r'name="csrf_token" value="([^"]+)"', kept).group(1)
+    assert csrf_client.post("/language", data={"csrf_token": kept_token, "locale": "zh_Hans"}).status_code == 303
 
 
 def test_a_stale_token_is_refused_with_a_friendly_page(csrf_client, make_app):
