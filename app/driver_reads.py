@@ -11,6 +11,7 @@ the community itself. On PostgreSQL they run as the district role, as `scope.acr
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import Dialect, Engine, Executable
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +36,11 @@ class Statement:
             found = self._compiled[dialect.name] = (
                 str(compiled), tuple(compiled.positiontup) if compiled.positional else None, constants)
         return found
+
+
+def stored_time(value: datetime | str | None) -> datetime | None:
+    """A timestamp as the driver returns it (SQLite's is the text SQLAlchemy stored) as a datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def engine_of(app) -> Engine:

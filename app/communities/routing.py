@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, request
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
+from ..driver_reads import Statement, engine_of, read
 from ..extensions import db
 from ..i18n import current_locale
-from . import scope
+from ..security import token_digest
+from . import scope, settings
 from .models import CodeAlias, Community, CommunitySlug
 from .services import SLUG_PATTERN
 
@@ -46,15 +48,25 @@ def device_community_loader(lookup: Lookup) -> Lookup:
     return lookup
 
 
-_device_readers: list[Callable[[], object]] = []
+@dataclass(frozen=True)
+class DeviceRead:
+    cookie: str  # the cookie holding the device's token
+    statement: Statement  # the device's row by the token's digest (:token_hash), in any community
+    keep: Callable[[tuple | None], None]  # keeps the row read (None: no such device) for the request
 
 
-def device_reader(read: Callable[[], object]) -> Callable[[], object]:
-    """A device whose row names its own community (a household's phone) registers how it
-    is read; routing reads it with the kiosk and the community, in one pass across
-    communities, so the database's scope changes once for all of them."""
-    _device_readers.append(read)
-    return read
+_device_reads: list[DeviceRead] = []
+
+
+def device_reader(cookie: str, build: Callable[[], Select]):
+    """A device whose row names its own community (a household's phone) registers the
+    statement that reads it by its token, and what keeps the row for the request: routing
+    reads it with the community the path names, in one go on the driver's connection."""
+    def register(keep: Callable[[tuple | None], None]):
+        _device_reads.append(DeviceRead(cookie, Statement(build), keep))
+        return keep
+
+    return register
 
 
 def staff_community_loader(lookup: Lookup) -> Lookup:
@@ -105,7 +117,9 @@ class CommunityView:
 
 
 _VIEW_COLUMNS = (Community.id, Community.slug, Community.name, Community.name_en, Community.settings)
-_BY_SLUG = select(*_VIEW_COLUMNS).where(Community.slug == bindparam("slug"))
+# With the district's settings' version (app/communities/settings.py keeps them while it holds).
+_BY_SLUG = Statement(lambda: select(*_VIEW_COLUMNS, *settings.district_version_columns())
+                     .where(Community.slug == bindparam("slug")))
 _BY_ID = select(*_VIEW_COLUMNS).where(Community.id == bindparam("id"))
 # Where the request names no community: the one given, else the first.
 _FALLBACK = select(*_VIEW_COLUMNS).where(
@@ -140,17 +154,42 @@ def _use(community: CommunityView) -> None:
     scope.set_request_scope(community.id)
 
 
+def _read_at_once(slug: str | None) -> CommunityView | None:
+    """The community the path names and each device the cookies name, read in one go on
+    the driver's connection (each statement names what it reads; the district's role on
+    PostgreSQL). Where the database did not answer, the same statements go through the
+    session, which meets the trouble and answers it as every request does."""
+    asked, devices = [], []
+    if slug:
+        asked.append((_BY_SLUG, {"slug": slug}))
+    for device in _device_reads:
+        token = request.cookies.get(device.cookie)
+        if token:
+            asked.append((device.statement, {"token_hash": token_digest(token)}))
+            devices.append(device)
+    if not asked:
+        return None
+    found = read(engine_of(current_app), asked)
+    if found is None:
+        with scope.across("routing: the community the path names, and the devices the cookies name"):
+            found = [db.session.execute(statement.build(), values).all() for statement, values in asked]
+    rows = [found_rows[0] if found_rows else None for found_rows in found]
+    for device, row in zip(devices, rows[1:] if slug else rows):
+        device.keep(tuple(row) if row is not None else None)
+    if not slug or rows[0] is None:
+        return None
+    settings.district_version_seen(rows[0][len(_VIEW_COLUMNS):])
+    return _view(rows[0][:len(_VIEW_COLUMNS)])
+
+
 def _resolve():
     scope.set_request_scope(None)
     slug = g.pop("community_slug", None)
-    with scope.across("routing: the device's community, and the community the path names"):
+    if slug is not None and not SLUG_PATTERN.fullmatch(slug):
+        slug = ""  # no community's (a NUL byte, say, never reaches a query)
+    community = _read_at_once(slug)
+    with scope.across("routing: the kiosk's community"):
         device = _device_community()
-        for read in _device_readers:
-            read()
-        if slug is not None and not SLUG_PATTERN.fullmatch(slug):
-            slug, community = "", None  # no community's (a NUL byte, say, never reaches a query)
-        elif slug is not None:
-            community = _view(db.session.execute(_BY_SLUG, {"slug": slug}).first())
     if slug:
         if community is not None and device in (None, community.id):
             return _use(community)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from .. import audit, clock, lengths
 from ..extensions import db
@@ -104,10 +104,32 @@ SETTINGS = {setting.name: setting for setting in (
 )}
 
 
+def district_version_columns() -> list:
+    """The district's settings as how many there are and when one was last written: a
+    setting saved, added or removed moves one of them on."""
+    return [select(func.count()).select_from(DistrictSetting).scalar_subquery(),
+            select(func.max(DistrictSetting.updated_at)).scalar_subquery()]
+
+
+def district_version_seen(version: tuple) -> None:
+    """What routing read of district_version_columns for this request: while it is the one
+    the worker's copy was read at, the settings are not read again."""
+    g.district_version = tuple(version)
+
+
 def _district() -> dict:
     if "district_settings" not in g:
-        g.district_settings = {row.name: json.loads(row.value) for row in db.session.scalars(select(DistrictSetting))
-                               if row.name in SETTINGS}
+        version = g.get("district_version")
+        kept = current_app.extensions.get("linli_district_settings")
+        if version is not None and kept is not None and kept[0] == version:
+            g.district_settings = kept[1]
+        else:
+            # Read after the version: a copy is never older than the version it is kept under
+            # (one newer is read again at the next request, whose version differs).
+            g.district_settings = {row.name: json.loads(row.value)
+                                   for row in db.session.scalars(select(DistrictSetting)) if row.name in SETTINGS}
+            if version is not None:
+                current_app.extensions["linli_district_settings"] = (version, g.district_settings)
     return g.district_settings
 
 
@@ -203,6 +225,7 @@ def save_district_settings(values: dict[str, str]) -> None:
         audit.record("staff", "district-settings-changed", None, changed)
     db.session.commit()
     g.pop("district_settings", None)
+    g.pop("district_version", None)  # moved on: read again, uncounted
 
 
 @clock.zone_loader

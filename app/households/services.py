@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from .. import audit, lengths
 from ..clock import utcnow
+from ..driver_reads import stored_time
 from ..communities import routing, scope
 from ..extensions import db
 from ..security import token_digest
@@ -236,24 +237,35 @@ class BoundPhone:
     last_seen_at: datetime | None = None
 
 
+def _phone_by_token():
+    return (select(HouseholdPhone.id, HouseholdPhone.household_id, HouseholdPhone.community_id,
+                   Household.building, Household.unit, HouseholdPhone.revoked_at, Household.revoked_at,
+                   HouseholdPhone.last_seen_at)
+            .join(Household, Household.id == HouseholdPhone.household_id)
+            .where(HouseholdPhone.token_hash == bindparam("token_hash")))
+
+
+def _bound(row) -> BoundPhone | None:
+    if row is None:
+        return None
+    return BoundPhone(row[0], row[1], row[2], row[3], row[4], live=row[5] is None and row[6] is None,
+                      last_seen_at=stored_time(row[7]))
+
+
 def phone_for_token(token: str | None) -> BoundPhone | None:
     """The phone holding this token, in whichever community its household is."""
     if not token:
         return None
     with scope.across("a phone's device token names its household's community"):
-        row = db.session.execute(
-            select(HouseholdPhone.id, HouseholdPhone.household_id, HouseholdPhone.community_id,
-                   Household.building, Household.unit, HouseholdPhone.revoked_at, Household.revoked_at,
-                   HouseholdPhone.last_seen_at)
-            .join(Household, Household.id == HouseholdPhone.household_id)
-            .where(HouseholdPhone.token_hash == token_digest(token))).first()
-    if row is None:
-        return None
-    return BoundPhone(row[0], row[1], row[2], row[3], row[4], live=row[5] is None and row[6] is None,
-                      last_seen_at=row[7])
+        return _bound(db.session.execute(_phone_by_token(), {"token_hash": token_digest(token)}).first())
 
 
-@routing.device_reader
+@routing.device_reader(PHONE_COOKIE, _phone_by_token)
+def _keep_phone(row) -> None:
+    """The phone routing read for this request (app/communities/routing.py)."""
+    g.household_phone = _bound(row)
+
+
 def current_phone() -> BoundPhone | None:
     """The bound phone making this request (live or revoked), read once per request."""
     if not has_request_context():

@@ -42,9 +42,10 @@ from functools import wraps
 from flask import Response, current_app, g, make_response, request, session
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import Select, bindparam, exists, select
 
-from ..communities.models import Community, DistrictSetting
+from ..communities.models import Community
+from ..communities.settings import district_version_columns
 from ..driver_reads import Statement, engine_of, read
 from ..households.models import Household, HouseholdPhone
 from ..households.services import PHONE_COOKIE, PHONE_KEY
@@ -103,17 +104,10 @@ def _screen_columns() -> list:
             exists(phone_live).label("phone_live")]
 
 
-def _district_columns() -> list:
-    """The district's settings, as how many there are and when one was last written: a
-    setting saved, added or removed moves one of them on (app/communities/settings.py)."""
-    return [select(func.count()).select_from(DistrictSetting).scalar_subquery(),
-            select(func.max(DistrictSetting.updated_at)).scalar_subquery()]
-
-
 def _main_statement(versions: tuple, names: tuple[str, ...]) -> Select:
     groups = {name: bindparam(name) for name in names}
     return (select(Community.id, Community.name, Community.name_en, Community.settings, *_screen_columns(),
-                   *_district_columns(), *(version(Community.id, **groups) for version in versions))
+                   *district_version_columns(), *(version(Community.id, **groups) for version in versions))
             .where(Community.slug == bindparam("slug")))
 
 

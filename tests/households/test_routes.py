@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from app.classes import services as classes
 from app.classes.models import Course, Signup
 from app.clock import utcnow
-from app.communities import scope
+from app.communities import routing, scope
 from app.communities.models import Community
 from app.extensions import db
 from app.households import services
@@ -132,6 +132,20 @@ def test_a_code_of_one_community_does_nothing_in_another(app, run_in_app):
 def _count_posts(community_id):
     with scope.within(community_id):
         return len(list(db.session.scalars(select(Post.id))))
+
+
+def test_routing_reads_the_same_through_the_session_when_the_drivers_read_does_not_answer(app, run_in_app,
+                                                                                         monkeypatch):
+    # Routing reads the community and the phone in one go on the driver's connection; where
+    # that read finds no answer, the same statements go through the session.
+    [(household_id, code, _token)] = run_in_app(issue)
+    phone = bound_phone(app, code)
+    monkeypatch.setattr(routing, "read", lambda _engine, _asked: None)
+    posted = phone.post("/c/main/wall/posts", data={"kind": "wish", "text": "希望楼道装个扶手"}, headers=PHONE_UA)
+    assert posted.status_code in (200, 303)
+    assert run_in_app(lambda: db.session.scalar(select(Post.posted_by).order_by(Post.id.desc()))) \
+        == f"household:{household_id}"
+    assert phone.get("/c/nowhere/wall/", headers=PHONE_UA).status_code == 404
 
 
 def test_a_revoked_household_reads_only_from_its_next_request(app, run_in_app, staff_client):
