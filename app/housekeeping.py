@@ -44,11 +44,12 @@ def run_in_community(now: datetime) -> dict[str, int]:
     from .experts import services as experts
     from .kiosk import handoff
     from .friends import services as friends
+    from .limits import clear_past_windows
 
     return {**classes.housekeeping(now), "requests purged": experts.purge_requests(now),
             **friends.housekeeping(now), "phone handoffs purged": handoff.purge(now),
             "cases closed unanswered": cases.close_unanswered(now),
-            "case contacts purged": cases.purge_contacts(now)}
+            "case contacts purged": cases.purge_contacts(now), "rate windows cleared": clear_past_windows()}
 
 
 def _claim(now: datetime) -> bool:

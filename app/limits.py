@@ -1,7 +1,8 @@
 """Per-device rate limits that hold across gunicorn workers, instances and restarts.
 
-Counts live in the database (a fixed window per key, bumped by one upsert), or in Redis
-when REDIS_URL is configured. Keys name the actor: a kiosk, a staff member, a phone link.
+Counts live in the database (a fixed window per key, bumped by one upsert; housekeeping
+clears the windows gone by), or in Redis when REDIS_URL is configured. Keys name the
+actor: a kiosk, a staff member, a phone link.
 """
 
 import re
@@ -11,10 +12,10 @@ from functools import wraps
 
 from flask import current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, String, bindparam, delete
+from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from .communities import scope, settings
 from .communities.models import CommunityScoped
@@ -82,16 +83,28 @@ def _counting(insert):
 
 
 _COUNT = {"postgresql": _counting(pg_insert), "sqlite": _counting(sqlite_insert)}
-_OLD_WINDOWS = delete(RateCounter).where(RateCounter.key == bindparam("key"), RateCounter.window < bindparam("window"))
 
 
 def _hit_database(key: str, window: int) -> int:
     params = {"community_id": scope.current_community_id(), "key": key, "window": window}
     hits = db.session.execute(_COUNT[db.engine.dialect.name], params).scalar_one()
-    if hits == 1:  # a new window: the old ones are of no further use, and clearing them keeps the table small
-        db.session.execute(_OLD_WINDOWS, params, execution_options={"synchronize_session": False})
     db.session.commit()
     return hits
+
+
+_LATER = aliased(RateCounter)
+# A key's windows before its latest count for nothing: only the window a hit falls in is read.
+_PAST_WINDOWS = delete(RateCounter).where(exists().where(_LATER.key == RateCounter.key,
+                                                         _LATER.window > RateCounter.window))
+
+
+def clear_past_windows() -> int:
+    """Delete every key's windows but its latest (housekeeping): the table holds a row per
+    key that acted, as a hit's own clearing did, without a statement on the hit that opens a
+    window (every tap of a rush is one)."""
+    cleared = db.session.execute(_PAST_WINDOWS, execution_options={"synchronize_session": False}).rowcount
+    db.session.commit()
+    return cleared
 
 
 _redis_clients = {}

@@ -42,6 +42,29 @@ def test_windows_count_per_key(limited_app):
         assert hit(key, limit, now=start + 40) == 0  # a new window
 
 
+def test_housekeeping_keeps_each_keys_latest_window_only(make_app):
+    from sqlalchemy import select
+
+    from app import housekeeping
+    from app.clock import utcnow
+    from app.extensions import db
+    from app.limits import RateCounter
+
+    app = make_app(REDIS_URL=None)
+    limit = Limit(5, 60)
+    start = 60.0 * 16_667
+    with app.app_context():
+        for offset in (0, 60, 120):  # three windows of one key
+            hit("test:often", limit, now=start + offset)
+        hit("test:once", limit, now=start)  # one window of another, long gone by
+        assert len(db.session.scalars(select(RateCounter)).all()) == 4
+        assert housekeeping.run(utcnow())["rate windows cleared"] == 2
+        kept = {(row.key.split(":")[1], row.window) for row in db.session.scalars(select(RateCounter))}
+        assert kept == {("often", 16_669), ("once", 16_667)}
+        assert hit("test:often", limit, now=start + 121) == 0  # the current window counts on: 2 of 5
+        assert db.session.scalar(select(RateCounter.hits).where(RateCounter.window == 16_669)) == 2
+
+
 def _probe_app(make_app, **config):
     app = make_app(**config)
 
