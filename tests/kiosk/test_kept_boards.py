@@ -25,7 +25,7 @@ from app.notices import services as notices
 from app.notices.models import Notice
 from tests.classes.test_routes import new_course
 from tests.friends.test_privacy import card_data
-from tests.kiosk.test_page_cache import WECHAT, _page, _twin, _without_tokens
+from tests.kiosk.test_page_cache import WECHAT, _page, _twin, _without_tokens, clear_of_the_minute_turn  # noqa: F401 (autouse)
 
 AREAS = ("东区", "西区", "南区", "北区", "周边社区")
 
