@@ -142,7 +142,8 @@ def _loaded(text: str) -> dict:
 
 
 def district_value(name: str):
-    """What the district sets (or the config, where it sets nothing)."""
+    """What the district sets (or the config, where it sets nothing). A list or mapping it
+    returns is the worker's copy, shared by its requests: read it, never change it."""
     return _district().get(name, current_app.config[name])
 
 
