@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask.globals import _cv_request
 from jinja2 import StrictUndefined
 
 from .connections import sqlite_engine_options  # (importing it registers the SQLite connection pragmas)
@@ -20,6 +21,51 @@ class LinliFlask(Flask):
         if request.args.get("v"):
             return YEAR
         return super().get_send_file_max_age(filename)
+
+    # A page builds its links with url_for: a wall page about fifty, most of them a few
+    # endpoints with the same arguments. Within a request a link depends only on the endpoint,
+    # its arguments (with their types: 1 and True differ), the script root and, for a
+    # community's page, the community (the url_defaults: its slug, a static file's version).
+    # So each distinct link is built once per worker and then looked up.
+    URL_MEMO_SIZE = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._built_urls: dict[tuple, str] = {}
+        self._expects_community: dict[str, bool] = {}
+
+    def url_for(self, endpoint: str, /, **values) -> str:
+        context = _cv_request.get(None)
+        if context is None or self.debug or any(name[:1] == "_" for name in values):
+            return super().url_for(endpoint, **values)
+        asked = context.request
+        if endpoint[:1] == ".":
+            endpoint = f"{asked.blueprint}{endpoint}" if asked.blueprint is not None else endpoint[1:]
+        expects = self._expects_community.get(endpoint)
+        if expects is None:
+            try:
+                expects = self.url_map.is_endpoint_expecting(endpoint, "community")
+            except KeyError:  # no such endpoint: Flask's BuildError says so
+                return super().url_for(endpoint, **values)
+            self._expects_community[endpoint] = expects
+        try:
+            key = (endpoint, asked.script_root, _community_slug() if expects and "community" not in values else None,
+                   *sorted((name, type(value), value) for name, value in values.items()))
+            built = self._built_urls.get(key)
+        except TypeError:  # an unhashable argument (a list of values for one name)
+            return super().url_for(endpoint, **values)
+        if built is None:
+            built = super().url_for(endpoint, **values)
+            if len(self._built_urls) >= self.URL_MEMO_SIZE:
+                self._built_urls.clear()
+            self._built_urls[key] = built
+        return built
+
+
+def _community_slug() -> str:
+    from .communities.routing import current_community
+
+    return current_community().slug
 
 
 def create_app(config: dict | None = None, **overrides) -> Flask:
@@ -79,6 +125,7 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from .communities.settings import community_zone
+    from . import i18n
     from .i18n import select_locale
 
     db.init_app(app)
@@ -86,6 +133,7 @@ def _init_extensions(app: Flask) -> None:
         init_migrations(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=community_zone)
+    i18n.init_app(app)
     htmx.init_app(app)
     login.init_app(app)
     login.login_view = "staff.home"

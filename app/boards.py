@@ -1,7 +1,8 @@
 """Board versions: a counter per board that kiosks poll, and kept pages are keyed by, to
 learn whether anything changed."""
 
-from sqlalchemy import ColumnElement, ForeignKey, String, event, exists, func, insert, literal, select, update
+from sqlalchemy import (ColumnElement, ForeignKey, String, bindparam, event, exists, func, insert, literal, select,
+                        update)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .communities import scope
@@ -25,8 +26,11 @@ def bump_version(board: str) -> None:
     _bump_in(db.session, board, scope.current_community_id())
 
 
+_VERSION = select(BoardVersion.version).where(BoardVersion.board == bindparam("board"))
+
+
 def board_version(board: str) -> int:
-    return db.session.scalar(select(BoardVersion.version).where(BoardVersion.board == board)) or 0
+    return db.session.scalar(_VERSION, {"board": board}) or 0
 
 
 def board_version_of(board: str):

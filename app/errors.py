@@ -1,10 +1,10 @@
 """Localized error pages; never a traceback."""
 
 from flask import Flask, render_template
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+from .i18n import lazy_gettext as _l
 
 
 class Refused(ValueError):

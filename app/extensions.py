@@ -1,5 +1,6 @@
 """Extensions, created unbound; create_app binds them."""
 
+from functools import cached_property
 from pathlib import Path
 
 from flask_babel import Babel
@@ -26,7 +27,18 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
-babel = Babel()
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        """The messages' domain, whose catalog each request looks up once (app/i18n.py)."""
+        from .i18n import RequestDomain
+
+        return RequestDomain(domain=self.domain)
+
+
+babel = _Babel()
 htmx = Htmx()
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

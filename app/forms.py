@@ -5,11 +5,11 @@ name with a line break breaks every page and CSV that shows it). A number box re
 what PostgreSQL's INTEGER cannot hold. Control characters never get this far: app/inputs.py.
 """
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, ValidationError
 
+from .i18n import lazy_gettext as _l
 from .inputs import DB_INT_MAX
 
 

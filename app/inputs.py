@@ -9,9 +9,9 @@ Ids in URLs and query strings must fit PostgreSQL's INTEGER, or the query fails.
 import re
 
 from flask import abort, make_response, render_template, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
+from .i18n import lazy_gettext as _l
 from .web import events
 
 # PostgreSQL's INTEGER, the type of every id column.

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, make_response, render_template, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,6 +20,7 @@ from .communities import scope, settings
 from .communities.models import CommunityScoped
 from .communities.settings import setting
 from .extensions import db
+from .i18n import lazy_gettext as _l
 from .web import events
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

@@ -21,12 +21,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from stdnum.cn import ric
 
 from . import lengths
 from .errors import Refused
+from .i18n import lazy_gettext as _l
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 

@@ -11,10 +11,10 @@ when the same table allows it.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from .extensions import db
+from .i18n import lazy_gettext as _l
 
 # A record that another person changed between the page and the tap.
 CHANGED_MEANWHILE = _l("This was changed in the meantime. Please look at it again.")

@@ -184,3 +184,30 @@ def test_one_english_word_in_two_contexts_reads_differently():
     shared = {msgid: contexts for msgid, contexts in by_id.items()
               if len(contexts) > 1 and len(set(contexts.values())) < len(contexts)}
     assert shared == {}, f"contexts that read the same: {shared}"
+
+
+def test_a_request_translates_in_the_language_in_force_and_a_forced_one(app):
+    """The catalog is looked up once per request and language: a force_locale block inside
+    a request reads its own, templates and lazy labels alike, and the request's comes back."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from app.i18n import current_locale, lazy_gettext
+
+    label = lazy_gettext("Large text")
+    with app.test_request_context("/c/main/", headers={"Accept-Language": "zh-CN"}):
+        assert (current_locale(), str(label), render_template_string("{{ _('Large text') }}")) == \
+            ("zh_Hans", "大字", "大字")
+        with force_locale("en"):
+            assert (current_locale(), str(label), render_template_string("{{ _('Large text') }}")) == \
+                ("en", "Large text", "Large text")
+        assert (current_locale(), str(label)) == ("zh_Hans", "大字")
+    with app.test_request_context("/c/main/", headers={"Accept-Language": "en"}):
+        assert (current_locale(), str(label)) == ("en", "Large text")
+
+
+def test_a_lazy_label_outside_the_app_reads_as_written():
+    from app.i18n import lazy_gettext
+
+    assert str(lazy_gettext("Large text")) == "Large text"
+    assert str(lazy_gettext("No. %(number)s", number=7)) == "No. 7"

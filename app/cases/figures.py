@@ -44,7 +44,6 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -59,6 +58,7 @@ from ..exports import append_rows, fit_columns, sheet_title
 from ..extensions import db
 from ..i18n import current_locale, localized
 from . import services
+from ..i18n import lazy_gettext as _l
 from .labels import UNIT_KIND_LABELS
 from .models import Case, CaseEvent
 

@@ -1,10 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import lengths
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..i18n import localized
 from ..inputs import int_or_none
 from ..kiosk.handoff import HandoffForm, declare_form

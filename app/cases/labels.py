@@ -1,6 +1,6 @@
 """What residents and staff read for a case's codes."""
 
-from flask_babel import lazy_gettext as _l, lazy_pgettext
+from ..i18n import lazy_gettext as _l, lazy_pgettext
 
 STATE_LABELS = {
     "received": lazy_pgettext("case", "Received"),

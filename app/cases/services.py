@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +27,7 @@ from ..communities import scope
 from ..communities.settings import setting
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..people import find_numbers, mask_numbers_in_text
 from ..transitions import allowed, change_state, transition
 from ..wall import services as wall

@@ -12,9 +12,8 @@ unless instance/config.py or the arguments to create_app set them already.
 
 import re
 
-from flask_babel import lazy_gettext as _l
-
 from ..communities import settings
+from ..i18n import lazy_gettext as _l
 from . import bp
 
 DEFAULTS = {"CASE_ACCEPT_HOURS": 24, "CASE_CHECK_BACK_DAYS": 7}

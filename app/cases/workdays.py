@@ -10,13 +10,13 @@ A day staff entered wins over the library, so a correction never waits for a rel
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit, lengths
 from ..clock import from_site, site_today, to_site
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .models import CalendarDay
 
 LIBRARY_YEARS = frozenset(day.year for day in chinese_calendar.holidays)

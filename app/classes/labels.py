@@ -1,7 +1,6 @@
 """What residents and staff read for each category, phase, state and source."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from ..i18n import lazy_gettext as _l, lazy_pgettext
 
 CATEGORY_LABELS = {
     "calligraphy": _l("Calligraphy & painting"),

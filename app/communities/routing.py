@@ -91,7 +91,11 @@ def _take_slug(_endpoint, values) -> None:
 
 
 def _add_slug(endpoint: str, values: dict) -> None:
-    if "community" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "community"):
+    try:
+        expects = "community" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "community")
+    except KeyError:  # no such endpoint: Flask's BuildError says so
+        return
+    if expects:
         values["community"] = current_community().slug
 
 

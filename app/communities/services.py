@@ -8,13 +8,13 @@ so links already pasted in WeChat groups keep working; it is never given to anot
 import re
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit, lengths
 from ..errors import Refused
 from ..extensions import db
 from . import scope
+from ..i18n import lazy_gettext as _l
 from .models import Community, CommunitySlug
 
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{lengths.SLUG - 1}}}")

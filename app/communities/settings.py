@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, g
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from .. import audit, clock, lengths
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .models import DistrictSetting
 from . import scope
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -51,6 +50,7 @@ from ..extensions import db
 from ..friends import services as friends
 from ..friends.models import Card, Interest, Tally
 from ..i18n import current_locale
+from ..i18n import lazy_gettext as _l
 from ..kiosk.devices import ONLINE_WITHIN
 from ..kiosk.models import Kiosk
 from ..wall import services as wall

@@ -22,7 +22,6 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from .. import audit
@@ -35,6 +34,7 @@ from ..errors import Refused
 from ..experts.models import Expert, HelpRequest, Skill, expert_skills
 from ..extensions import db
 from ..friends.models import Card, Tally
+from ..i18n import lazy_gettext as _l
 from ..limits import RateCounter
 from ..staff.models import Membership, StaffSession
 from ..cases.models import Case, Grid

@@ -3,7 +3,6 @@ who works where. Each function acts in each community it touches through scope.w
 (so every row it writes, and its audit entry, belongs to that community) and commits once:
 all the communities get the change, or none does."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit
@@ -11,6 +10,7 @@ from ..communities import scope
 from ..communities.models import Community
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..notices import services as notices
 from ..notices.models import Notice
 from ..staff.models import DISTRICT_ROLES, ROLES, Membership, StaffMember

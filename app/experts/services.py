@@ -6,9 +6,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from .. import audit, lengths
 from ..clock import site_today, utcnow
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..people import mask_name, normalise_code, normalise_mobile, normalise_name
 from ..transitions import allowed, apply, transition
 from . import pinyin
@@ -48,9 +49,28 @@ def normalise_query(text: str) -> str:
     return re.sub(r"[^a-z]", "", text.lower())[:pinyin.MAX_KEY]
 
 
-def _in_category(category: str):
+def _in_category():
     return exists().where(expert_skills.c.expert_id == Expert.id, expert_skills.c.skill_id == Skill.id,
-                          Skill.category == category)
+                          Skill.category == bindparam("category"))
+
+
+@cache
+def _search(by: str | None, in_category: bool):
+    """The directory's search for each shape (by pad keys, by text, or neither; in a
+    category or not), built once: the keys, the text, the category and the page size are
+    bound values."""
+    if by == "keys":
+        query = (select(Expert).join(SearchKey, SearchKey.expert_id == Expert.id)
+                 .where(SearchKey.key == bindparam("key")).order_by(SearchKey.sort_key, SearchKey.expert_id))
+    else:
+        query = select(Expert).where(Expert.state == "listed").order_by(Expert.sort_key, Expert.id)
+        if by == "text":
+            like = bindparam("like")
+            query = query.where(Expert.display_name.like(like) | exists().where(
+                expert_skills.c.expert_id == Expert.id, expert_skills.c.skill_id == Skill.id, Skill.name.like(like)))
+    if in_category:
+        query = query.where(_in_category())
+    return query.limit(bindparam("limit")).options(selectinload(Expert.skills))
 
 
 def search(query: str = "", category: str | None = None, limit: int = PAGE_SIZE) -> list[Expert]:
@@ -60,29 +80,26 @@ def search(query: str = "", category: str | None = None, limit: int = PAGE_SIZE)
     a page: the time per tap does not grow with the number of experts.
     """
     query = normalise_query(query)
-    listed = select(Expert).where(Expert.state == "listed")
-    if category:
-        listed = listed.where(_in_category(category))
+    values = {"limit": limit} | ({"category": category} if category else {})
     if query and not CJK.search(query):
-        matched = (select(Expert).join(SearchKey, SearchKey.expert_id == Expert.id).where(SearchKey.key == query)
-                   .order_by(SearchKey.sort_key, SearchKey.expert_id))
-        if category:
-            matched = matched.where(_in_category(category))
-        return list(db.session.scalars(matched.limit(limit).options(selectinload(Expert.skills))))
-    if query:
-        like = f"%{query}%"
-        listed = listed.where(Expert.display_name.like(like) | exists().where(
-            expert_skills.c.expert_id == Expert.id, expert_skills.c.skill_id == Skill.id, Skill.name.like(like)))
-    return list(db.session.scalars(listed.order_by(Expert.sort_key, Expert.id).limit(limit)
-                                   .options(selectinload(Expert.skills))))
+        by, values["key"] = "keys", query
+    elif query:
+        by, values["like"] = "text", f"%{query}%"
+    else:
+        by = None
+    return list(db.session.scalars(_search(by, bool(category)), values))
+
+
+@cache
+def _category_counts():
+    return (select(Skill.category, func.count(func.distinct(Expert.id)))
+            .join(expert_skills, expert_skills.c.skill_id == Skill.id)
+            .join(Expert, Expert.id == expert_skills.c.expert_id)
+            .where(Expert.state == "listed").group_by(Skill.category))
 
 
 def category_counts() -> dict[str, int]:
-    rows = db.session.execute(
-        select(Skill.category, func.count(func.distinct(Expert.id)))
-        .join(expert_skills, expert_skills.c.skill_id == Skill.id).join(Expert, Expert.id == expert_skills.c.expert_id)
-        .where(Expert.state == "listed").group_by(Skill.category))
-    return dict(rows.all())
+    return dict(db.session.execute(_category_counts()).all())
 
 
 def expert_of_the_day(day: date) -> Expert | None:

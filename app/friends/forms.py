@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -6,6 +5,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import lengths
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import GENDER_LABELS, INTEREST_LABELS, LOOKING_LABELS, age_label
 from .models import AGE_BANDS, GENDERS, INTERESTS, LOOKING_FOR

@@ -1,6 +1,6 @@
 """What residents and the matchmaker read for genders, ages, wishes and interests."""
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 GENDER_LABELS = {"female": _l("Woman"), "male": _l("Man")}
 LOOKING_LABELS = {

@@ -6,9 +6,9 @@ on expiry and after refusal."""
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, delete, func, literal, or_, select, update
+from sqlalchemy import String, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..communities.settings import setting
@@ -16,6 +16,7 @@ from .. import audit, lengths
 from ..clock import utcnow
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..people import find_numbers, normalise_code, normalise_mobile, normalise_name
 from ..transitions import allowed, apply, require, transition
 from .models import AGE_BANDS, CARD_STATES, GENDERS, INTERESTS, LOOKING_FOR, Card, Interest, Tally
@@ -152,15 +153,29 @@ def on_the_board(now: datetime):
     return (Card.state == "approved") & (Card.expires_at > now)
 
 
+_FILTERED = ("gender", "age_band", "area", "looking_for")
+
+
+@cache
+def _public_cards(filtered: tuple[str, ...]):
+    """The board's query for each set of filters chosen, built once; the filters' values,
+    the time and the page size are bound values."""
+    query = select(Card).where(on_the_board(bindparam("now", type_=Card.expires_at.type)))
+    for field in filtered:
+        if field == "interest":
+            query = query.where((literal(" ", String) + Card.interests + " ").like(bindparam("interest")))
+        else:
+            query = query.where(getattr(Card, field) == bindparam(field))
+    return query.order_by(Card.number.desc()).limit(bindparam("limit"))
+
+
 def public_cards(filters: dict | None = None, limit: int = PAGE_SIZE) -> list[Card]:
     filters = filters or {}
-    query = select(Card).where(on_the_board(utcnow())).order_by(Card.number.desc()).limit(limit)
-    for field in ("gender", "age_band", "area", "looking_for"):
-        if filters.get(field):
-            query = query.where(getattr(Card, field) == filters[field])
+    values = {"now": utcnow(), "limit": limit} | {field: filters[field] for field in _FILTERED if filters.get(field)}
     if filters.get("interest") in INTERESTS:
-        query = query.where((literal(" ", String) + Card.interests + " ").like(f"% {filters['interest']} %"))
-    return list(db.session.scalars(query))
+        values["interest"] = f"% {filters['interest']} %"
+    filtered = tuple(field for field in (*_FILTERED, "interest") if field in values)
+    return list(db.session.scalars(_public_cards(filtered), values))
 
 
 def public_card(number: int) -> Card | None:

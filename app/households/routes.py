@@ -6,9 +6,9 @@ import secrets
 from flask import current_app, redirect, render_template, request, session, url_for
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
-from flask_babel import lazy_gettext as _l
 
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..kiosk.devices import current_kiosk
 from ..limits import rate_limited
 from . import bp, services

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 
 from .. import audit, lengths
@@ -26,6 +25,7 @@ from ..clock import utcnow
 from ..driver_reads import stored_time
 from ..communities import routing, scope
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..security import token_digest
 from .models import Household, HouseholdPhone
 

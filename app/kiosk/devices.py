@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from blinker import Namespace
 from flask import g, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +19,7 @@ from ..communities import routing, scope
 from ..communities.models import Community
 from ..clock import to_site, utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..security import token_digest
 from .models import Kiosk, KioskDay, KioskPairing
 

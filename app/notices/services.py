@@ -4,14 +4,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, or_, select, update
 
 from .. import audit, lengths
 from ..clock import from_site, to_site, utcnow
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .models import URGENCIES, Notice
 
 # The board kept pages of notices (and the home screen's strip) are versioned by (app/boards.py).
@@ -57,14 +58,19 @@ def _showing_at(now):
     return and_(Notice.starts_at <= now, or_(Notice.ends_at.is_(None), Notice.ends_at > now))
 
 
+@cache
+def _current(limited: bool):
+    """Notices showing at NOW, urgent first, then the newest (at most LIMIT where limited):
+    built once, as every kiosk home and notices page reads it."""
+    query = select(Notice).where(_showing_at(NOW)).order_by(
+        case((Notice.urgency == "urgent", 0), else_=1), Notice.starts_at.desc(), Notice.id.desc())
+    return query.limit(bindparam("limit")) if limited else query
+
+
 def current_notices(locale: str, limit: int | None = None, now: datetime | None = None) -> list[NoticeView]:
     """Notices showing now: urgent first, then the newest."""
-    query = _showing(now or utcnow()).order_by(
-        case((Notice.urgency == "urgent", 0), else_=1), Notice.starts_at.desc(), Notice.id.desc()
-    )
-    if limit:
-        query = query.limit(limit)
-    return [_view(notice, locale) for notice in db.session.scalars(query)]
+    values = {"now": now or utcnow()} | ({"limit": limit} if limit else {})
+    return [_view(notice, locale) for notice in db.session.scalars(_current(bool(limit)), values)]
 
 
 def showing_notice(notice_id: int, locale: str, now: datetime | None = None) -> NoticeView | None:
@@ -86,10 +92,6 @@ def add_notice(title: str, body: str = "", *, title_en: str | None = None, body_
     return notice.id
 
 
-def _urgent(now: datetime | None):
-    return select(Notice).where(urgent_at(now or utcnow()))
-
-
 def urgent_at(now):
     """The urgent notices showing at `now` (a time, or a bindparam: app/polls.py)."""
     return and_(_showing_at(now), Notice.urgency == "urgent")
@@ -109,7 +111,7 @@ def urgent_notices(locale: str, now: datetime | None = None) -> list[NoticeView]
 
 def urgent_banner(locale: str, now: datetime | None = None) -> tuple[str, list[NoticeView]]:
     """The banner's version and notices, from one query (a full kiosk page draws both)."""
-    notices = list(db.session.scalars(_urgent(now).order_by(Notice.starts_at.desc(), Notice.id.desc())))
+    notices = list(db.session.scalars(_URGENT_BANNER, {"now": now or utcnow()}))
     return urgent_hash(locale, notices), [_view(notice, locale) for notice in notices]
 
 
@@ -117,6 +119,7 @@ def urgent_banner(locale: str, now: datetime | None = None) -> tuple[str, list[N
 # and banner poll, and the urgent poll's in app/notices/routes.py).
 NOW = bindparam("now", type_=Notice.starts_at.type)
 _URGENT_STAMPS = select(Notice.id, Notice.updated_at).where(urgent_at(NOW))
+_URGENT_BANNER = select(Notice).where(urgent_at(NOW)).order_by(Notice.starts_at.desc(), Notice.id.desc())
 
 
 def urgent_version(locale: str, now: datetime | None = None) -> str:

@@ -2,7 +2,6 @@
 member changes their own password."""
 
 from flask import redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import lengths
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..web import found_or_404
 from . import bp, services
 from .access import staff_required

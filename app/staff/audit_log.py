@@ -5,8 +5,6 @@ from datetime import datetime, time, timedelta
 
 from flask import request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_babel import format_datetime, to_utc
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +15,7 @@ from ..clock import to_site, utcnow
 from ..exports import KINDS, Table, download
 from ..extensions import db
 from ..forms import Form
+from ..i18n import lazy_gettext as _l, lazy_pgettext
 from ..inputs import int_or_none
 from ..web import page_or_fragment
 from .access import staff_required

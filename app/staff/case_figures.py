@@ -3,11 +3,12 @@ category and unit, with a bar chart drawn on the server, and the same tables as 
 workbook. Counts only, so reading them leaves no audit row."""
 
 from flask import Response, abort, render_template, request
-from flask_babel import format_percent, gettext as _, lazy_gettext as _l
+from flask_babel import format_percent, gettext as _
 from flask_login import current_user
 
 from ..cases import figures
 from . import bp
+from ..i18n import lazy_gettext as _l
 from .access import staff_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

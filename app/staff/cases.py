@@ -6,7 +6,6 @@ list, the handler's daily digest, and the settings (categories, grids, units, ca
 from datetime import date
 
 from flask import abort, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import audit
@@ -17,6 +16,7 @@ from ..communities import scope
 from ..communities.models import Community
 from ..errors import Refused
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..inputs import int_or_none
 from ..web import found_or_404
 from . import bp

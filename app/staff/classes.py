@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
 from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, SubmitField,
@@ -22,6 +21,7 @@ from ..clock import to_site, utcnow
 from ..errors import Refused
 from ..exports import Table, download
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..inputs import int_or_none
 from ..web import events, found_or_404, phone_url, qr_svg
 from . import bp

@@ -6,7 +6,6 @@ a community's admins edit their own community's settings."""
 from functools import wraps
 
 from flask import Response, abort, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +19,7 @@ from ..district import services as district
 from ..errors import Refused
 from ..extensions import db
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..staff.models import DISTRICT_ROLES, ROLES
 from . import bp
 from .access import staff_required

@@ -3,7 +3,6 @@ the help-request inbox. Every view of contact details is audited."""
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -15,6 +14,7 @@ from ..exports import Table, download
 from ..experts.models import CATEGORIES, REQUEST_STATES
 from ..errors import Refused
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..inputs import int_or_none
 from ..web import found_or_404
 from . import bp

@@ -3,7 +3,6 @@ base (routes.py). Each area's own forms are at the top of its console module
 (app/staff/<area>.py), under "# --- forms"."""
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -11,6 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import lengths
 from ..errors import Refused
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 
 
 class CheckboxesField(SelectMultipleField):

@@ -2,11 +2,11 @@
 sides' contact details only once both agreed. Every view of personal data is audited."""
 
 from flask import redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from .. import lengths
 from ..errors import Refused
 from ..friends import services as friends
+from ..i18n import lazy_gettext as _l
 from ..web import found_or_404
 from . import bp
 from .access import staff_required

@@ -3,7 +3,6 @@ printed batch for door-to-door visits, reprint a card (audited: it holds the cod
 revoke a household's phones. The work is app/households/services.py's."""
 
 from flask import redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -11,6 +10,7 @@ from .. import audit, lengths
 from ..extensions import db
 from ..forms import Form
 from ..households import services as households
+from ..i18n import lazy_gettext as _l
 from ..web import found_or_404, phone_url, qr_svg
 from . import bp
 from .access import staff_required

@@ -3,12 +3,12 @@ or all. The work is app/kiosk/devices.py's."""
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from .. import lengths
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..kiosk import devices
 from ..web import found_or_404, page_or_fragment
 from . import bp

@@ -5,9 +5,7 @@ Templates read them as `labels.staff.*` (app/labels.py)."""
 import json
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from flask_babel import lazy_pgettext
 
 from ..cases import labels as cases
 from ..cases.models import Category
@@ -15,7 +13,7 @@ from ..classes import labels as classes
 from ..experts import labels as experts
 from ..extensions import db
 from ..friends import labels as friends
-from ..i18n import localized
+from ..i18n import lazy_gettext as _l, lazy_pgettext, localized
 from ..wall import labels as wall
 
 LIST_SEPARATOR = lazy_pgettext("list separator", ", ")

@@ -7,12 +7,12 @@ import hashlib
 from dataclasses import dataclass
 from collections.abc import Callable
 
-from flask_babel import lazy_gettext as _l
 from flask import g
 from flask_login import current_user
 
 from ..cases import services as cases
 from ..experts import services as experts
+from ..i18n import lazy_gettext as _l
 from ..kiosk import devices
 from ..friends import services as friends
 from ..wall import services as wall

@@ -2,7 +2,6 @@
 write, edit, end now, delete. Every change leaves an audit entry."""
 
 from flask import redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import DateTimeLocalField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +11,7 @@ from .. import lengths
 from ..clock import to_site, utcnow
 from ..errors import Refused
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..notices import services as notices
 from ..notices.services import URGENCIES
 from ..web import found_or_404

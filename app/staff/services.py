@@ -13,7 +13,6 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,6 +23,7 @@ from ..communities import scope
 from ..communities.models import Community
 from ..communities.routing import default_community_id
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..security import token_digest
 from .models import DISTRICT_ROLES, ROLES, Membership, SignInThrottle, StaffMember, StaffSession
 

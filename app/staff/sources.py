@@ -1,11 +1,11 @@
 """Where a record came from, in words: the keys stored with posts and cases ("kiosk:2",
 "staff:3", "household:4", "demo") read as the kiosk's name or the staff member's, never as a code."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..households.services import names as household_names
+from ..i18n import lazy_gettext as _l
 from ..inputs import int_or_none
 from ..kiosk.models import Kiosk
 from .models import StaffMember

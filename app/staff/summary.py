@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..cases import figures as months
@@ -29,6 +28,7 @@ from ..experts.models import HelpRequest
 from ..exports import Table, attachment, xlsx_body
 from ..extensions import db
 from ..friends.models import Card, Interest
+from ..i18n import lazy_gettext as _l
 from ..kiosk.models import Kiosk, KioskDay
 from ..wall.labels import KIND_LABELS
 from ..wall.models import KINDS, Post

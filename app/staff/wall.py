@@ -2,7 +2,6 @@
 case is worked in the cases console)."""
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from htmx_flask import make_response
@@ -11,6 +10,7 @@ from .. import lengths
 from ..cases import services as cases
 from ..clock import utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..kiosk.models import Kiosk
 from ..errors import Refused
 from ..inputs import int_or_none

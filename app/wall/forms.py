@@ -1,10 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import lengths
 from ..forms import Form
+from ..i18n import lazy_gettext as _l
 from ..kiosk.handoff import HandoffForm, declare_form
 from .labels import KIND_LABELS, REASON_LABELS
 from .models import REPORT_REASONS, RESIDENT_KINDS

@@ -1,6 +1,6 @@
 """What residents read for each kind, state, status and reason."""
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 KIND_LABELS = {
     "wish": _l("Wish"),

@@ -6,9 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, lengths
@@ -16,6 +16,7 @@ from ..errors import Refused
 from ..clock import utcnow
 from ..extensions import db
 from ..boards import board_version, bump_version
+from ..i18n import lazy_gettext as _l
 from ..transitions import allowed, apply, transition
 from ..people import mask_numbers_in_text
 from . import checks
@@ -141,14 +142,22 @@ def on_the_wall():
     return and_(Post.state == "approved", Post.reports_hidden.is_(False))
 
 
+@cache
+def _wall_page(kind: bool, paging: bool):
+    """The wall's page query for each shape, built once: the kind, the post to page on from
+    and the size are bound values."""
+    query = select(Post).where(on_the_wall())
+    if kind:
+        query = query.where(Post.kind == bindparam("kind"))
+    if paging:
+        query = query.where(Post.pinned.is_(False), Post.id < bindparam("before"))
+    return query.order_by(Post.pinned.desc(), Post.id.desc()).limit(bindparam("size"))
+
+
 def wall_page(kind: str | None = None, before: int | None = None, size: int = PAGE_SIZE) -> list[Post]:
     """Approved posts, pinned first, then newest; ``before`` pages on by id (unpinned only)."""
-    query = select(Post).where(on_the_wall())
-    if kind in KINDS:
-        query = query.where(Post.kind == kind)
-    if before:
-        query = query.where(Post.pinned.is_(False), Post.id < before)
-    return list(db.session.scalars(query.order_by(Post.pinned.desc(), Post.id.desc()).limit(size)))
+    values = {"size": size} | ({"kind": kind} if kind in KINDS else {}) | ({"before": before} if before else {})
+    return list(db.session.scalars(_wall_page("kind" in values, "before" in values), values))
 
 
 def version() -> int:

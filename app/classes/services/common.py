@@ -1,9 +1,9 @@
 """What the classes' services share: the refusal they raise, and staff's written reasons."""
 
-from flask_babel import lazy_gettext as _l
 
 from ... import lengths
 from ...errors import Refused
+from ...i18n import lazy_gettext as _l
 
 
 class ClassError(Refused):

@@ -4,12 +4,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 
 from ... import audit, lengths
 from ...clock import from_site, to_site, utcnow
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ..models import CATEGORIES, MODES, Course, Meeting
 from .common import ClassError, staff_reason
 from .phases import phase

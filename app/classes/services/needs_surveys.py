@@ -1,12 +1,12 @@
 """Needs surveys: one multiple-choice question at a time on the kiosk, answered anonymously."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit, lengths
 from ...clock import utcnow
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ..models import Survey, SurveyHousehold, SurveyOption
 from .common import ClassError
 

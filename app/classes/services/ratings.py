@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import lengths
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ..models import Attendance, Course, Rating, Signup
 from .common import ClassError
 from .phases import phase

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...clock import from_site, site_today, to_site, utcnow
 from ...extensions import db
@@ -22,7 +23,10 @@ def version() -> int:
     """What the kiosk's timetable and course list poll compares. Every change a list shows
     (a course saved, opened, closed, dropped or moving on, a seat taken or freed) bumps
     that course's revision, and no course is ever deleted: the sum only grows."""
-    return db.session.scalar(select(func.coalesce(func.sum(Course.revision), 0)))
+    return db.session.scalar(_VERSION)
+
+
+_VERSION = select(func.coalesce(func.sum(Course.revision), 0))
 
 
 def get_course(course_id: int) -> Course | None:
@@ -48,33 +52,52 @@ LISTED_AFTER_TERM = timedelta(days=60)
 
 
 def _listed():
-    """SQL: the courses the kiosk lists: published, not dropped, not long finished."""
-    return Course.status.not_in(("draft", "dropped")) & (Course.term_ends >= site_today() - LISTED_AFTER_TERM)
+    """SQL: the courses the kiosk lists: published, not dropped, not long finished (ended
+    on or after the bound `listed_since`: `_listed_since()`)."""
+    return Course.status.not_in(("draft", "dropped")) & (Course.term_ends >= bindparam("listed_since"))
+
+
+def _listed_since() -> date:
+    return site_today() - LISTED_AFTER_TERM
+
+
+@cache
+def _public_courses(in_category: bool):
+    query = select(Course).where(_listed()).order_by(Course.term_starts, Course.id)
+    return query.where(Course.category == bindparam("category")) if in_category else query
 
 
 def public_courses(category: str | None = None) -> list[Course]:
-    query = select(Course).where(_listed()).order_by(Course.term_starts, Course.id)
-    if category:
-        query = query.where(Course.category == category)
-    courses = list(db.session.scalars(query))
+    values = {"listed_since": _listed_since()} | ({"category": category} if category else {})
+    courses = list(db.session.scalars(_public_courses(bool(category)), values))
     now = utcnow()
     # Finished courses go last: residents look for what they can still join.
     return sorted(courses, key=lambda course: phase(course, now) == "finished")
+
+
+@cache
+def _taught_by():
+    return (select(Course).where(Course.teacher_expert_id.in_(bindparam("experts", expanding=True)), _listed())
+            .order_by(Course.term_starts))
 
 
 def taught_by(expert_ids: list[int]) -> dict[int, list[Course]]:
     """The listed courses each expert teaches (the expert directory's cards show them)."""
     taught = {}
     if expert_ids:
-        for course in db.session.scalars(select(Course).where(Course.teacher_expert_id.in_(expert_ids), _listed())
-                                         .order_by(Course.term_starts)):
+        for course in db.session.scalars(_taught_by(), {"experts": list(expert_ids),
+                                                        "listed_since": _listed_since()}):
             taught.setdefault(course.teacher_expert_id, []).append(course)
     return taught
 
 
 def category_counts() -> dict[str, int]:
-    rows = db.session.execute(select(Course.category, func.count()).where(_listed()).group_by(Course.category))
-    return dict(rows.all())
+    return dict(db.session.execute(_category_counts(), {"listed_since": _listed_since()}).all())
+
+
+@cache
+def _category_counts():
+    return select(Course.category, func.count()).where(_listed()).group_by(Course.category)
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,15 @@ class Day:
     slots: list[Slot] = field(default_factory=list)
 
 
+@cache
+def _week():
+    starts = Meeting.starts_at
+    return (select(Meeting, Course).join(Course, Course.id == Meeting.course_id)
+            .where(starts >= bindparam("start", type_=starts.type), starts < bindparam("end", type_=starts.type),
+                   Course.status.not_in(("draft", "dropped")))
+            .order_by(Meeting.starts_at, Course.id))
+
+
 def week(today: date | None = None) -> list[Day]:
     """This week, Monday to Sunday in the site's zone, with each day's meetings in slots."""
     today = today or site_today()
@@ -100,10 +132,7 @@ def week(today: date | None = None) -> list[Day]:
     days = [Day(monday + timedelta(days=offset), monday + timedelta(days=offset) == today) for offset in range(7)]
     start, end = (from_site(datetime.combine(monday, time.min)),
                   from_site(datetime.combine(monday + timedelta(days=7), time.min)))
-    rows = db.session.execute(
-        select(Meeting, Course).join(Course, Course.id == Meeting.course_id)
-        .where(Meeting.starts_at >= start, Meeting.starts_at < end, Course.status.not_in(("draft", "dropped")))
-        .order_by(Meeting.starts_at, Course.id))
+    rows = db.session.execute(_week(), {"start": start, "end": end})
     for meeting, course in rows:
         local = to_site(meeting.starts_at)
         days[(local.date() - monday).days].slots.append(
@@ -156,6 +185,10 @@ def counts(course_id: int) -> dict[str, int]:
 def waitlist_counts(course_ids: list[int]) -> dict[int, int]:
     if not course_ids:
         return {}
-    rows = db.session.execute(select(Signup.course_id, func.count()).where(
-        Signup.course_id.in_(course_ids), Signup.state.in_(("waitlisted", "entered"))).group_by(Signup.course_id))
-    return dict(rows.all())
+    return dict(db.session.execute(_WAITLIST_COUNTS, {"courses": list(course_ids)}).all())
+
+
+_WAITLIST_COUNTS = (select(Signup.course_id, func.count())
+                    .where(Signup.course_id.in_(bindparam("courses", expanding=True)),
+                           Signup.state.in_(("waitlisted", "entered")))
+                    .group_by(Signup.course_id))

@@ -1,13 +1,13 @@
 """Rosters for staff, attendance at each meeting, and moves on the waitlist."""
 
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, select, update
 
 from ... import audit
 from ...clock import to_site
 from ...exports import Table
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ..labels import SOURCE_LABELS, STATE_LABELS
 from ..models import Attendance, Course, Meeting, Signup
 from .common import ClassError, staff_reason

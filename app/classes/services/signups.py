@@ -11,13 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...clock import to_site, utcnow
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ...people import mask_name, normalise_code, normalise_mobile, normalise_name
 from ...transitions import Transition, allowed, require, transition
 from ..models import Course, Signup
