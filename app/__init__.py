@@ -33,6 +33,15 @@ class LinliFlask(Flask):
         super().__init__(*args, **kwargs)
         self._built_urls: dict[tuple, str] = {}
         self._expects_community: dict[str, bool] = {}
+        self._synchronous: dict = {}
+
+    def ensure_sync(self, func):
+        # Flask asks, for every hook of every request, whether the function is a coroutine
+        # function; the answer for a function does not change, so it is asked once.
+        wrapped = self._synchronous.get(func)
+        if wrapped is None:
+            wrapped = self._synchronous[func] = super().ensure_sync(func)
+        return wrapped
 
     def url_for(self, endpoint: str, /, **values) -> str:
         context = _cv_request.get(None)

@@ -64,6 +64,11 @@ def follows(board: str, *tables: str) -> None:
         _FOLLOWED.setdefault(table, set()).add(board)
 
 
+def followed(table: str) -> bool:
+    """Whether a board shows this table's rows (writes to it bump the board's version)."""
+    return table in _FOLLOWED
+
+
 def _note(session, table: str, community_id) -> None:
     for board in _FOLLOWED.get(table, ()):
         session.info.setdefault(_PENDING, set()).add((board, community_id))

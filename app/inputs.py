@@ -54,8 +54,12 @@ class BoundedIntConverter(IntegerConverter):
             self.min = -DB_INT_MAX - 1
 
 
+# What werkzeug parses a body as form fields for; any other body (or none: a GET) has none.
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _values():
-    for source in (request.args, request.form):
+    for source in (request.args, request.form) if request.mimetype in _FORM_TYPES else (request.args,):
         for name, values in source.lists():
             yield name
             yield from values

@@ -86,8 +86,10 @@ _COUNT = {"postgresql": _counting(pg_insert), "sqlite": _counting(sqlite_insert)
 
 
 def _hit_database(key: str, window: int) -> int:
+    # A transaction of its own, one write: run on the session's connection, as a sign-up's
+    # writes are (scope.execute_on_connection), so that the writer's turn is held briefly.
     params = {"community_id": scope.current_community_id(), "key": key, "window": window}
-    hits = db.session.execute(_COUNT[db.engine.dialect.name], params).scalar_one()
+    hits = scope.execute_on_connection(_COUNT[db.engine.dialect.name], params)[0][0]
     db.session.commit()
     return hits
 

@@ -36,6 +36,16 @@ SECURITY_HEADERS = {
 }
 
 
+def add_vary(response, name: str) -> None:
+    """Add `name` to the answer's Vary header, as `response.vary.add` does, editing the text:
+    werkzeug's header set quotes and joins every name again on each change."""
+    current = response.headers.get("Vary")
+    if not current:
+        response.headers["Vary"] = name
+    elif name.lower() not in {part.strip().lower() for part in current.split(",")}:
+        response.headers["Vary"] = f"{current}, {name}"
+
+
 def token_digest(token: str) -> str:
     """What is stored of a secret a browser holds (session key, device token, claim)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -56,6 +66,11 @@ class SessionCookieSecureOverHttps(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def save_session(self, app, session, response) -> None:
+        if session.accessed:
+            add_vary(response, "Cookie")  # Flask's own response.vary.add then finds it there
+        super().save_session(app, session, response)
 
     def open_session(self, app, request):
         value = request.cookies.get(self.get_cookie_name(app))
@@ -101,7 +116,7 @@ def init_app(app: Flask) -> None:
         response.headers.extend([(name, value) for name, value in SECURITY_HEADERS.items()
                                  if name.lower() not in present])
         # Pages answer htmx with fragments and browsers with whole pages: caches must tell them apart.
-        response.vary.add("HX-Request")
+        add_vary(response, "HX-Request")
         # Over HTTPS (directly, or behind a proxy that says so), browsers keep to HTTPS.
         if request.is_secure and "strict-transport-security" not in present:
             response.headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"

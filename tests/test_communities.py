@@ -302,3 +302,72 @@ def test_a_phone_link_opens_only_in_its_kiosks_community(app, run_in_app, second
 def test_a_slug_no_community_could_have_is_a_404(client):
     for slug in ("%00", "UPPER", "-x", "a" * 50):
         assert client.get(f"/c/{slug}/wall/").status_code == 404, slug
+
+
+def _a_course() -> int:
+    from tests.classes.test_services import new_course
+
+    return new_course(capacity=5)
+
+
+def test_a_statement_on_the_connection_is_scoped_as_the_session_runs_it(run_in_app, second):
+    """scope.execute_on_connection (a sign-up's statements between its first write and its
+    commit) reads and writes the scope's community only, a new row takes the scope's
+    community, and a Python-side default (updated_at) is set as at execution."""
+    from app.classes.models import Course, Signup
+    from app.classes.services.signups import _INSERT, _SEAT
+
+    course_id = run_in_app(_a_course)  # in the first community
+
+    def elsewhere():
+        with scope.within(second):
+            taken = scope.execute_on_connection(_SEAT, {"course_id": course_id, "now": _now(), "today": _today()})
+            db.session.commit()
+            return taken
+
+    assert run_in_app(elsewhere) == []
+
+    def here():
+        before = db.session.scalar(select(Course.updated_at).where(Course.id == course_id))
+        arrival = scope.execute_on_connection(_SEAT, {"course_id": course_id, "now": _now(), "today": _today()})
+        signup_id = scope.execute_on_connection(_INSERT, {
+            "course_id": course_id, "name": "张三丰", "mobile": "13900000001", "mobile_tail": "0001",
+            "masked_name": "张*丰", "code": "12345678", "entry_ref": None, "state": "confirmed", "source": "kiosk",
+            "queue_key": 1, "arrival": 1, "created_by": "kiosk:1", "household_once": None, "created_at": _now(),
+            "confirmed_at": _now()})[0][0]
+        db.session.commit()
+        course = db.session.execute(select(Course.taken, Course.arrivals, Course.updated_at)
+                                    .where(Course.id == course_id)).one()
+        return arrival, course, before, db.session.scalar(select(Signup.community_id).where(Signup.id == signup_id))
+
+    arrival, (taken, arrivals, updated_at), before, community_id = run_in_app(here)
+    assert arrival == [(1,)] and (taken, arrivals) == (1, 1) and community_id == 1
+    assert updated_at > before
+
+
+def test_a_statement_on_the_connection_needs_one_community_and_no_followed_table(run_in_app):
+    from sqlalchemy import bindparam
+
+    from app.classes.services.signups import _SEAT
+
+    def across():
+        with scope.across("a test"):
+            scope.execute_on_connection(_SEAT, {"course_id": 1, "now": _now(), "today": _today()})
+
+    with pytest.raises(scope.ScopeMissing):
+        run_in_app(across)
+    followed = update(notices.Notice).where(notices.Notice.id == bindparam("id")).values(title="x")
+    with pytest.raises(ValueError, match="followed by a board"):
+        run_in_app(lambda: scope.execute_on_connection(followed, {"id": 1}))
+
+
+def _now():
+    from app.clock import utcnow
+
+    return utcnow()
+
+
+def _today():
+    from app.clock import site_today
+
+    return site_today()

@@ -33,8 +33,11 @@ def get_course(course_id: int) -> Course | None:
     return db.session.get(Course, course_id)
 
 
+_BY_ID = select(Course).where(Course.id == bindparam("course_id"))
+
+
 def public_course(course_id: int) -> Course | None:
-    course = db.session.get(Course, course_id)
+    course = db.session.scalar(_BY_ID, {"course_id": course_id})
     return course if course is not None and course.status != "draft" else None
 
 

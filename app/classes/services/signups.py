@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
+from ...communities import scope
 from ...clock import to_site, utcnow
 from ...extensions import db
 from ...i18n import lazy_gettext as _l
@@ -72,7 +73,8 @@ _SEAT = (_COURSE_ROW.where(Course.status == "open", Course.taken < Course.capaci
          .values(taken=Course.taken + 1, status=case((Course.taken + 1 >= Course.capacity, "full"),
                                                      else_=Course.status), **_BUMP)
          .returning(Course.arrivals))
-_WAIT = (_COURSE_ROW.where(Course.status.in_(("open", "full")), Course.taken >= Course.capacity,
+# (No IN lists in these: they run on the connection, compiled once with every value bound.)
+_WAIT = (_COURSE_ROW.where((Course.status == "open") | (Course.status == "full"), Course.taken >= Course.capacity,
                            signup_window_open(_NOW, _TODAY))
          .values(**_BUMP).returning(Course.arrivals))
 _AHEAD = select(func.count()).select_from(Signup).where(
@@ -80,7 +82,6 @@ _AHEAD = select(func.count()).select_from(Signup).where(
     (Signup.queue_key < bindparam("queue_key")) | ((Signup.queue_key == bindparam("queue_key"))
                                                     & (Signup.id < bindparam("signup_id"))))
 # No session objects to bring up to date: the course row is read again where it is needed.
-_NO_SYNC = {"synchronize_session": False}
 # The UPDATEs a sign-up tries in turn until one takes. Their conditions exclude each other
 # (an entry only while a lottery awaits its draw; seats and the waitlist only in a sign-up
 # window, which a lottery has only after its draw; a seat only while one is free, the
@@ -93,6 +94,13 @@ _TRIES = {
     "seat": _SEAT_FIRST,
     "waitlist": (("waitlisted", _WAIT),) + _SEAT_FIRST,
 }
+
+
+# What a sign-up's row is given; its community comes from the scope.
+_ROW = ("course_id", "name", "mobile", "mobile_tail", "masked_name", "code", "entry_ref", "state", "source",
+        "queue_key", "arrival", "created_by", "household_once", "created_at", "confirmed_at")
+_INSERT = (insert(Signup).values({name: bindparam(name) for name in (*_ROW, "community_id")})
+           .returning(Signup.id))
 
 
 def _first_taken(tries, params: dict) -> tuple[str, int] | None:
@@ -132,8 +140,11 @@ def _household_refusal(course_id: int, household_once: str) -> ClassError | None
 
 
 def _take(statement, params: dict) -> int | None:
-    """Run a conditional UPDATE … RETURNING arrivals: the arrival number, or None if refused."""
-    return db.session.execute(statement, params, execution_options=_NO_SYNC).scalar()
+    """Run a conditional UPDATE … RETURNING arrivals: the arrival number, or None if refused.
+    From the first that takes to the commit, the database's writer waits for this sign-up:
+    these statements run on the session's connection (scope.execute_on_connection)."""
+    rows = scope.execute_on_connection(statement, params)
+    return rows[0][0] if rows else None
 
 
 def sign_up(course_id: int, name: str, mobile: str, *, source: str = "kiosk", created_by: str,
@@ -186,11 +197,14 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
            "entry_ref": secrets.token_hex(4) if state == "entered" else None, "state": state, "source": source,
            "queue_key": arrival, "arrival": arrival, "created_by": created_by, "household_once": household_once,
            "created_at": now, "confirmed_at": now if state == "confirmed" else None}
-    signup_id = db.session.execute(insert(Signup).returning(Signup.id), [row]).scalar_one()
+    signup_id = scope.execute_on_connection(_INSERT, row)[0][0]
     # Counted before the commit, under the course row's lock (or the database's write lock),
     # which every earlier arrival held until its row was committed: the count misses none of
     # them, and costs no transaction of its own.
-    position = _place(course_id, arrival, signup_id) if state == "waitlisted" else None
+    position = None
+    if state == "waitlisted":
+        position = scope.execute_on_connection(_AHEAD, {"course_id": course_id, "queue_key": arrival,
+                                                        "signup_id": signup_id})[0][0] + 1
     if source == "assisted":
         audit.record("classes", "signup-assisted", db.session.get(Signup, signup_id),
                      {"course": course_id, "state": state})
