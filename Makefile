@@ -54,6 +54,7 @@ bench: $(VENV)/.dev-deps translations chromium
 	$(BIN)/python benchmarks/wall.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/classes.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/experts.py 2>&1 | grep -v '^INFO'
+	$(BIN)/python benchmarks/pages.py 2>&1 | grep -v '^INFO'
 	$(BIN)/python benchmarks/served.py
 	$(BIN)/python benchmarks/phone_rush.py
 	$(BIN)/python benchmarks/communities.py

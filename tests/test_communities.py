@@ -8,23 +8,16 @@ from sqlalchemy.exc import IntegrityError
 from app.cases import services as cases
 from app.cases.models import Grid
 from app.communities import scope
-from app.communities.models import Community, CommunitySlug
+from app.communities.models import Community
 from app.extensions import db
 from app.kiosk.devices import DEVICE_COOKIE
 from app.kiosk.models import Kiosk
 from app.notices import services as notices
 from app.wall import services as wall
 from app.wall.models import Post
-from tests.factories import STAFF_PASSWORD, enrolled_kiosk, staff_member
+from tests.factories import STAFF_PASSWORD, add_community, enrolled_kiosk, rename_community, staff_member
 
 TEXT = "楼下的花开了，欢迎大家来看看。"
-
-
-def add_community(slug: str = "hepingli", name: str = "和平里社区") -> int:
-    community = Community(slug=slug, name=name)
-    db.session.add(community)
-    db.session.commit()
-    return community.id
 
 
 @pytest.fixture
@@ -192,13 +185,7 @@ def test_a_kiosk_shows_its_own_community_only(app, run_in_app, second):
 
 
 def test_a_renamed_slug_still_leads_to_the_community(client, run_in_app, second):
-    def rename():
-        community = db.session.get(Community, second)
-        db.session.add(CommunitySlug(slug=community.slug, community_id=community.id))
-        community.slug = "heping"
-        db.session.commit()
-
-    run_in_app(rename)
+    run_in_app(rename_community, second, "heping")
     moved = client.get("/c/hepingli/wall/?kind=wish")
     assert moved.status_code == 307 and moved.headers["Location"] == "/c/heping/wall/?kind=wish"
 
@@ -371,3 +358,26 @@ def _today():
     from app.clock import site_today
 
     return site_today()
+
+
+def test_a_statement_on_the_connection_fails_as_the_session_would(run_in_app):
+    """A unique row inserted twice: SQLAlchemy's IntegrityError (what a sign-up's retry
+    catches), not the driver's own."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.limits import RateCounter
+
+    from sqlalchemy import bindparam
+
+    def twice():
+        plain = insert(RateCounter).values(community_id=bindparam("community_id"), key=bindparam("key"),
+                                           window=bindparam("window"), hits=1)
+        values = {"key": "twice", "window": 1}
+        scope.execute_on_connection(plain, values)
+        try:
+            scope.execute_on_connection(plain, values)
+        finally:
+            db.session.rollback()
+
+    with pytest.raises(IntegrityError):
+        run_in_app(twice)

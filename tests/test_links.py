@@ -5,15 +5,7 @@ import pytest
 from flask import url_for
 from werkzeug.routing import BuildError
 
-from app.communities.models import Community, CommunitySlug
-from app.extensions import db
-
-
-def _second_community() -> int:
-    community = Community(slug="hepingli", name="和平里社区")
-    db.session.add(community)
-    db.session.commit()
-    return community.id
+from tests.factories import add_community, rename_community
 
 
 def _wall_links(client, slug: str) -> set[str]:
@@ -24,18 +16,12 @@ def _wall_links(client, slug: str) -> set[str]:
 
 
 def test_each_communitys_pages_link_to_its_own_pages_asked_in_turn(client, run_in_app):
-    second = run_in_app(_second_community)
+    second = run_in_app(add_community)
     for slug in ("main", "hepingli", "main", "hepingli"):
         links = _wall_links(client, slug)
         assert links and all(link.startswith(f"{slug}/") for link in links), (slug, links)
 
-    def rename():
-        community = db.session.get(Community, second)
-        db.session.add(CommunitySlug(slug=community.slug, community_id=community.id))
-        community.slug = "heping"
-        db.session.commit()
-
-    run_in_app(rename)
+    run_in_app(rename_community, second, "heping")
     links = _wall_links(client, "heping")
     assert links and all(link.startswith("heping/") for link in links), links
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from flask import current_app, g, has_app_context
 from flask_sqlalchemy.session import Session
 from sqlalchemy import Engine, Integer, bindparam, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import with_loader_criteria
 
 from ..extensions import db
@@ -244,8 +245,16 @@ def execute_on_connection(statement, values: dict) -> list:
         # one of them, _set_database_scope; the tests watch writes by them).
         for before in connection.dispatch.before_cursor_execute:
             sql, params = before(connection, cursor, sql, params, None, False)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall() if cursor.description else []
+        try:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []
+        except connection.dialect.loaded_dbapi.Error as error:  # as SQLAlchemy raises it: IntegrityError…
+            disconnected = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+            raised = DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error,
+                                         dialect=connection.dialect, connection_invalidated=disconnected)
+            if disconnected:
+                connection.invalidate(raised)  # the pool opens a new one, as after SQLAlchemy's own statement
+            raise raised from error
         for after in connection.dispatch.after_cursor_execute:
             after(connection, cursor, sql, params, None, False)
         return rows

@@ -20,7 +20,6 @@ from app.classes import services as classes
 from app.classes.models import Meeting
 from app.clock import site_today, to_site, utcnow
 from app.communities import scope
-from app.communities.models import Community
 from app.communities.scope import ScopeMissing
 from app.district import figures
 from app.experts import services as experts
@@ -32,6 +31,7 @@ from app.notices import services as notices
 from app.wall import services as wall
 from app.wall.models import KINDS, Post
 from app.staff.models import StaffMember
+from tests import factories
 from tests.factories import enrolled_kiosk, staff_member
 
 FIRST, FIRST_NAME = 1, "邻里屏"
@@ -55,10 +55,7 @@ PERSONAL = [
 
 
 def add_community(slug: str = "hepingli", name: str = SECOND_NAME, name_en: str = "") -> int:
-    community = Community(slug=slug, name=name, name_en=name_en)
-    db.session.add(community)
-    db.session.commit()
-    return community.id
+    return factories.add_community(slug, name, name_en)
 
 
 # --- content, through the boards' own services ---------------------------------------------
