@@ -122,10 +122,11 @@ def lazy_pgettext(context: str, text: str, **variables) -> LazyString:
 
 
 def init_app(app) -> None:
-    """Templates translate through the app's domain straight away (Flask-Babel's callables
-    look the domain up first, per message)."""
+    """Templates translate through the catalog in force straight away (Flask-Babel's callables
+    look the domain up first, per message). `_` and `gettext` are then replaced by
+    `_template_gettext`, which does what Jinja's newstyle wrapper of `gettext` does."""
     app.jinja_env.install_gettext_callables(
-        gettext=lambda text: _catalog().ugettext(text),
+        gettext=_gettext_now,
         ngettext=lambda singular, plural, n: _catalog().ungettext(singular, plural, n),
         pgettext=lambda context, text: _catalog().upgettext(context, text),
         npgettext=lambda context, singular, plural, n: _catalog().unpgettext(context, singular, plural, n),

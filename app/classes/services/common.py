@@ -1,6 +1,5 @@
 """What the classes' services share: the refusal they raise, and staff's written reasons."""
 
-
 from ... import lengths
 from ...errors import Refused
 from ...i18n import lazy_gettext as _l

@@ -1,6 +1,5 @@
 """Rosters for staff, attendance at each meeting, and moves on the waitlist."""
 
-
 from sqlalchemy import case, delete, select, update
 
 from ... import audit

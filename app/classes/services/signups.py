@@ -201,10 +201,7 @@ def _sign_up_once(course_id: int, name: str, mobile: str, source: str, created_b
     # Counted before the commit, under the course row's lock (or the database's write lock),
     # which every earlier arrival held until its row was committed: the count misses none of
     # them, and costs no transaction of its own.
-    position = None
-    if state == "waitlisted":
-        position = scope.execute_on_connection(_AHEAD, {"course_id": course_id, "queue_key": arrival,
-                                                        "signup_id": signup_id})[0][0] + 1
+    position = _place(course_id, arrival, signup_id, writing=True) if state == "waitlisted" else None
     if source == "assisted":
         audit.record("classes", "signup-assisted", db.session.get(Signup, signup_id),
                      {"course": course_id, "state": state})
@@ -219,9 +216,12 @@ def waitlist_position(signup: Signup) -> int | None:
     return _place(signup.course_id, signup.queue_key, signup.id)
 
 
-def _place(course_id: int, queue_key: int, signup_id: int) -> int:
-    """A waitlisted sign-up's place: one more than the waitlisted rows ahead of it."""
-    return db.session.scalar(_AHEAD, {"course_id": course_id, "queue_key": queue_key, "signup_id": signup_id}) + 1
+def _place(course_id: int, queue_key: int, signup_id: int, *, writing: bool = False) -> int:
+    """A waitlisted sign-up's place: one more than the waitlisted rows ahead of it. `writing`:
+    counted inside a sign-up's write, on the session's connection (see `_take`)."""
+    values = {"course_id": course_id, "queue_key": queue_key, "signup_id": signup_id}
+    ahead = scope.execute_on_connection(_AHEAD, values)[0][0] if writing else db.session.scalar(_AHEAD, values)
+    return ahead + 1
 
 
 def waitlist(course_id: int) -> list[Signup]:
