@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, make_response, render_template, request
-from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, exists
+from flask import current_app, g, has_request_context, make_response, render_template, request
+from sqlalchemy import Engine, ForeignKey, Integer, String, bindparam, delete, event, exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, aliased, mapped_column
@@ -85,13 +85,67 @@ def _counting(insert):
 _COUNT = {"postgresql": _counting(pg_insert), "sqlite": _counting(sqlite_insert)}
 
 
-def _hit_database(key: str, window: int) -> int:
-    # A transaction of its own, one write: run on the session's connection, as a sign-up's
-    # writes are (scope.execute_on_connection), so that the writer's turn is held briefly.
+def _hit_database(key: str, window: int, *, joined: "_Joined | None" = None) -> int:
+    # One write, run on the session's connection, as a sign-up's writes are
+    # (scope.execute_on_connection), so that the writer's turn is held briefly. A transaction
+    # of its own, unless it is to commit with the action it counts (`joined`).
     params = {"community_id": scope.current_community_id(), "key": key, "window": window}
     hits = scope.execute_on_connection(_COUNT[db.engine.dialect.name], params)[0][0]
-    db.session.commit()
+    if joined is None:
+        db.session.commit()
+    else:
+        joined.connection = db.session.connection()
     return hits
+
+
+class _Joined:
+    """A hit counted in the transaction of the action it limits, to commit with it.
+
+    On PostgreSQL the counter's row is the actor's own: holding its lock until the action
+    commits keeps no one else waiting, and the action spends one transaction where it spent
+    two (BEGIN, the scope, COMMIT and its flush of the log, per limited action). SQLite has
+    one writer for the whole database: there the hit commits at once, so that the action
+    takes the writer only when its own writes begin. Whatever the action does after the hit
+    (commits, rolls back, raises, or only reads), the hit is kept: a hit its transaction did
+    not commit is counted again on its own (`keep`)."""
+
+    def __init__(self, key: str, window: int):
+        self.key, self.window = key, window
+        self.connection = None  # the session's connection the hit was counted on
+        self.fate: str | None = None  # "committed" or "rolled back", once its transaction ends
+
+    @staticmethod
+    def wanted() -> bool:
+        return db.engine.dialect.name == "postgresql" and not current_app.config.get("REDIS_URL")
+
+    def ended(self, connection, fate: str) -> None:
+        if self.fate is None and connection is self.connection:
+            self.fate = fate
+
+    def keep(self) -> None:
+        if self.fate == "committed":
+            return
+        if self.fate is None:
+            db.session.rollback()  # what the action left uncommitted was not to be kept
+        _hit_database(self.key, self.window)
+
+
+def _joined_hits() -> list[_Joined]:
+    """The request's hits waiting on their transaction (one per limited view it is inside)."""
+    return g.get("linli_joined_hits", ()) if has_request_context() else ()
+
+
+# The connection's own transaction ending (a savepoint's release or rollback is not one).
+@event.listens_for(Engine, "commit")
+def _joined_hits_committed(connection) -> None:
+    for joined in _joined_hits():
+        joined.ended(connection, "committed")
+
+
+@event.listens_for(Engine, "rollback")
+def _joined_hits_rolled_back(connection) -> None:
+    for joined in _joined_hits():
+        joined.ended(connection, "rolled back")
 
 
 _LATER = aliased(RateCounter)
@@ -124,13 +178,23 @@ def _hit_redis(url: str, key: str, window: int, seconds: int) -> int:
     return int(hits)
 
 
-def hit(key: str, limit: Limit, now: float | None = None) -> int:
-    """Count one action for key; the seconds to wait if it is over the limit, else 0."""
+def _window(limit: Limit, now: float) -> int:
+    return int(now // limit.seconds)
+
+
+def _scoped_key(key: str, limit: Limit) -> str:
+    return f"{key}:{limit.count}/{limit.seconds}"
+
+
+def hit(key: str, limit: Limit, now: float | None = None, *, joined: _Joined | None = None) -> int:
+    """Count one action for key; the seconds to wait if it is over the limit, else 0. With
+    `joined` (made for the same key, limit and time), the count is left to commit with the
+    action (in the database; Redis counts at once)."""
     now = time.time() if now is None else now
-    window = int(now // limit.seconds)
+    window = _window(limit, now)
     url = current_app.config.get("REDIS_URL")
-    scoped = f"{key}:{limit.count}/{limit.seconds}"
-    hits = _hit_redis(url, scoped, window, limit.seconds) if url else _hit_database(scoped, window)
+    scoped = _scoped_key(key, limit)
+    hits = _hit_redis(url, scoped, window, limit.seconds) if url else _hit_database(scoped, window, joined=joined)
     if hits <= limit.count:
         return 0
     return max(1, int((window + 1) * limit.seconds - now + 0.999))
@@ -158,12 +222,24 @@ def rate_limited(name: str, default: str, actor_key):
         @wraps(view)
         def wrapped(*args, **kwargs):
             key = actor_key()
-            if key is not None:
-                limit = Limit.parse(setting("RATE_LIMITS").get(name, default))
-                wait = hit(f"{name}:{key}", limit)
+            if key is None:
+                return view(*args, **kwargs)
+            limit = Limit.parse(setting("RATE_LIMITS").get(name, default))
+            now, key = time.time(), f"{name}:{key}"
+            if not _Joined.wanted():
+                wait = hit(key, limit, now)
+                return _limited(wait) if wait else view(*args, **kwargs)
+            joined = _Joined(_scoped_key(key, limit), _window(limit, now))
+            g.setdefault("linli_joined_hits", []).append(joined)
+            try:
+                wait = hit(key, limit, now, joined=joined)
                 if wait:
+                    db.session.commit()
                     return _limited(wait)
-            return view(*args, **kwargs)
+                return view(*args, **kwargs)
+            finally:
+                g.linli_joined_hits.remove(joined)
+                joined.keep()
 
         return wrapped
 

@@ -9,6 +9,7 @@ import redis
 from app.kiosk.access import acting_device_required
 from app.kiosk.devices import DEVICE_COOKIE
 from app.limits import Limit, hit
+from tests.conftest import ON_POSTGRES
 from tests.factories import enrolled_kiosk
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -96,6 +97,59 @@ def test_actions_are_limited_per_device_and_refused_to_read_only_browsers(make_a
     assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
     assert "请等" in limited.get_data(as_text=True)
     assert kiosk_b.post("/probe").status_code == 200
+
+
+ENDINGS = {"commits": 200, "rolls back": 200, "aborts": 409, "only reads": 200}
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_hit_is_kept_once_whatever_the_action_does(make_app, ending):
+    """On PostgreSQL the hit commits with the action: an action that rolls back, aborts or
+    only reads still has its hit counted (once), and one that commits takes one transaction
+    where SQLite's takes two (the hit commits at once there)."""
+    from flask import abort
+    from sqlalchemy import event, select
+
+    from app.communities.models import Community
+    from app.extensions import db
+    from app.limits import RateCounter
+
+    app = make_app(REDIS_URL=None)
+
+    @app.post("/probe")
+    @acting_device_required("probe", "2 per minute")
+    def probe():
+        db.session.execute(select(Community.id)).all()  # in the hit's transaction
+        if ending == "commits":
+            db.session.commit()
+        elif ending == "rolls back":
+            db.session.rollback()
+        elif ending == "aborts":
+            abort(409)
+        return "done"
+
+    with app.app_context():
+        _kiosk, token = enrolled_kiosk()
+        engine = db.engine
+    client = app.test_client()
+    client.set_cookie(DEVICE_COOKIE, token)
+    commits = []
+
+    def committed(connection):
+        commits.append(connection)
+
+    event.listen(engine, "commit", committed)
+    try:
+        first = client.post("/probe")
+        committed_by_first = len(commits)
+        answers = [first.status_code] + [client.post("/probe").status_code for _ in range(2)]
+    finally:
+        event.remove(engine, "commit", committed)
+    assert answers == [ENDINGS[ending], ENDINGS[ending], 429]  # a hit counted twice would refuse the second
+    if ending == "commits":
+        assert committed_by_first == (1 if ON_POSTGRES else 2)
+    with app.app_context():
+        assert db.session.scalars(select(RateCounter.hits).where(RateCounter.key.startswith("probe:"))).all() == [3]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from .. import audit, lengths
 from ..communities import routing, scope
 from ..communities.models import Community
 from ..clock import to_site, utcnow
+from ..driver_reads import stored_time
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..security import token_digest
@@ -53,21 +54,48 @@ class KioskStatus:
     enrolled_at: datetime | None
 
 
-_BY_TOKEN = select(Kiosk).where(Kiosk.token_hash == bindparam("token_hash"))  # built once: every request
+@dataclass(frozen=True)
+class EnrolledKiosk:
+    """The kiosk making a request, as the request reads it: its row, read by the device
+    token's digest with the community the path names, in one go (app/communities/routing.py)."""
+
+    id: int
+    name: str
+    community_id: int
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    last_page: str | None
 
 
-def kiosk_for_token(token: str | None) -> Kiosk | None:
+# Built once: read on every request a kiosk makes.
+_BY_TOKEN = select(Kiosk.id, Kiosk.name, Kiosk.community_id, Kiosk.revoked_at, Kiosk.last_seen_at,
+                   Kiosk.last_page).where(Kiosk.token_hash == bindparam("token_hash"))
+
+
+def _enrolled(row) -> EnrolledKiosk | None:
+    if row is None:
+        return None
+    return EnrolledKiosk(row[0], row[1], row[2], stored_time(row[3]), stored_time(row[4]), row[5])
+
+
+@routing.device_reader(DEVICE_COOKIE, lambda: _BY_TOKEN)
+def _keep_kiosk(row) -> None:
+    """The kiosk routing read for this request."""
+    g.current_kiosk = _enrolled(row)
+
+
+def kiosk_for_token(token: str | None) -> EnrolledKiosk | None:
     """The kiosk holding this device token, in whichever community it was enrolled: the
     token is what tells which community the request is for."""
     if not token:
         return None
     with scope.across("a kiosk's device token names its community"):
-        return db.session.scalar(_BY_TOKEN, {"token_hash": token_digest(token)})
+        return _enrolled(db.session.execute(_BY_TOKEN, {"token_hash": token_digest(token)}).first())
 
 
-def current_kiosk() -> Kiosk | None:
-    """The enrolled kiosk making this request, or None. Read from its device cookie on first
-    use and kept for the request, so an unchanged poll that never asks reads no kiosks row."""
+def current_kiosk() -> EnrolledKiosk | None:
+    """The enrolled kiosk making this request, or None. Routing reads it with the request's
+    community; a request routing did not read it for reads it here, on first use."""
     if not has_request_context():
         return None
     if "current_kiosk" not in g:
@@ -75,7 +103,7 @@ def current_kiosk() -> Kiosk | None:
     return g.current_kiosk
 
 
-def community_slug(kiosk: Kiosk) -> str:
+def community_slug(kiosk: EnrolledKiosk) -> str:
     """The slug of the community the kiosk belongs to (its pages are under /c/<slug>/)."""
     return db.session.get(Community, kiosk.community_id).slug
 
@@ -154,19 +182,18 @@ def _hand_over_token(pairing: KioskPairing, now: datetime) -> PairingState:
     return PairingState(device_token=token)
 
 
-def heartbeat(kiosk: Kiosk, page: str | None) -> None:
+def heartbeat(kiosk: EnrolledKiosk, page: str | None) -> None:
     now = utcnow()
     page = (page or "")[:lengths.PAGE_PATH] or None
     if kiosk.last_seen_at and now - kiosk.last_seen_at < SEEN_RESOLUTION and kiosk.last_page == page:
         return
     if kiosk.last_seen_at and timedelta(0) < now - kiosk.last_seen_at <= ONLINE_WITHIN:
         _add_online_time(kiosk, now - kiosk.last_seen_at, to_site(now).date())
-    kiosk.last_seen_at = now
-    kiosk.last_page = page
+    db.session.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(last_seen_at=now, last_page=page))
     db.session.commit()
 
 
-def _add_online_time(kiosk: Kiosk, online: timedelta, day) -> None:
+def _add_online_time(kiosk: EnrolledKiosk, online: timedelta, day) -> None:
     """The time since the kiosk's last heartbeat, while it stayed online, to its day."""
     seconds = int(online.total_seconds())
     added = db.session.execute(update(KioskDay).where(KioskDay.kiosk_id == kiosk.id, KioskDay.day == day)

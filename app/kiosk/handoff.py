@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app, g, request, session
 from sqlalchemy import delete, select, update
@@ -22,6 +23,9 @@ from ..extensions import db
 from ..security import token_digest
 from ..web import page_path
 from .models import Handoff, Kiosk
+
+if TYPE_CHECKING:
+    from .devices import EnrolledKiosk
 
 SESSION_KEY = "handoff"
 # A typed field is never longer than this; anything longer is cut, not stored whole.
@@ -66,7 +70,7 @@ def form_page(form_key: str, current_url: str | None) -> str | None:
     return path[:200] if found and found[0] == FORMS[form_key].page else None
 
 
-def start(kiosk: Kiosk, form_key: str, path: str, form_data) -> tuple[Handoff, str]:
+def start(kiosk: "EnrolledKiosk", form_key: str, path: str, form_data) -> tuple[Handoff, str]:
     """Keep what was typed for the phone; the new record and the token for its link."""
     spec = FORMS[form_key]
     fields = {name: ([value[:MAX_FIELD] for value in form_data.getlist(name)][:50] if name in spec.many
@@ -82,7 +86,7 @@ def start(kiosk: Kiosk, form_key: str, path: str, form_data) -> tuple[Handoff, s
     return handoff, token
 
 
-def opened(handoff_id: int, kiosk: Kiosk) -> bool | None:
+def opened(handoff_id: int, kiosk: "EnrolledKiosk") -> bool | None:
     """Whether the kiosk's link was opened on a phone; None if it is not this kiosk's."""
     handoff = db.session.get(Handoff, handoff_id)
     if handoff is None or handoff.kiosk_id != kiosk.id:
