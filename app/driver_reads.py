@@ -7,16 +7,22 @@ the driver's SQL and run together on one connection from the engine's pool.
 
 They run outside the session, so the community scope does not apply: each statement names
 the community itself. On PostgreSQL they run as the district role, as `scope.across` does
-(they read a device's row in whichever community it was enrolled).
+(they read a device's row in whichever community it was enrolled), on a small pool of their
+own whose connections take that role once, when they connect, and run each statement as it
+comes (autocommit): a read costs one round trip per statement, where a transaction of the
+app's pool would add three (BEGIN, the role's set_config, ROLLBACK). They only ever read:
+every statement is a SELECT built here.
 """
+
+import threading
 
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Dialect, Engine, Executable
+from sqlalchemy import Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from .communities.scope import DISTRICT_ROLE
+from .communities.scope import DISTRICT_ROLE, note_row_security
 
 
 class Statement:
@@ -43,15 +49,50 @@ def stored_time(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+_making = threading.Lock()
+# The reading pool's size at rest; more connections open while threads read at once, and
+# close when they are given back.
+_READERS_KEPT = 2
+
+
 def engine_of(app) -> Engine:
-    """The app's engine, looked up once (a request of its own, or none, may ask)."""
+    """The engine driver reads run on, made once per app (a request of its own, or none,
+    may ask): the app's own on SQLite; on PostgreSQL, the reading pool (see above)."""
     engine = app.extensions.get("linli_driver_engine")
     if engine is None:
         from .extensions import db
 
-        with app.app_context():
-            engine = app.extensions["linli_driver_engine"] = db.engine
+        with _making:
+            engine = app.extensions.get("linli_driver_engine")
+            if engine is None:
+                with app.app_context():
+                    main = db.engine
+                engine = app.extensions["linli_driver_engine"] = (
+                    _reading_engine(main) if main.dialect.name == "postgresql" else main)
     return engine
+
+
+def _reading_engine(main: Engine) -> Engine:
+    engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_size=_READERS_KEPT, max_overflow=16,
+                           pool_reset_on_return=None)
+    event.listen(engine, "connect", _take_the_district_role)
+    # Whatever lets the app's connections go (a test's end, a restore) lets these go too.
+    event.listen(main, "engine_disposed", lambda _main: engine.dispose())
+    return engine
+
+
+def _take_the_district_role(dbapi_connection, record) -> None:
+    """Where the database has its row security in place (scope's own check, made as each
+    connection connects), this connection reads as the district role from now on."""
+    if "linli_rls" not in record.info:
+        note_row_security(dbapi_connection, record)
+    if record.info["linli_rls"]:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET ROLE {DISTRICT_ROLE}")
+        finally:
+            cursor.close()
+        record.info["linli_reads_as_district"] = True
 
 
 def read(engine: Engine, asked: list[tuple[Statement, dict]]) -> list[list] | None:
@@ -62,7 +103,7 @@ def read(engine: Engine, asked: list[tuple[Statement, dict]]) -> list[list] | No
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
-            if connection.info.get("linli_rls"):
+            if connection.info.get("linli_rls") and not connection.info.get("linli_reads_as_district"):
                 cursor.execute("SELECT set_config('role', %s, true)", (DISTRICT_ROLE,))
             found = []
             for statement, values in asked:

@@ -160,3 +160,28 @@ def test_pages_show_one_community_with_row_security_alone(pg_app):
     assert TEXT[2] in second and TEXT[1] not in second
     assert client.get(f'/c/hepingli/notices/{made[1]["notice"]}').status_code == 404
     assert client.get(f'/c/main/notices/{made[1]["notice"]}').status_code == 200
+
+
+def test_driver_reads_run_as_the_district_role_and_hold_no_transaction(pg_app):
+    """The kept pages', polls' and routing's reads: on a pool of their own whose connections
+    took the district role when they connected, and read with no transaction around."""
+    from psycopg.pq import TransactionStatus
+
+    from app.driver_reads import Statement, engine_of, read
+
+    _seed(pg_app)
+    engine = engine_of(pg_app)
+    with pg_app.app_context():
+        assert engine is not db.engine
+    who = Statement(lambda: select(func.current_user(), func.current_setting("linli.community", True)))
+    posts = Statement(lambda: select(func.count()).select_from(Post))
+    assert read(engine, [(who, {}), (posts, {})]) == [[(scope.DISTRICT_ROLE, None)], [(2,)]]
+    connection = engine.raw_connection()
+    try:
+        assert connection.driver_connection.autocommit
+        assert connection.driver_connection.info.transaction_status == TransactionStatus.IDLE
+    finally:
+        connection.close()
+    with pg_app.app_context():
+        db.engine.dispose()
+    assert engine.pool.checkedin() == 0  # let go with the app's own connections

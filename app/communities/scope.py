@@ -265,7 +265,7 @@ def execute_on_connection(statement, values: dict) -> list:
 # --- the second wall: PostgreSQL row-level security ---------------------------------------------
 
 @event.listens_for(Engine, "connect")
-def _note_row_security(dbapi_connection, record) -> None:
+def note_row_security(dbapi_connection, record) -> None:
     """Whether this PostgreSQL database has its row security in place (migration 0009 made
     the policies, and the roles may work on its tables): then every transaction takes a role.
     The roles belong to the server, not to one database, so the tables are what is checked."""
