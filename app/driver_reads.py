@@ -50,9 +50,6 @@ def stored_time(value: datetime | str | None) -> datetime | None:
 
 
 _making = threading.Lock()
-# The reading pool's size at rest; more connections open while threads read at once, and
-# close when they are given back.
-_READERS_KEPT = 2
 
 
 def engine_of(app) -> Engine:
@@ -73,8 +70,9 @@ def engine_of(app) -> Engine:
 
 
 def _reading_engine(main: Engine) -> Engine:
-    engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_size=_READERS_KEPT, max_overflow=16,
-                           pool_reset_on_return=None)
+    # Sized as the app's own pool (SQLAlchemy's default): a connection for each thread that
+    # reads at once, kept, since a new one costs the server a process of its own.
+    engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     event.listen(engine, "connect", _take_the_district_role)
     # Whatever lets the app's connections go (a test's end, a restore) lets these go too.
     event.listen(main, "engine_disposed", lambda _main: engine.dispose())
