@@ -7,7 +7,7 @@ the driver's SQL and run together on one connection from the engine's pool.
 
 They run outside the session, so the community scope does not apply: each statement names
 the community itself. On PostgreSQL they run as the district role, as `scope.across` does
-(they read a device's row in whichever community it was enrolled), on a small pool of their
+(they read a device's row in whichever community it was enrolled), on a pool of their
 own whose connections take that role once, when they connect, and run each statement as it
 comes (autocommit): a read costs one round trip per statement, where a transaction of the
 app's pool would add three (BEGIN, the role's set_config, ROLLBACK). They only ever read:
@@ -15,7 +15,6 @@ every statement is a SELECT built here.
 """
 
 import threading
-
 from collections.abc import Callable
 from datetime import datetime
 
@@ -65,14 +64,15 @@ def engine_of(app) -> Engine:
                 with app.app_context():
                     main = db.engine
                 engine = app.extensions["linli_driver_engine"] = (
-                    _reading_engine(main) if main.dialect.name == "postgresql" else main)
+                    _reading_engine(main, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+                    if main.dialect.name == "postgresql" else main)
     return engine
 
 
-def _reading_engine(main: Engine) -> Engine:
-    # Sized as the app's own pool (SQLAlchemy's default): a connection for each thread that
-    # reads at once, kept, since a new one costs the server a process of its own.
-    engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+def _reading_engine(main: Engine, options: dict) -> Engine:
+    # The app's engine options, its pool's size among them: a connection kept for each thread
+    # that reads at once, since a new one costs the server a process of its own.
+    engine = create_engine(main.url, **{**options, "isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None})
     event.listen(engine, "connect", _take_the_district_role)
     # Whatever lets the app's connections go (a test's end, a restore) lets these go too.
     event.listen(main, "engine_disposed", lambda _main: engine.dispose())
@@ -90,19 +90,16 @@ def _take_the_district_role(dbapi_connection, record) -> None:
             cursor.execute(f"SET ROLE {DISTRICT_ROLE}")
         finally:
             cursor.close()
-        record.info["linli_reads_as_district"] = True
 
 
 def read(engine: Engine, asked: list[tuple[Statement, dict]]) -> list[list] | None:
-    """The rows of each statement with its values, read on one pooled connection (rolled
-    back when it goes back to the pool); None when the database did not answer, which the
-    caller leaves to Flask: it meets the same trouble and answers it as it does."""
+    """The rows of each statement with its values, read on one pooled connection of
+    `engine_of`'s engine; None when the database did not answer, which the caller leaves to
+    Flask: it meets the same trouble and answers it as it does."""
     try:
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
-            if connection.info.get("linli_rls") and not connection.info.get("linli_reads_as_district"):
-                cursor.execute("SELECT set_config('role', %s, true)", (DISTRICT_ROLE,))
             found = []
             for statement, values in asked:
                 sql, names, constants = statement.compiled(engine.dialect)

@@ -94,7 +94,7 @@ def _hit_database(key: str, window: int, *, joined: "_Joined | None" = None) -> 
     if joined is None:
         db.session.commit()
     else:
-        joined.connection = db.session.connection()
+        joined.counted, joined.connection = (key, window), db.session.connection()
     return hits
 
 
@@ -109,8 +109,8 @@ class _Joined:
     (commits, rolls back, raises, or only reads), the hit is kept: a hit its transaction did
     not commit is counted again on its own (`keep`)."""
 
-    def __init__(self, key: str, window: int):
-        self.key, self.window = key, window
+    def __init__(self):
+        self.counted: tuple[str, int] | None = None  # the key and window counted, once they are
         self.connection = None  # the session's connection the hit was counted on
         self.fate: str | None = None  # "committed" or "rolled back", once its transaction ends
 
@@ -123,11 +123,11 @@ class _Joined:
             self.fate = fate
 
     def keep(self) -> None:
-        if self.fate == "committed":
+        if self.counted is None or self.fate == "committed":
             return
         if self.fate is None:
             db.session.rollback()  # what the action left uncommitted was not to be kept
-        _hit_database(self.key, self.window)
+        _hit_database(*self.counted)
 
 
 def _joined_hits() -> list[_Joined]:
@@ -178,22 +178,13 @@ def _hit_redis(url: str, key: str, window: int, seconds: int) -> int:
     return int(hits)
 
 
-def _window(limit: Limit, now: float) -> int:
-    return int(now // limit.seconds)
-
-
-def _scoped_key(key: str, limit: Limit) -> str:
-    return f"{key}:{limit.count}/{limit.seconds}"
-
-
 def hit(key: str, limit: Limit, now: float | None = None, *, joined: _Joined | None = None) -> int:
     """Count one action for key; the seconds to wait if it is over the limit, else 0. With
-    `joined` (made for the same key, limit and time), the count is left to commit with the
-    action (in the database; Redis counts at once)."""
+    `joined`, a count in the database is left to commit with the action (Redis counts at once)."""
     now = time.time() if now is None else now
-    window = _window(limit, now)
+    window = int(now // limit.seconds)
     url = current_app.config.get("REDIS_URL")
-    scoped = _scoped_key(key, limit)
+    scoped = f"{key}:{limit.count}/{limit.seconds}"
     hits = _hit_redis(url, scoped, window, limit.seconds) if url else _hit_database(scoped, window, joined=joined)
     if hits <= limit.count:
         return 0
@@ -224,15 +215,14 @@ def rate_limited(name: str, default: str, actor_key):
             key = actor_key()
             if key is None:
                 return view(*args, **kwargs)
-            limit = Limit.parse(setting("RATE_LIMITS").get(name, default))
-            now, key = time.time(), f"{name}:{key}"
+            limit, key = Limit.parse(setting("RATE_LIMITS").get(name, default)), f"{name}:{key}"
             if not _Joined.wanted():
-                wait = hit(key, limit, now)
+                wait = hit(key, limit)
                 return _limited(wait) if wait else view(*args, **kwargs)
-            joined = _Joined(_scoped_key(key, limit), _window(limit, now))
+            joined = _Joined()
             g.setdefault("linli_joined_hits", []).append(joined)
             try:
-                wait = hit(key, limit, now, joined=joined)
+                wait = hit(key, limit, joined=joined)
                 if wait:
                     db.session.commit()
                     return _limited(wait)
